@@ -1,0 +1,15 @@
+"""Inference: the SVI/EM training loop and the MCMC bridge to ArviZ."""
+
+from .fit import OPTIMIZERS, NonFiniteLossError, fit, resolve_device
+from .mcmc import mcmc, pointwise_log_likelihood
+from .result import FitResult
+
+__all__ = [
+    "OPTIMIZERS",
+    "FitResult",
+    "NonFiniteLossError",
+    "fit",
+    "mcmc",
+    "pointwise_log_likelihood",
+    "resolve_device",
+]

@@ -1,0 +1,268 @@
+"""``pvae.fit``: one training loop for every model/guide pair."""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pyro
+import torch
+from pyro import poutine
+from pyro.infer import ELBO, Trace_ELBO
+from tqdm.auto import tqdm
+
+from ..validation import as_data, check_positive_int
+from .em import run_em
+from .result import FitResult
+
+__all__ = ["NonFiniteLossError", "OPTIMIZERS", "fit", "resolve_device"]
+
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "rmsprop": torch.optim.RMSprop,
+    "sgd": torch.optim.SGD,
+}
+METHODS = ("svi", "em")
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss or a gradient became NaN or infinite; the parameters were not updated."""
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` picks CUDA when there is one and the CPU otherwise."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available here; "
+                         "use device='auto' or 'cpu'")
+    return resolved
+
+
+class _SVIStepper:
+    """SVI with a single torch optimiser; refuses a step whose loss or gradient is not finite.
+
+    The optimiser is driven through a closure, so line-search methods (L-BFGS) work as
+    well as Adam. Parameters are found by tracing, the first time they appear.
+    """
+
+    def __init__(self, pair: Any, objective: ELBO, make_optimizer: Callable[..., Any]) -> None:
+        self.pair = pair
+        self.objective = objective
+        self.make_optimizer = make_optimizer
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.seen: set[int] = set()
+
+    def _loss_and_grads(self, number: int, *args: Any, **kwargs: Any) -> float:
+        with poutine.trace(param_only=True) as capture:
+            loss = self.objective.loss_and_grads(self.pair.model, self.pair.guide, *args, **kwargs)
+        params = [site["value"].unconstrained() for site in capture.trace.nodes.values()]
+        self._track(params)
+        grads = [p.grad for p in params if p.grad is not None]
+        finite = math.isfinite(loss) and (
+            not grads or bool(torch.isfinite(torch.stack([g.sum() for g in grads])).all())
+        )
+        if not finite:
+            for p in params:
+                p.grad = None
+            raise NonFiniteLossError(
+                f"the loss or its gradient became non-finite at step {number} (loss={loss}); "
+                "the parameters are kept as they were after the last finite step. Lower the "
+                "learning rate, or check the data and the model's initialisation."
+            )
+        return float(loss)
+
+    def step(self, number: int, lr: float, *args: Any, **kwargs: Any) -> float:
+        if self.optimizer is None:  # the first call finds the parameters
+            self._loss_and_grads(number, *args, **kwargs)
+        assert self.optimizer is not None
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+        def closure() -> torch.Tensor:
+            assert self.optimizer is not None
+            self.optimizer.zero_grad(set_to_none=True)
+            return torch.tensor(self._loss_and_grads(number, *args, **kwargs))
+
+        # Returns the loss at the parameters the step started from.
+        return float(self.optimizer.step(closure))  # type: ignore[arg-type]
+
+    def _track(self, params: list[torch.Tensor]) -> None:
+        new = [p for p in params if id(p) not in self.seen]
+        if not new:
+            return
+        self.seen.update(id(p) for p in new)
+        if self.optimizer is None:
+            self.optimizer = self.make_optimizer(new)
+        else:
+            self.optimizer.add_param_group({"params": new})
+
+
+def _run_svi(pair: Any, x: torch.Tensor, bar: tqdm, *, total: int, batch_size: int | None,
+             lr: float, lr_decay: float, make_optimizer: Callable[..., Any]) -> list[float]:
+    objective = pair.objective() if callable(getattr(pair, "objective", None)) else Trace_ELBO()
+    stepper = _SVIStepper(pair, objective, make_optimizer)
+    n = x.shape[0]
+    losses: list[float] = []
+    order = torch.arange(n, device=x.device)
+    per_epoch = 1 if batch_size is None else math.ceil(n / batch_size)
+    for number in range(total):
+        rate = lr * lr_decay ** (number / max(total - 1, 1))
+        if batch_size is None:
+            loss = stepper.step(number, rate, x)
+        else:
+            position = number % per_epoch
+            if position == 0:  # a new epoch, in a new order
+                order = torch.randperm(n, device=x.device)
+            batch = order[position * batch_size:(position + 1) * batch_size]
+            loss = stepper.step(number, rate, x[batch], num_data=n)
+        losses.append(loss / n)
+        bar.update()
+        if number % 10 == 0 or number == total - 1:
+            bar.set_postfix(loss=f"{losses[-1]:.4f} nats/pt", refresh=False)
+    return losses
+
+
+def _svi_steps(n: int, steps: int | None, epochs: int | None, batch_size: int | None) -> int:
+    if steps is not None and epochs is not None:
+        raise ValueError("give either steps or epochs, not both")
+    if batch_size is None:
+        return check_positive_int(steps if steps is not None else (epochs or 1000), "steps")
+    if epochs is not None:
+        return check_positive_int(epochs, "epochs") * math.ceil(n / batch_size)
+    return check_positive_int(steps if steps is not None else 1000, "steps")
+
+
+def fit(
+    pair: Any,
+    data: Any,
+    *,
+    method: str = "svi",
+    steps: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float = 0.01,
+    lr_decay: float = 1.0,
+    optimizer: str | Callable[..., torch.optim.Optimizer] = "adam",
+    n_init: int = 1,
+    max_iter: int = 1000,
+    tol: float = 1e-6,
+    device: str | torch.device = "auto",
+    seed: int | None = None,
+    progress: bool = True,
+) -> FitResult:
+    """Fit a model/guide pair to data by maximising its objective.
+
+    Parameters
+    ----------
+    pair : object
+        Anything with ``model`` and ``guide`` callables that take ``(x, num_data=None)``.
+        Optional hooks: ``objective()`` (an ELBO; ``Trace_ELBO`` when absent),
+        ``check_data(x)`` (validation), ``initialize(x, generator)`` (data-dependent
+        start, needed for ``n_init > 1``), ``m_step(x, responsibilities)`` (for EM) and
+        ``log_likelihood(x)`` (to choose between restarts).
+    data : tensor, numpy array or list
+        One observation per row. Floating-point data keeps its dtype, and the pair's
+        parameters are cast to it.
+    method : {"svi", "em"}
+        Gradient steps on the pair's ELBO, or expectation-maximisation.
+    steps, epochs : int, optional
+        SVI length: optimiser steps, or passes over the data (one step per minibatch).
+        The default is 1000 steps.
+    batch_size : int, optional
+        Minibatch size for SVI; ``None`` uses all the data in every step. Minibatches are
+        taken by index from the data held on the device, and the ELBO is scaled to N.
+    lr, lr_decay : float
+        The learning rate, decayed geometrically to ``lr * lr_decay`` by the last step.
+    optimizer : str or callable
+        A name in :data:`OPTIMIZERS` or a callable ``params -> torch.optim.Optimizer``.
+    n_init : int
+        Restarts from different initialisations; the one with the best final
+        log-likelihood (or loss) is kept.
+    max_iter, tol : int, float
+        EM stops after ``max_iter`` iterations or when the mean log-likelihood changes by
+        less than ``tol`` nats per datapoint.
+    device : {"auto", "cpu", "cuda"} or torch.device
+        Where to fit; ``"auto"`` takes CUDA when present. The pair is moved there.
+    seed : int, optional
+        Seeds Pyro, torch and Python before fitting, and the restarts' initialisations.
+    progress : bool
+        Show a progress bar (only when standard error is a terminal).
+
+    Returns
+    -------
+    FitResult
+        The loss history (nats per datapoint) of the kept run and what it took.
+    """
+    for hook in ("model", "guide"):
+        if not callable(getattr(pair, hook, None)):
+            raise TypeError(f"pvae.fit needs a pair with a callable .{hook}; "
+                            f"got {type(pair).__name__}")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    n_init = check_positive_int(n_init, "n_init")
+    initialize = getattr(pair, "initialize", None)
+    if n_init > 1 and not callable(initialize):
+        raise ValueError(f"n_init={n_init} needs a pair with initialize(x, generator); "
+                         f"{type(pair).__name__} has none")
+    if batch_size is not None:
+        batch_size = check_positive_int(batch_size, "batch_size")
+    if lr <= 0 or not 0 < lr_decay <= 1:
+        raise ValueError(f"need lr > 0 and 0 < lr_decay <= 1; got lr={lr}, lr_decay={lr_decay}")
+    if isinstance(optimizer, str):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
+                             f"{', '.join(OPTIMIZERS)} or pass a callable")
+        optimizer_class = OPTIMIZERS[optimizer]
+
+        def make_optimizer(params: list[torch.Tensor]) -> torch.optim.Optimizer:
+            return optimizer_class(params, lr=lr)
+    else:
+        make_optimizer = optimizer
+
+    check = getattr(pair, "check_data", None)
+    x = check(data) if callable(check) else as_data(data)
+    target = resolve_device(device)
+    if isinstance(pair, torch.nn.Module):
+        pair.to(device=target, dtype=x.dtype)
+    x = x.to(target)
+    n = x.shape[0]
+    if seed is not None:
+        pyro.set_rng_seed(seed)
+    base_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,)))
+    total = _svi_steps(n, steps, epochs, batch_size) if method == "svi" else max_iter
+
+    started = time.perf_counter()
+    best: tuple[float, list[float], bool | None, dict[str, Any] | None] | None = None
+    restart_losses: list[float] = []
+    show = progress and sys.stderr.isatty()
+    for restart in range(n_init):
+        if callable(initialize):
+            initialize(x, torch.Generator().manual_seed(base_seed + restart))
+        label = f"{method} fit" + (f" {restart + 1}/{n_init}" if n_init > 1 else "")
+        with tqdm(total=total, desc=label, unit="step", disable=not show, leave=False) as bar:
+            converged: bool | None
+            if method == "em":
+                losses, converged = run_em(pair, x, max_iter=max_iter, tol=tol, bar=bar)
+            else:
+                losses = _run_svi(pair, x, bar, total=total, batch_size=batch_size, lr=lr,
+                                  lr_decay=lr_decay, make_optimizer=make_optimizer)
+                converged = None
+        scorer = getattr(pair, "log_likelihood", None)
+        score = -float(scorer(x).mean()) if callable(scorer) else losses[-1]
+        restart_losses.append(score)
+        if best is None or score < best[0]:
+            state = copy.deepcopy(pair.state_dict()) if n_init > 1 else None
+            best = (score, losses, converged, state)
+    assert best is not None
+    if best[3] is not None:
+        pair.load_state_dict(best[3])
+    return FitResult(losses=best[1], method=method, num_data=n, converged=best[2],
+                     seconds=time.perf_counter() - started, device=str(target),
+                     restart_losses=restart_losses)

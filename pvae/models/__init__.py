@@ -1,0 +1,8 @@
+"""Model/guide pairs, one file per family."""
+
+from .bayesian_gaussian import BayesianGaussian
+from .covariance import covariances
+from .gaussian import Gaussian
+from .mixture import GaussianMixture
+
+__all__ = ["BayesianGaussian", "Gaussian", "GaussianMixture", "covariances"]

@@ -1,0 +1,47 @@
+"""What every pvae model shares: its data plate, a unique name, in-place parameter updates."""
+
+from __future__ import annotations
+
+import itertools
+
+import pyro
+import torch
+
+__all__ = ["data_plate", "instance_name", "set_constrained"]
+
+_counter = itertools.count()
+
+
+def instance_name(kind: str) -> str:
+    """A name no other model has, such as ``"Gaussian_3"``.
+
+    Pyro's global param store keys a ``PyroModule``'s parameters by the module's name. Two
+    models with the same name would silently share parameters (the second would start
+    where the first stopped), so every pvae model gets a name of its own.
+    """
+    return f"{kind}_{next(_counter)}"
+
+
+def data_plate(x: torch.Tensor, num_data: int | None = None) -> pyro.plate:
+    """A ``pyro.plate("data")`` over the rows of ``x``.
+
+    When ``x`` is a minibatch of a larger data set, pass ``num_data`` (the full size N):
+    every log-density inside the plate is then scaled by ``N / len(x)``, so the ELBO of a
+    minibatch is an unbiased estimate of the ELBO of the whole data set.
+    """
+    batch = x.shape[0]
+    if num_data is None or num_data == batch:
+        return pyro.plate("data", batch)
+    return pyro.plate("data", num_data, subsample=torch.arange(batch, device=x.device))
+
+
+def set_constrained(module: torch.nn.Module, name: str, value: torch.Tensor) -> None:
+    """Overwrite the ``PyroParam`` ``name`` of ``module`` in place with a constrained value.
+
+    The unconstrained tensor keeps its identity, so an optimiser or Pyro's param store
+    that holds it sees the new value.
+    """
+    constraint = module._pyro_params[name][0]  # type: ignore[index]
+    unconstrained = getattr(module, f"{name}_unconstrained")
+    with torch.no_grad():
+        unconstrained.copy_(torch.distributions.transform_to(constraint).inv(value))

@@ -1,0 +1,101 @@
+"""Covariance structures of a Gaussian mixture's components: ``full`` and ``diag``.
+
+Each structure is a small ``PyroModule`` that owns the covariance parameters of all K
+components, builds a component's distribution, and performs its closed-form M-step. The
+mixture resolves one from the ``covariances`` registry and never branches on its name.
+"""
+
+from __future__ import annotations
+
+import pyro.distributions as dist
+import torch
+from pyro.distributions import constraints
+from pyro.nn import PyroModule, PyroParam
+
+from ..registry import Registry
+from ._common import set_constrained
+
+__all__ = ["Covariance", "DiagonalCovariance", "FullCovariance", "covariances"]
+
+
+class Covariance(PyroModule):
+    """Base class: the covariance parameters of K components in D dimensions."""
+
+    def build(self, k: int, d: int, like: torch.Tensor) -> None:
+        """Create the parameters (identity covariances) with ``like``'s dtype and device."""
+        raise NotImplementedError
+
+    def component(self, locs: torch.Tensor, index: torch.Tensor) -> dist.Distribution:
+        """The distribution of component(s) ``index`` with means ``locs[index]``."""
+        raise NotImplementedError
+
+    def m_step(self, deviations: torch.Tensor, resp: torch.Tensor, counts: torch.Tensor,
+               reg_covar: float) -> None:
+        r"""Set the covariances to their closed-form maximiser.
+
+        ``deviations`` is :math:`x_n - \mu_k` of shape ``(K, N, D)``, ``resp`` the
+        responsibilities :math:`r_{kn}` of shape ``(K, N)`` and ``counts`` :math:`N_k`.
+        """
+        raise NotImplementedError
+
+    @staticmethod
+    def num_parameters(k: int, d: int) -> int:
+        """The number of free covariance parameters, for the BIC."""
+        raise NotImplementedError
+
+
+covariances = Registry("covariance", Covariance)
+
+
+@covariances.register("full")
+class FullCovariance(Covariance):
+    r"""A full covariance per component, stored by its Cholesky factor.
+
+    M-step: :math:`\Sigma_k = \frac{1}{N_k}\sum_n r_{kn}(x_n - \mu_k)(x_n - \mu_k)^\top
+    + \epsilon I`, where :math:`\epsilon` is ``reg_covar`` (as in scikit-learn).
+    """
+
+    def build(self, k: int, d: int, like: torch.Tensor) -> None:  # noqa: D102
+        eye = torch.eye(d, dtype=like.dtype, device=like.device)
+        self.scale_tril = PyroParam(eye.expand(k, d, d).clone(),
+                                    constraint=constraints.lower_cholesky)
+
+    def component(self, locs: torch.Tensor, index: torch.Tensor) -> dist.Distribution:  # noqa: D102
+        return dist.MultivariateNormal(locs[index], scale_tril=self.scale_tril[index])
+
+    def m_step(self, deviations: torch.Tensor, resp: torch.Tensor, counts: torch.Tensor,
+               reg_covar: float) -> None:  # noqa: D102
+        d = deviations.shape[-1]
+        weighted = deviations * resp.unsqueeze(-1)
+        cov = weighted.transpose(-1, -2) @ deviations / counts[:, None, None]
+        cov = cov + reg_covar * torch.eye(d, dtype=cov.dtype, device=cov.device)
+        set_constrained(self, "scale_tril", torch.linalg.cholesky(cov))
+
+    @staticmethod
+    def num_parameters(k: int, d: int) -> int:  # noqa: D102
+        return k * d * (d + 1) // 2
+
+
+@covariances.register("diag")
+class DiagonalCovariance(Covariance):
+    r"""A diagonal covariance per component, stored as per-dimension scales.
+
+    M-step: :math:`\sigma_{kd}^2 = \frac{1}{N_k}\sum_n r_{kn}(x_{nd} - \mu_{kd})^2
+    + \epsilon`.
+    """
+
+    def build(self, k: int, d: int, like: torch.Tensor) -> None:  # noqa: D102
+        ones = torch.ones(k, d, dtype=like.dtype, device=like.device)
+        self.scales = PyroParam(ones, constraint=constraints.positive)
+
+    def component(self, locs: torch.Tensor, index: torch.Tensor) -> dist.Distribution:  # noqa: D102
+        return dist.Normal(locs[index], self.scales[index]).to_event(1)
+
+    def m_step(self, deviations: torch.Tensor, resp: torch.Tensor, counts: torch.Tensor,
+               reg_covar: float) -> None:  # noqa: D102
+        var = (resp.unsqueeze(-1) * deviations.pow(2)).sum(1) / counts[:, None] + reg_covar
+        set_constrained(self, "scales", var.sqrt())
+
+    @staticmethod
+    def num_parameters(k: int, d: int) -> int:  # noqa: D102
+        return k * d

@@ -1,0 +1,117 @@
+"""Maximum likelihood for a Gaussian, as a Pyro model with an empty guide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyro
+import pyro.distributions as dist
+import torch
+from pyro.distributions import constraints
+from pyro.nn import PyroModule, PyroParam, pyro_method
+
+from ..validation import DataError, as_data, check_min_points, check_spread
+from ._common import data_plate, instance_name, set_constrained
+
+__all__ = ["Gaussian"]
+
+
+class Gaussian(PyroModule):
+    r"""A Gaussian whose location and scale are fitted by maximum likelihood.
+
+    The model is
+
+    .. math:: x_i \sim \mathcal{N}(\mu, \sigma^2), \qquad i = 1, \dots, N,
+
+    with :math:`\mu` and :math:`\sigma > 0` as ``pyro.param`` sites (``loc``, ``scale``)
+    and every observation in one ``pyro.plate``. The guide is empty, so the ELBO *is* the
+    log-likelihood
+
+    .. math:: \log p(x \mid \mu, \sigma) = -\frac{N}{2}\log(2\pi\sigma^2)
+              - \frac{1}{2\sigma^2}\sum_i (x_i - \mu)^2,
+
+    and SVI is plain gradient ascent on it. Setting its derivatives to zero gives the
+    closed form :meth:`closed_form`: the sample mean and the square root of the biased
+    (divide by N) variance.
+
+    Parameters
+    ----------
+    dim : int or None
+        ``None`` for scalar observations (data of shape ``(N,)``); ``D`` for vectors of
+        shape ``(N, D)`` with independent coordinates (a diagonal scale).
+
+    Notes
+    -----
+    The parameters are built at ``loc = 0``, ``scale = 1``. :func:`pvae.fit` first calls
+    :meth:`initialize`, which moves them to a randomly chosen observation and half the
+    data's range: a rough start, in the data's units, from which gradient ascent reaches
+    the closed form (``steps=1500, lr=0.2, lr_decay=1e-3`` gets within 1e-3 of it).
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__(name=instance_name("Gaussian"))
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
+            raise ValueError(f"dim must be None (scalar data) or a positive integer; got {dim!r}")
+        self.dim = dim
+        shape = () if dim is None else (dim,)
+        self.loc = PyroParam(torch.zeros(shape))
+        self.scale = PyroParam(torch.ones(shape), constraint=constraints.positive)
+
+    @property
+    def event_shape(self) -> tuple[int, ...]:
+        """The shape of one observation: ``()`` or ``(dim,)``."""
+        return () if self.dim is None else (self.dim,)
+
+    def check_data(self, x: Any) -> torch.Tensor:
+        """Validate ``x`` for this model and return it as a tensor of shape ``(N, *event)``."""
+        tensor = as_data(x, event_dims=(len(self.event_shape),))
+        if tuple(tensor.shape[1:]) != self.event_shape:
+            raise DataError(
+                f"this Gaussian has dim={self.dim} and expects data of shape "
+                f"(N, {self.dim}); got {tuple(tensor.shape)}. Build Gaussian(dim={tensor.shape[1]})."
+            )
+        check_min_points(tensor, 2, "a Gaussian's scale is estimated from the spread")
+        check_spread(tensor)
+        return tensor
+
+    def initialize(self, x: torch.Tensor, generator: torch.Generator) -> None:
+        """Start at a random observation, with half the data's range as the scale."""
+        index = int(torch.randint(x.shape[0], (1,), generator=generator))
+        set_constrained(self, "loc", x[index])
+        set_constrained(self, "scale", (x.max(0).values - x.min(0).values) / 2)
+
+    def distribution(self) -> dist.Distribution:
+        """The fitted distribution of one observation."""
+        return dist.Normal(self.loc, self.scale).to_event(len(self.event_shape))
+
+    @pyro_method
+    def model(self, x: torch.Tensor, num_data: int | None = None) -> None:
+        """Observe every row of ``x`` under :math:`\\mathcal{N}(\\mu, \\sigma^2)`."""
+        likelihood = self.distribution()
+        with data_plate(x, num_data):
+            pyro.sample("x", likelihood, obs=x)
+
+    @pyro_method
+    def guide(self, x: torch.Tensor, num_data: int | None = None) -> None:
+        """Empty: there are no latent variables, only parameters."""
+
+    def log_likelihood(self, x: Any) -> torch.Tensor:
+        """Exact :math:`\\log p(x_i \\mid \\mu, \\sigma)` for each row, shape ``(N,)``."""
+        tensor = as_data(x, event_dims=(len(self.event_shape),))
+        with torch.no_grad():
+            return self.distribution().log_prob(tensor.to(self.loc))
+
+    @staticmethod
+    def closed_form(x: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""The maximum-likelihood estimate in closed form.
+
+        .. math:: \hat\mu = \frac{1}{N}\sum_i x_i, \qquad
+                  \hat\sigma = \sqrt{\frac{1}{N}\sum_i (x_i - \hat\mu)^2}
+
+        Note the divisor :math:`N`, not :math:`N - 1`: the maximum-likelihood variance is
+        the biased one.
+        """
+        tensor = as_data(x)
+        loc = tensor.mean(0)
+        scale = (tensor - loc).pow(2).mean(0).sqrt()
+        return loc, scale

@@ -1,0 +1,110 @@
+"""The one place where user input is checked and turned into tensors.
+
+Every public entry point that takes data calls :func:`as_data` first, so that a mistake
+is reported before any work starts, with a message that says what was wrong and what to
+do about it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["DataError", "as_data", "check_min_points", "check_positive_int", "check_spread"]
+
+
+class DataError(ValueError):
+    """User data that a model cannot use as given."""
+
+
+def as_data(
+    x: Any,
+    *,
+    event_dims: tuple[int, ...] = (0, 1),
+    name: str = "data",
+    dtype: torch.dtype | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Check ``x`` and return it as a floating-point tensor of shape ``(N, *event)``.
+
+    Parameters
+    ----------
+    x : tensor, numpy array or (nested) list
+        The observations, one per row. Floating-point input keeps its precision (float64
+        stays float64); integer and boolean input becomes torch's default float type.
+    event_dims : tuple of int
+        The accepted numbers of dimensions of one observation: ``(0, 1)`` accepts both
+        ``(N,)`` scalars and ``(N, D)`` vectors.
+    name : str
+        How the data is called in error messages.
+    dtype, device : optional
+        Convert to this dtype and move to this device after the checks.
+
+    Raises
+    ------
+    DataError
+        If ``x`` is not numeric, is empty, has the wrong number of dimensions, or holds NaN
+        or infinite values.
+    """
+    if isinstance(x, torch.Tensor):
+        tensor = x.detach()
+    else:
+        try:
+            array = np.asarray(x)
+        except (TypeError, ValueError) as error:  # ragged lists and the like
+            raise DataError(f"{name} could not be read as an array: {error}") from error
+        if array.dtype == object or not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+            raise DataError(f"{name} must be numeric; got an array of dtype {array.dtype}")
+        tensor = torch.as_tensor(array)
+    if not tensor.is_floating_point():
+        tensor = tensor.to(torch.get_default_dtype())
+    allowed = ", ".join(f"{1 + d}-D" for d in event_dims)
+    if tensor.dim() - 1 not in event_dims:
+        raise DataError(
+            f"{name} must be {allowed} (one observation per row); got shape {tuple(tensor.shape)}"
+        )
+    if tensor.shape[0] == 0:
+        raise DataError(f"{name} is empty: it needs at least one observation (row)")
+    finite = torch.isfinite(tensor)
+    if not bool(finite.all()):
+        bad = (~finite).reshape(tensor.shape[0], -1).any(-1).nonzero().flatten()
+        kind = "NaN" if bool(torch.isnan(tensor).any()) else "infinite"
+        raise DataError(
+            f"{name} holds {kind} values in {bad.numel()} of {tensor.shape[0]} rows "
+            f"(first: row {int(bad[0])}); drop or impute those rows before fitting"
+        )
+    if dtype is not None or device is not None:
+        tensor = tensor.to(dtype=dtype or tensor.dtype, device=device)
+    return tensor
+
+
+def check_min_points(x: torch.Tensor, minimum: int, why: str) -> None:
+    """Raise :class:`DataError` unless ``x`` has at least ``minimum`` rows."""
+    if x.shape[0] < minimum:
+        raise DataError(f"{why}: need at least {minimum} observations, got {x.shape[0]}")
+
+
+def check_spread(x: torch.Tensor, name: str = "data") -> None:
+    """Raise :class:`DataError` if some dimension of ``x`` has zero variance.
+
+    A Gaussian fitted to constant data has zero scale and an infinite likelihood: the
+    maximum does not exist.
+    """
+    flat = x.reshape(x.shape[0], -1)
+    constant = (flat.max(0).values == flat.min(0).values).nonzero().flatten()
+    if constant.numel():
+        where = "" if x.dim() == 1 else f" in dimension(s) {constant.tolist()[:10]}"
+        raise DataError(
+            f"{name} has zero variance{where}: every value is the same, so the maximum-"
+            "likelihood scale is 0 and the likelihood is unbounded. Remove constant "
+            "dimensions or add noise."
+        )
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """Return ``value`` as an int, or raise ``ValueError`` unless it is an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)

@@ -1,0 +1,28 @@
+import random
+
+import numpy as np
+import pyro
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def fresh_pyro():
+    """Every test starts seeded, with an empty param store and validation on."""
+    pyro.set_rng_seed(0)
+    random.seed(0)
+    pyro.clear_param_store()
+    pyro.enable_validation(True)
+    yield
+    pyro.clear_param_store()
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture(params=[torch.float32, torch.float64], ids=["float32", "float64"])
+def dtype(request):
+    """Run a model test in both precisions: float64 catches tensors that ignore their inputs."""
+    return request.param
