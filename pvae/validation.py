@@ -55,7 +55,8 @@ def as_data(
             array = np.asarray(x)
         except (TypeError, ValueError) as error:  # ragged lists and the like
             raise DataError(f"{name} could not be read as an array: {error}") from error
-        if array.dtype == object or not np.issubdtype(array.dtype, np.number) and array.dtype != bool:
+        numeric = np.issubdtype(array.dtype, np.number) or array.dtype == bool
+        if array.dtype == object or not numeric:
             raise DataError(f"{name} must be numeric; got an array of dtype {array.dtype}")
         tensor = torch.as_tensor(array)
     if not tensor.is_floating_point():

@@ -12,7 +12,7 @@ from typing import Any
 import pyro
 import torch
 from pyro import poutine
-from pyro.infer import ELBO, Trace_ELBO
+from pyro.infer import Trace_ELBO
 from tqdm.auto import tqdm
 
 from ..validation import as_data, check_positive_int
@@ -52,7 +52,7 @@ class _SVIStepper:
     well as Adam. Parameters are found by tracing, the first time they appear.
     """
 
-    def __init__(self, pair: Any, objective: ELBO, make_optimizer: Callable[..., Any]) -> None:
+    def __init__(self, pair: Any, objective: Any, make_optimizer: Callable[..., Any]) -> None:
         self.pair = pair
         self.objective = objective
         self.make_optimizer = make_optimizer
@@ -62,7 +62,8 @@ class _SVIStepper:
     def _loss_and_grads(self, number: int, *args: Any, **kwargs: Any) -> float:
         with poutine.trace(param_only=True) as capture:
             loss = self.objective.loss_and_grads(self.pair.model, self.pair.guide, *args, **kwargs)
-        params = [site["value"].unconstrained() for site in capture.trace.nodes.values()]
+        nodes: dict[str, Any] = capture.trace.nodes
+        params = [site["value"].unconstrained() for site in nodes.values()]
         self._track(params)
         grads = [p.grad for p in params if p.grad is not None]
         finite = math.isfinite(loss) and (
@@ -151,6 +152,7 @@ def fit(
     lr_decay: float = 1.0,
     optimizer: str | Callable[..., torch.optim.Optimizer] = "adam",
     n_init: int = 1,
+    reinitialize: bool = True,
     max_iter: int = 1000,
     tol: float = 1e-6,
     device: str | torch.device = "auto",
@@ -185,6 +187,9 @@ def fit(
     n_init : int
         Restarts from different initialisations; the one with the best final
         log-likelihood (or loss) is kept.
+    reinitialize : bool
+        Call the pair's ``initialize`` (when it has one) before fitting. ``False``
+        continues from the current parameters; it needs ``n_init=1``.
     max_iter, tol : int, float
         EM stops after ``max_iter`` iterations or when the mean log-likelihood changes by
         less than ``tol`` nats per datapoint.
@@ -207,10 +212,10 @@ def fit(
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     n_init = check_positive_int(n_init, "n_init")
-    initialize = getattr(pair, "initialize", None)
+    initialize = getattr(pair, "initialize", None) if reinitialize else None
     if n_init > 1 and not callable(initialize):
-        raise ValueError(f"n_init={n_init} needs a pair with initialize(x, generator); "
-                         f"{type(pair).__name__} has none")
+        raise ValueError(f"n_init={n_init} needs a pair with initialize(x, generator) and "
+                         f"reinitialize=True; {type(pair).__name__} has none or it is off")
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
     if lr <= 0 or not 0 < lr_decay <= 1:

@@ -59,8 +59,9 @@ def pointwise_log_likelihood(
     with torch.no_grad():
         for s in range(num_draws):
             values = {name: value[s] for name, value in draws.items()}
-            trace = poutine.trace(poutine.condition(model, data=values)).get_trace(*args, **kwargs)
-            for name, site in trace.nodes.items():
+            replayed = poutine.trace(poutine.condition(model, data=values))
+            nodes: dict[str, Any] = replayed.get_trace(*args, **kwargs).nodes
+            for name, site in nodes.items():
                 if site["type"] == "sample" and site["is_observed"] and name not in values:
                     rows.setdefault(name, []).append(site["fn"].log_prob(site["value"]))
                     observed[name] = site["value"]

@@ -8,6 +8,8 @@ observation. ``"normal"`` and ``"student_t"`` are registered in
 
 from __future__ import annotations
 
+from typing import override
+
 import pyro
 import pyro.distributions as dist
 import torch
@@ -33,7 +35,8 @@ location_scale_families = Registry("observation family", LocationScaleFamily)
 class Normal(LocationScaleFamily):
     r"""Gaussian observations, :math:`x \sim \mathcal{N}(\mu, \sigma^2)`."""
 
-    def forward(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.Distribution:  # noqa: D102
+    @override
+    def forward(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.Distribution:
         return dist.Normal(loc, scale)
 
 
@@ -55,7 +58,8 @@ class StudentT(LocationScaleFamily):
             raise ValueError(f"df must be positive or None (learned); got {df}")
         self.df = df
 
-    def forward(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.Distribution:  # noqa: D102
+    @override
+    def forward(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.Distribution:
         if self.df is None:
             df = pyro.sample("df", dist.Gamma(loc.new_tensor(2.0), loc.new_tensor(0.1)))
         else:

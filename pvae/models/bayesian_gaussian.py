@@ -44,8 +44,8 @@ class BayesianGaussian:
                  loc_prior: dist.Distribution | None = None,
                  scale_prior: dist.Distribution | None = None) -> None:
         self.likelihood = location_scale_families.resolve(likelihood)
-        self.loc_prior = loc_prior if loc_prior is not None else dist.Normal(0.0, 10.0)
-        self.scale_prior = scale_prior if scale_prior is not None else dist.HalfNormal(10.0)
+        self.loc_prior: Any = loc_prior if loc_prior is not None else dist.Normal(0.0, 10.0)
+        self.scale_prior: Any = scale_prior if scale_prior is not None else dist.HalfNormal(10.0)
         for name, prior in (("loc_prior", self.loc_prior), ("scale_prior", self.scale_prior)):
             if not isinstance(prior, torch.distributions.Distribution):
                 raise TypeError(f"{name} must be a torch distribution; got {type(prior).__name__}")

@@ -7,6 +7,8 @@ mixture resolves one from the ``covariances`` registry and never branches on its
 
 from __future__ import annotations
 
+from typing import override
+
 import pyro.distributions as dist
 import torch
 from pyro.distributions import constraints
@@ -55,24 +57,30 @@ class FullCovariance(Covariance):
     + \epsilon I`, where :math:`\epsilon` is ``reg_covar`` (as in scikit-learn).
     """
 
-    def build(self, k: int, d: int, like: torch.Tensor) -> None:  # noqa: D102
-        eye = torch.eye(d, dtype=like.dtype, device=like.device)
-        self.scale_tril = PyroParam(eye.expand(k, d, d).clone(),
-                                    constraint=constraints.lower_cholesky)
+    scale_tril: torch.Tensor
 
-    def component(self, locs: torch.Tensor, index: torch.Tensor) -> dist.Distribution:  # noqa: D102
+    @override
+    def build(self, k: int, d: int, like: torch.Tensor) -> None:
+        eye = torch.eye(d, dtype=like.dtype, device=like.device)
+        self.scale_tril = PyroParam(  # type: ignore[assignment]
+            eye.expand(k, d, d).clone(), constraint=constraints.lower_cholesky)
+
+    @override
+    def component(self, locs: torch.Tensor, index: torch.Tensor) -> dist.Distribution:
         return dist.MultivariateNormal(locs[index], scale_tril=self.scale_tril[index])
 
+    @override
     def m_step(self, deviations: torch.Tensor, resp: torch.Tensor, counts: torch.Tensor,
-               reg_covar: float) -> None:  # noqa: D102
+               reg_covar: float) -> None:
         d = deviations.shape[-1]
         weighted = deviations * resp.unsqueeze(-1)
         cov = weighted.transpose(-1, -2) @ deviations / counts[:, None, None]
         cov = cov + reg_covar * torch.eye(d, dtype=cov.dtype, device=cov.device)
         set_constrained(self, "scale_tril", torch.linalg.cholesky(cov))
 
+    @override
     @staticmethod
-    def num_parameters(k: int, d: int) -> int:  # noqa: D102
+    def num_parameters(k: int, d: int) -> int:
         return k * d * (d + 1) // 2
 
 
@@ -84,18 +92,24 @@ class DiagonalCovariance(Covariance):
     + \epsilon`.
     """
 
-    def build(self, k: int, d: int, like: torch.Tensor) -> None:  # noqa: D102
-        ones = torch.ones(k, d, dtype=like.dtype, device=like.device)
-        self.scales = PyroParam(ones, constraint=constraints.positive)
+    scales: torch.Tensor
 
-    def component(self, locs: torch.Tensor, index: torch.Tensor) -> dist.Distribution:  # noqa: D102
+    @override
+    def build(self, k: int, d: int, like: torch.Tensor) -> None:
+        ones = torch.ones(k, d, dtype=like.dtype, device=like.device)
+        self.scales = PyroParam(ones, constraint=constraints.positive)  # type: ignore[assignment]
+
+    @override
+    def component(self, locs: torch.Tensor, index: torch.Tensor) -> dist.Distribution:
         return dist.Normal(locs[index], self.scales[index]).to_event(1)
 
+    @override
     def m_step(self, deviations: torch.Tensor, resp: torch.Tensor, counts: torch.Tensor,
-               reg_covar: float) -> None:  # noqa: D102
+               reg_covar: float) -> None:
         var = (resp.unsqueeze(-1) * deviations.pow(2)).sum(1) / counts[:, None] + reg_covar
         set_constrained(self, "scales", var.sqrt())
 
+    @override
     @staticmethod
-    def num_parameters(k: int, d: int) -> int:  # noqa: D102
+    def num_parameters(k: int, d: int) -> int:
         return k * d

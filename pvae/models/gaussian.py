@@ -48,14 +48,18 @@ class Gaussian(PyroModule):
     the closed form (``steps=1500, lr=0.2, lr_decay=1e-3`` gets within 1e-3 of it).
     """
 
+    loc: torch.Tensor
+    scale: torch.Tensor
+
     def __init__(self, dim: int | None = None) -> None:
         super().__init__(name=instance_name("Gaussian"))
         if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
             raise ValueError(f"dim must be None (scalar data) or a positive integer; got {dim!r}")
         self.dim = dim
         shape = () if dim is None else (dim,)
-        self.loc = PyroParam(torch.zeros(shape))
-        self.scale = PyroParam(torch.ones(shape), constraint=constraints.positive)
+        self.loc = PyroParam(torch.zeros(shape))  # type: ignore[assignment]
+        self.scale = PyroParam(  # type: ignore[assignment]
+            torch.ones(shape), constraint=constraints.positive)
 
     @property
     def event_shape(self) -> tuple[int, ...]:
@@ -68,7 +72,8 @@ class Gaussian(PyroModule):
         if tuple(tensor.shape[1:]) != self.event_shape:
             raise DataError(
                 f"this Gaussian has dim={self.dim} and expects data of shape "
-                f"(N, {self.dim}); got {tuple(tensor.shape)}. Build Gaussian(dim={tensor.shape[1]})."
+                f"(N, {self.dim}); got {tuple(tensor.shape)}. "
+                f"Build Gaussian(dim={tensor.shape[1]}) for it."
             )
         check_min_points(tensor, 2, "a Gaussian's scale is estimated from the spread")
         check_spread(tensor)
@@ -80,13 +85,13 @@ class Gaussian(PyroModule):
         set_constrained(self, "loc", x[index])
         set_constrained(self, "scale", (x.max(0).values - x.min(0).values) / 2)
 
-    def distribution(self) -> dist.Distribution:
+    def distribution(self) -> dist.TorchDistribution:
         """The fitted distribution of one observation."""
         return dist.Normal(self.loc, self.scale).to_event(len(self.event_shape))
 
     @pyro_method
     def model(self, x: torch.Tensor, num_data: int | None = None) -> None:
-        """Observe every row of ``x`` under :math:`\\mathcal{N}(\\mu, \\sigma^2)`."""
+        r"""Observe every row of ``x`` under :math:`\mathcal{N}(\mu, \sigma^2)`."""
         likelihood = self.distribution()
         with data_plate(x, num_data):
             pyro.sample("x", likelihood, obs=x)
@@ -96,7 +101,7 @@ class Gaussian(PyroModule):
         """Empty: there are no latent variables, only parameters."""
 
     def log_likelihood(self, x: Any) -> torch.Tensor:
-        """Exact :math:`\\log p(x_i \\mid \\mu, \\sigma)` for each row, shape ``(N,)``."""
+        r"""Exact :math:`\log p(x_i \mid \mu, \sigma)` for each row, shape ``(N,)``."""
         tensor = as_data(x, event_dims=(len(self.event_shape),))
         with torch.no_grad():
             return self.distribution().log_prob(tensor.to(self.loc))

@@ -52,6 +52,9 @@ class GaussianMixture(PyroModule):
         component that collapses onto one point does not produce an infinite likelihood.
     """
 
+    weights: torch.Tensor
+    locs: torch.Tensor
+
     def __init__(self, n_components: int, dim: int | None = None,
                  covariance: str | dict[str, Any] | Covariance = "full",
                  reg_covar: float = 1e-6) -> None:
@@ -68,9 +71,9 @@ class GaussianMixture(PyroModule):
     def _build(self, d: int, like: torch.Tensor) -> None:
         k = self.n_components
         self.dim = d
-        self.weights = PyroParam(torch.full((k,), 1.0 / k, dtype=like.dtype, device=like.device),
-                                 constraint=constraints.simplex)
-        self.locs = PyroParam(torch.zeros(k, d, dtype=like.dtype, device=like.device))
+        self.weights = PyroParam(  # type: ignore[assignment]
+            like.new_full((k,), 1.0 / k), constraint=constraints.simplex)
+        self.locs = PyroParam(like.new_zeros(k, d))  # type: ignore[assignment]
         self.covariance.build(k, d, like)
 
     def _require_built(self) -> None:
@@ -147,17 +150,17 @@ class GaussianMixture(PyroModule):
 
     # -- what the fitted mixture says ------------------------------------------------------
     def log_joint(self, x: Any) -> torch.Tensor:
-        """:math:`\\log w_k + \\log \\mathcal{N}(x_i \\mid \\mu_k, \\Sigma_k)`, shape ``(K, N)``."""
+        r""":math:`\log w_k + \log \mathcal{N}(x_i \mid \mu_k, \Sigma_k)`, shape ``(K, N)``."""
         tensor = self._as_model_data(x)
         with torch.no_grad():
             return enumerated_log_joint(self.model, tensor)
 
     def log_likelihood(self, x: Any) -> torch.Tensor:
-        """Exact :math:`\\log p(x_i)` for each row (a logsumexp over components), ``(N,)``."""
+        r"""Exact :math:`\log p(x_i)` for each row (a logsumexp over components), ``(N,)``."""
         return torch.logsumexp(self.log_joint(x), 0)
 
     def responsibilities(self, x: Any) -> torch.Tensor:
-        """The posterior :math:`p(c_i = k \\mid x_i)`, shape ``(N, K)``; rows sum to one."""
+        r"""The posterior :math:`p(c_i = k \mid x_i)`, shape ``(N, K)``; rows sum to one."""
         return torch.softmax(self.log_joint(x), 0).T
 
     def predict(self, x: Any) -> torch.Tensor:
@@ -173,6 +176,6 @@ class GaussianMixture(PyroModule):
         return (k - 1) + k * d + self.covariance.num_parameters(k, d)
 
     def bic(self, x: Any) -> float:
-        """Bayesian information criterion, :math:`-2 \\log p(x) + p \\log N` (lower is better)."""
+        r"""Bayesian information criterion, :math:`-2 \log p(x) + p \log N` (lower is better)."""
         log_lik = self.log_likelihood(x)
         return float(-2 * log_lik.sum() + self.num_parameters * math.log(log_lik.shape[0]))
