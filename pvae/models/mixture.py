@@ -90,7 +90,7 @@ class GaussianMixture(PyroModule):
         self._require_built()
         weights, locs = self.weights, self.locs
         with data_plate(x, num_data):
-            c = pyro.sample("assignment", dist.Categorical(weights),
+            c = pyro.sample("assignment", dist.Categorical(logits=weights.log()),
                             infer={"enumerate": "parallel"})
             pyro.sample("x", self.covariance.component(locs, c), obs=x)
 
