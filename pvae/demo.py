@@ -69,12 +69,11 @@ def _mixture_section(train: torch.Tensor, test: torch.Tensor, seed: int, device:
     fit(by_svi, x_train, steps=100 if quick else 600, lr=0.05, seed=seed, device=device)
     reference = SkGaussianMixture(best, n_init=1 if quick else 3, random_state=seed)
     reference.fit(x_train.numpy())
+    name = f"Gaussian mixture, K={best}"
     scores = [
-        (f"Gaussian mixture, K={best}", "EM, exact", float(by_em.cpu().log_likelihood(x_test).mean())),
-        (f"Gaussian mixture, K={best}", "SVI (TraceEnum_ELBO), exact",
-         float(by_svi.cpu().log_likelihood(x_test).mean())),
-        (f"Gaussian mixture, K={best}", "scikit-learn EM, exact",
-         float(reference.score(x_test.numpy()))),
+        (name, "EM, exact", float(by_em.cpu().log_likelihood(x_test).mean())),
+        (name, "SVI (TraceEnum_ELBO), exact", float(by_svi.cpu().log_likelihood(x_test).mean())),
+        (name, "scikit-learn EM, exact", float(reference.score(x_test.numpy()))),
     ]
     lines = [
         "## 2. A Gaussian mixture: a likelihood that is a sum",
