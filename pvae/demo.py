@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import arviz as az
 import torch
@@ -25,7 +26,7 @@ def _gaussian_section(train: torch.Tensor, test: torch.Tensor, seed: int, device
     fit(gaussian, train, steps=200 if quick else 1500, lr=0.2, lr_decay=1e-3, seed=seed,
         device=device)
     gaussian.cpu()
-    sampling = ({"num_samples": 100, "warmup": 100, "chains": 1} if quick
+    sampling: dict[str, Any] = ({"num_samples": 100, "warmup": 100, "chains": 1} if quick
                 else {"num_samples": 500, "warmup": 300, "chains": 2})
     trees = {name: mcmc(BayesianGaussian(family), train, seed=seed, **sampling)
              for name, family in (("normal", "normal"), ("student_t", "student_t"))}
