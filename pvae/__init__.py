@@ -5,12 +5,13 @@ Every model is a Pyro model/guide pair: import it, fit it with :func:`fit` (or w
 """
 
 from .infer import FitResult, NonFiniteLossError, fit, mcmc
-from .models import BayesianGaussian, Gaussian, GaussianMixture
+from .models import VAE, BayesianGaussian, Gaussian, GaussianMixture
 from .registry import Registry, UnknownNameError
 from .selection import ComponentChoice, choose_components
 from .validation import DataError
 
 __all__ = [
+    "VAE",
     "BayesianGaussian",
     "ComponentChoice",
     "DataError",

@@ -1,5 +1,16 @@
-"""Data sets: the digits that ship with scikit-learn (the embedded default)."""
+"""Data sets: scikit-learn's digits (embedded default), MNIST (IDX files), binarization."""
 
+from .binarize import binarize, dynamic_binarization
 from .digits import Split, digits
+from .mnist import IDXError, MNISTNotFoundError, mnist, read_idx
 
-__all__ = ["Split", "digits"]
+__all__ = [
+    "IDXError",
+    "MNISTNotFoundError",
+    "Split",
+    "binarize",
+    "digits",
+    "dynamic_binarization",
+    "mnist",
+    "read_idx",
+]

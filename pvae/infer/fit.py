@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyro
@@ -19,7 +20,7 @@ from ..validation import as_data, check_positive_int
 from .em import run_em
 from .result import FitResult
 
-__all__ = ["NonFiniteLossError", "OPTIMIZERS", "fit", "resolve_device"]
+__all__ = ["NonFiniteLossError", "OPTIMIZERS", "fit", "resolve_device", "true_objective"]
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -105,29 +106,68 @@ class _SVIStepper:
             self.optimizer.add_param_group({"params": new})
 
 
+@contextlib.contextmanager
+def true_objective(pair: Any) -> Iterator[None]:
+    """Within this block a pair with a KL weight (``kl_weight``) scores its true ELBO."""
+    weight = getattr(pair, "kl_weight", None)
+    if weight is None:
+        yield
+        return
+    pair.kl_weight = 1.0
+    try:
+        yield
+    finally:
+        pair.kl_weight = weight
+
+
+def _mean_loss(objective: Any, pair: Any, x: torch.Tensor, batch_size: int,
+               transform: Callable[[torch.Tensor], torch.Tensor] | None) -> float:
+    """The objective on ``x`` in nats per datapoint, without gradients, batch by batch."""
+    total = 0.0
+    with torch.no_grad(), true_objective(pair):
+        for start in range(0, x.shape[0], batch_size):
+            batch = x[start:start + batch_size]
+            batch = transform(batch) if transform else batch
+            total += float(objective.loss(pair.model, pair.guide, batch))
+    return total / x.shape[0]
+
+
 def _run_svi(pair: Any, x: torch.Tensor, bar: tqdm, *, total: int, batch_size: int | None,
-             lr: float, lr_decay: float, make_optimizer: Callable[..., Any]) -> list[float]:
+             lr: float, lr_decay: float, make_optimizer: Callable[..., Any],
+             transform: Callable[[torch.Tensor], torch.Tensor] | None, kl_warmup: int,
+             validation: torch.Tensor | None) -> tuple[list[float], list[float]]:
     objective = pair.objective() if callable(getattr(pair, "objective", None)) else Trace_ELBO()
     stepper = _SVIStepper(pair, objective, make_optimizer)
     n = x.shape[0]
     losses: list[float] = []
+    validation_losses: list[float] = []
     order = torch.arange(n, device=x.device)
     per_epoch = 1 if batch_size is None else math.ceil(n / batch_size)
+    weighted = getattr(pair, "kl_weight", None) is not None and hasattr(pair, "beta")
     for number in range(total):
         rate = lr * lr_decay ** (number / max(total - 1, 1))
+        if weighted:
+            ramp = min(1.0, (number + 1) / kl_warmup) if kl_warmup else 1.0
+            pair.kl_weight = pair.beta * ramp
+        position = number % per_epoch
         if batch_size is None:
-            loss = stepper.step(number, rate, x)
+            batch = x
         else:
-            position = number % per_epoch
             if position == 0:  # a new epoch, in a new order
                 order = torch.randperm(n, device=x.device)
-            batch = order[position * batch_size:(position + 1) * batch_size]
-            loss = stepper.step(number, rate, x[batch], num_data=n)
-        losses.append(loss / n)
+            batch = x[order[position * batch_size:(position + 1) * batch_size]]
+        batch = transform(batch) if transform else batch
+        kwargs = {} if batch_size is None else {"num_data": n}
+        losses.append(stepper.step(number, rate, batch, **kwargs) / n)
         bar.update()
         if number % 10 == 0 or number == total - 1:
-            bar.set_postfix(loss=f"{losses[-1]:.4f} nats/pt", refresh=False)
-    return losses
+            bar.set_postfix(elbo=f"{-losses[-1]:.4f} nats/pt", refresh=False)
+        if validation is not None and position == per_epoch - 1:
+            validation_losses.append(_mean_loss(objective, pair, validation,
+                                                batch_size or len(validation), transform))
+    if weighted:
+        pair.kl_weight = pair.beta
+    return losses, validation_losses
 
 
 def _svi_steps(n: int, steps: int | None, epochs: int | None, batch_size: int | None) -> int:
@@ -138,6 +178,19 @@ def _svi_steps(n: int, steps: int | None, epochs: int | None, batch_size: int | 
     if epochs is not None:
         return check_positive_int(epochs, "epochs") * math.ceil(n / batch_size)
     return check_positive_int(steps if steps is not None else 1000, "steps")
+
+
+def _checked(pair: Any, data: Any, transform: Callable[[torch.Tensor], torch.Tensor] | None,
+             name: str) -> torch.Tensor:
+    """Validate ``data`` (as the model will see it, after ``transform``) and return it."""
+    check = getattr(pair, "check_data", None)
+    if not callable(check):
+        return as_data(data, name=name)
+    if transform is None:
+        return check(data)
+    raw = as_data(data, event_dims=tuple(range(8)), name=name)
+    check(transform(raw))
+    return raw
 
 
 def fit(
@@ -153,6 +206,9 @@ def fit(
     optimizer: str | Callable[..., torch.optim.Optimizer] = "adam",
     n_init: int = 1,
     reinitialize: bool = True,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    validation: Any = None,
+    kl_warmup: int = 0,
     max_iter: int = 1000,
     tol: float = 1e-6,
     device: str | torch.device = "auto",
@@ -190,6 +246,16 @@ def fit(
     reinitialize : bool
         Call the pair's ``initialize`` (when it has one) before fitting. ``False``
         continues from the current parameters; it needs ``n_init=1``.
+    transform : callable, optional
+        Applied to every minibatch before the step, e.g.
+        :func:`pvae.data.dynamic_binarization` for a fresh binary draw each epoch. The data
+        is checked after one transform of the whole set.
+    validation : array-like, optional
+        Held-out data scored (true objective, no gradient) after every epoch, in
+        :attr:`FitResult.validation_losses`.
+    kl_warmup : int
+        For pairs with a KL weight (the VAE): ramp it linearly from 0 to ``beta`` over this
+        many steps. The losses during the ramp are of the weighted objective.
     max_iter, tol : int, float
         EM stops after ``max_iter`` iterations or when the mean log-likelihood changes by
         less than ``tol`` nats per datapoint.
@@ -231,12 +297,17 @@ def fit(
     else:
         make_optimizer = optimizer
 
-    check = getattr(pair, "check_data", None)
-    x = check(data) if callable(check) else as_data(data)
+    if isinstance(kl_warmup, bool) or not isinstance(kl_warmup, int) or kl_warmup < 0:
+        raise ValueError(f"kl_warmup must be a non-negative number of steps; got {kl_warmup!r}")
+    x = _checked(pair, data, transform, "data")
+    x_validation = None if validation is None else _checked(pair, validation, transform,
+                                                            "validation data")
     target = resolve_device(device)
     if isinstance(pair, torch.nn.Module):
         pair.to(device=target, dtype=x.dtype)
     x = x.to(target)
+    if x_validation is not None:
+        x_validation = x_validation.to(device=target, dtype=x.dtype)
     n = x.shape[0]
     if seed is not None:
         pyro.set_rng_seed(seed)
@@ -244,7 +315,7 @@ def fit(
     total = _svi_steps(n, steps, epochs, batch_size) if method == "svi" else max_iter
 
     started = time.perf_counter()
-    best: tuple[float, list[float], bool | None, dict[str, Any] | None] | None = None
+    best: tuple[float, list[float], bool | None, dict[str, Any] | None, list[float]] | None = None
     restart_losses: list[float] = []
     show = progress and sys.stderr.isatty()
     for restart in range(n_init):
@@ -252,22 +323,24 @@ def fit(
             initialize(x, torch.Generator().manual_seed(base_seed + restart))
         label = f"{method} fit" + (f" {restart + 1}/{n_init}" if n_init > 1 else "")
         with tqdm(total=total, desc=label, unit="step", disable=not show, leave=False) as bar:
-            converged: bool | None
+            converged: bool | None = None
+            validation_losses: list[float] = []
             if method == "em":
                 losses, converged = run_em(pair, x, max_iter=max_iter, tol=tol, bar=bar)
             else:
-                losses = _run_svi(pair, x, bar, total=total, batch_size=batch_size, lr=lr,
-                                  lr_decay=lr_decay, make_optimizer=make_optimizer)
-                converged = None
+                losses, validation_losses = _run_svi(
+                    pair, x, bar, total=total, batch_size=batch_size, lr=lr, lr_decay=lr_decay,
+                    make_optimizer=make_optimizer, transform=transform, kl_warmup=kl_warmup,
+                    validation=x_validation)
         scorer = getattr(pair, "log_likelihood", None)
         score = -float(scorer(x).mean()) if callable(scorer) else losses[-1]
         restart_losses.append(score)
         if best is None or score < best[0]:
             state = copy.deepcopy(pair.state_dict()) if n_init > 1 else None
-            best = (score, losses, converged, state)
+            best = (score, losses, converged, state, validation_losses)
     assert best is not None
     if best[3] is not None:
         pair.load_state_dict(best[3])
     return FitResult(losses=best[1], method=method, num_data=n, converged=best[2],
                      seconds=time.perf_counter() - started, device=str(target),
-                     restart_losses=restart_losses)
+                     restart_losses=restart_losses, validation_losses=best[4])

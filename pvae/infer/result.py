@@ -26,6 +26,8 @@ class FitResult:
         which runs a fixed number of steps.
     restart_losses : list of float
         The final loss of every restart (``n_init`` of them); the best one is kept.
+    validation_losses : list of float
+        The true objective on the validation data after each epoch, nats per datapoint.
     seconds : float
         Wall time of the whole fit.
     device : str
@@ -39,6 +41,7 @@ class FitResult:
     seconds: float
     device: str
     restart_losses: list[float] = field(default_factory=list)
+    validation_losses: list[float] = field(default_factory=list)
 
     @property
     def final_loss(self) -> float:

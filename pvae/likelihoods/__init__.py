@@ -1,5 +1,25 @@
-"""Observation models: the distribution of the data given the model's parameters."""
+"""Observation models: the distribution of the data given the model's parameters.
 
+* ``likelihoods``: the VAE's p(x | z) from a decoder output: bernoulli,
+  continuous_bernoulli, gaussian, laplace.
+* ``location_scale_families``: p(x | loc, scale) for the Bayesian Gaussian: normal,
+  student_t.
+"""
+
+from .base import Likelihood, likelihoods
+from .binary import Bernoulli, ContinuousBernoulli
 from .location_scale import LocationScaleFamily, Normal, StudentT, location_scale_families
+from .real import Gaussian, Laplace
 
-__all__ = ["LocationScaleFamily", "Normal", "StudentT", "location_scale_families"]
+__all__ = [
+    "Bernoulli",
+    "ContinuousBernoulli",
+    "Gaussian",
+    "Laplace",
+    "Likelihood",
+    "LocationScaleFamily",
+    "Normal",
+    "StudentT",
+    "likelihoods",
+    "location_scale_families",
+]

@@ -4,5 +4,6 @@ from .bayesian_gaussian import BayesianGaussian
 from .covariance import covariances
 from .gaussian import Gaussian
 from .mixture import GaussianMixture
+from .vae import VAE
 
-__all__ = ["BayesianGaussian", "Gaussian", "GaussianMixture", "covariances"]
+__all__ = ["VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "covariances"]

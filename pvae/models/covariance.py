@@ -14,8 +14,8 @@ import torch
 from pyro.distributions import constraints
 from pyro.nn import PyroModule, PyroParam
 
+from ..common import set_constrained
 from ..registry import Registry
-from ._common import set_constrained
 
 __all__ = ["Covariance", "DiagonalCovariance", "FullCovariance", "covariances"]
 

@@ -10,8 +10,8 @@ import torch
 from pyro.distributions import constraints
 from pyro.nn import PyroModule, PyroParam, pyro_method
 
+from ..common import data_plate, instance_name, set_constrained
 from ..validation import DataError, as_data, check_min_points, check_spread
-from ._common import data_plate, instance_name, set_constrained
 
 __all__ = ["Gaussian"]
 

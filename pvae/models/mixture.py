@@ -12,9 +12,9 @@ from pyro.distributions import constraints
 from pyro.infer import ELBO, TraceEnum_ELBO
 from pyro.nn import PyroModule, PyroParam, pyro_method
 
+from ..common import data_plate, instance_name, set_constrained
 from ..enumeration import enumerated_log_joint
 from ..validation import DataError, as_data, check_min_points, check_positive_int, check_spread
-from ._common import data_plate, instance_name, set_constrained
 from .covariance import Covariance, covariances
 from .kmeans import kmeans_plusplus
 

@@ -1,0 +1,65 @@
+"""Likelihoods for pixels in [0, 1]: Bernoulli and continuous Bernoulli."""
+
+from __future__ import annotations
+
+from typing import override
+
+import pyro.distributions as dist
+import torch
+
+from .base import Likelihood, likelihoods
+
+__all__ = ["Bernoulli", "ContinuousBernoulli"]
+
+
+@likelihoods.register("bernoulli")
+class Bernoulli(Likelihood):
+    r"""Binary pixels: :math:`x_d \sim \mathrm{Bernoulli}(\sigma(\ell_d))`, logits from the decoder.
+
+    :math:`-\log p(x\mid z)` is the binary cross-entropy; it is a proper likelihood only for
+    data in {0, 1}, so grey levels must be binarized first.
+    """
+
+    @override
+    def forward(self, decoded: torch.Tensor) -> dist.TorchDistribution:
+        return dist.Bernoulli(logits=decoded).to_event(len(self.x_shape))
+
+    @override
+    def mean(self, decoded: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(decoded)
+
+    @override
+    def support_error(self, x: torch.Tensor) -> str | None:
+        if bool(((x != 0) & (x != 1)).any()):
+            low, high = float(x.min()), float(x.max())
+            return (
+                f"the 'bernoulli' likelihood needs binary data (0 or 1); this data ranges over "
+                f"[{low:.3g}, {high:.3g}] with other values. Binarize it "
+                "(pvae.data.binarize(x, 'static'), or fit(..., transform="
+                "pvae.data.dynamic_binarization) for values in [0, 1]) or use "
+                "likelihood='continuous_bernoulli' for grey levels in [0, 1]"
+            )
+        return None
+
+
+@likelihoods.register("continuous_bernoulli")
+class ContinuousBernoulli(Likelihood):
+    r"""Grey levels in [0, 1]: the continuous Bernoulli (Loaiza-Ganem and Cunningham, 2019).
+
+    :math:`p(x\mid\lambda) = C(\lambda)\,\lambda^x(1-\lambda)^{1-x}`: the Bernoulli's form
+    with the normalising constant :math:`C(\lambda)` that makes it a density on [0, 1].
+    """
+
+    @override
+    def forward(self, decoded: torch.Tensor) -> dist.TorchDistribution:
+        return dist.ContinuousBernoulli(logits=decoded).to_event(len(self.x_shape))
+
+    @override
+    def support_error(self, x: torch.Tensor) -> str | None:
+        if bool((x < 0).any() or (x > 1).any()):
+            return (
+                f"the 'continuous_bernoulli' likelihood needs data in [0, 1]; this data ranges "
+                f"over [{float(x.min()):.3g}, {float(x.max()):.3g}]. Rescale it to [0, 1] or "
+                "use likelihood='gaussian' or 'laplace' for real values"
+            )
+        return None

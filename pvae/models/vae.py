@@ -1,0 +1,180 @@
+"""The variational autoencoder as a Pyro model/guide pair with swappable parts."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pyro
+import torch
+from pyro import poutine
+from pyro.infer import ELBO
+from pyro.nn import PyroModule
+from pyro.nn.module import to_pyro_module_
+
+from ..common import data_plate, instance_name
+from ..guides import Guide, guides
+from ..likelihoods import Likelihood, likelihoods
+from ..nets import Network, networks
+from ..objectives import objectives
+from ..priors import Prior, priors
+from ..validation import DataError, as_data, check_positive_int
+
+__all__ = ["VAE", "VAEModel"]
+
+Spec = str | dict[str, Any]
+
+
+class VAEModel(PyroModule):
+    r"""The generative model :math:`p(z)\,p(x \mid z)`, one ``z`` per row, in one plate."""
+
+    kl_weight: float = 1.0
+
+    def __init__(self, prior: Prior, decoder: torch.nn.Module, likelihood: Likelihood) -> None:
+        super().__init__()
+        self.prior, self.decoder, self.likelihood = prior, decoder, likelihood
+
+    def forward(self, x: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
+        """Draw ``z ~ p(z)`` and observe ``x ~ p(x | decoder(z))`` for every row."""
+        prior = self.prior()
+        with data_plate(x, num_data):
+            with poutine.scale(scale=self.kl_weight):
+                z = pyro.sample("z", prior)
+            return pyro.sample("x", self.likelihood(self.decoder(z)), obs=x)
+
+
+class VAE(PyroModule):
+    r"""A variational autoencoder: a continuous mixture whose likelihood we can only bound.
+
+    Model: :math:`z \sim p(z)`, :math:`x \sim p(x \mid \mathrm{decoder}(z))`. Guide:
+    :math:`z \sim q(z \mid x)` from an encoder. The marginal likelihood
+    :math:`p(x) = \int p(x \mid z)\,p(z)\,dz` is a mixture over a continuum of components,
+    with no closed form; training maximises the ELBO
+
+    .. math:: \log p(x) \ge \mathbb{E}_{q}[\log p(x \mid z)]
+              - \mathrm{KL}(q(z \mid x) \,\|\, p(z)),
+
+    and the gap is :math:`\mathrm{KL}(q(z \mid x) \,\|\, p(z \mid x))`.
+
+    ``vae.model`` and ``vae.guide`` are PyroModules taking ``(x, num_data=None)``, so
+    ``SVI(vae.model, vae.guide, Adam(...), Trace_ELBO())`` trains the pair as well as
+    :func:`pvae.fit` does.
+
+    Parameters
+    ----------
+    x_shape : tuple of int
+        The shape of one observation, e.g. ``(784,)`` or ``(1, 28, 28)``.
+    z_dim : int
+        The latent dimension.
+    prior, likelihood, guide : str, dict or object
+        Parts by name (``"vamp"``), by spec dict (``{"name": "mog", "components": 20}``)
+        or as objects. See ``pvae.priors.priors``, ``pvae.likelihoods.likelihoods`` and
+        ``pvae.guides.guides`` for the names.
+    encoder, decoder : str, dict or Network
+        Network recipes (``"mlp"``, ``{"name": "mlp", "hidden": [512, 256]}``, ``"conv"``).
+    objective : str, dict or ELBO
+        ``"elbo"`` (``Trace_ELBO``), ``"meanfield"`` (``TraceMeanField_ELBO``, closed-form
+        KL) or ``{"name": "iwae", "k": 5}`` (``RenyiELBO(alpha=0)``).
+    beta : float
+        The weight of the KL term during training (1 is the true ELBO).
+    """
+
+    def __init__(
+        self,
+        x_shape: tuple[int, ...] | int,
+        z_dim: int,
+        *,
+        prior: Spec | Prior = "normal",
+        likelihood: Spec | Likelihood = "bernoulli",
+        guide: Spec | Guide = "normal",
+        encoder: Spec | Network = "mlp",
+        decoder: Spec | Network = "mlp",
+        objective: Spec | ELBO = "elbo",
+        beta: float = 1.0,
+    ) -> None:
+        super().__init__(name=instance_name("VAE"))  # unique names in Pyro's param store
+        shape = (x_shape,) if isinstance(x_shape, int) else tuple(x_shape)
+        if not shape or any(not isinstance(s, int) or s < 1 for s in shape):
+            raise ValueError(f"x_shape must be positive integers, e.g. (784,); got {x_shape!r}")
+        self.x_shape = shape
+        self.z_dim = check_positive_int(z_dim, "z_dim")
+        if not beta >= 0:
+            raise ValueError(f"beta must be >= 0; got {beta}")
+        self.beta = float(beta)
+        self.objective_spec = objective
+        objectives.resolve(objective)  # an unknown objective fails now, not at fit time
+
+        guide_part: Guide = guides.resolve(guide)
+        guide_part.setup(shape, self.z_dim, networks.resolve(encoder))
+        prior_part: Prior = priors.resolve(prior)
+        prior_part.setup(self.z_dim, guide_part)
+        likelihood_part: Likelihood = likelihoods.resolve(likelihood)
+        likelihood_part.setup(shape)
+        decoder_net = networks.resolve(decoder).build((self.z_dim,), shape)
+        to_pyro_module_(decoder_net)
+
+        self.model = VAEModel(prior_part, decoder_net, likelihood_part)
+        self.guide = guide_part
+        self.kl_weight = self.beta
+        if objective == "meanfield" and not (prior_part.analytic_kl and guide_part.analytic_kl):
+            raise ValueError(
+                "objective='meanfield' needs a closed-form KL: the 'normal' prior with the "
+                f"'normal' guide; got {type(prior_part).__name__} and "
+                f"{type(guide_part).__name__}. Use objective='elbo'."
+            )
+
+    # -- the pair protocol -----------------------------------------------------------------
+    def objective(self) -> ELBO:
+        """A fresh instance of the training objective."""
+        return objectives.resolve(self.objective_spec) if not isinstance(
+            self.objective_spec, ELBO) else self.objective_spec
+
+    @property
+    def kl_weight(self) -> float:
+        """The current weight of the KL term (``beta`` unless a warm-up or estimator set it)."""
+        return self.model.kl_weight
+
+    @kl_weight.setter
+    def kl_weight(self, weight: float) -> None:
+        self.model.kl_weight = weight
+        self.guide.kl_weight = weight
+
+    def check_data(self, x: Any) -> torch.Tensor:
+        """Validate data for this VAE: shape ``(N, *x_shape)``, finite, in the support."""
+        tensor = as_data(x, event_dims=(len(self.x_shape),))
+        if tuple(tensor.shape[1:]) != self.x_shape:
+            hint = (" (flatten the images with x.reshape(len(x), -1))"
+                    if math.prod(tensor.shape[1:]) == math.prod(self.x_shape) else "")
+            expected = ", ".join(map(str, self.x_shape))
+            raise DataError(f"this VAE expects data of shape (N, {expected}); "
+                            f"got {tuple(tensor.shape)}{hint}")
+        problem = self.model.likelihood.support_error(tensor)
+        if problem:
+            raise DataError(problem)
+        return tensor
+
+    # -- what a trained VAE does -----------------------------------------------------------
+    def _input(self, x: Any) -> torch.Tensor:
+        anchor = next(self.parameters())
+        return as_data(x, event_dims=(len(self.x_shape),)).to(anchor)
+
+    @torch.no_grad()
+    def encode(self, x: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """The guide's location and scale for each row, each ``(N, z_dim)``."""
+        return self.guide.encode(self._input(x))
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """The expected observation for each code, ``(N, *x_shape)``."""
+        return self.model.likelihood.mean(self.model.decoder(z))
+
+    def reconstruct(self, x: Any) -> torch.Tensor:
+        """Decode the guide's location for each row: ``E[x | z = mean of q(z | x)]``."""
+        loc, _ = self.encode(x)
+        return self.decode(loc)
+
+    @torch.no_grad()
+    def sample(self, n: int) -> torch.Tensor:
+        """Draw ``n`` codes from the prior and return their expected observations."""
+        z = self.model.prior().sample((check_positive_int(n, "n"),))
+        return self.decode(z)
