@@ -141,7 +141,7 @@ class VAE(PyroModule):
 
     def check_data(self, x: Any) -> torch.Tensor:
         """Validate data for this VAE: shape ``(N, *x_shape)``, finite, in the support."""
-        tensor = as_data(x, event_dims=(len(self.x_shape),))
+        tensor = as_data(x, event_dims=tuple(range(1, 6)))
         if tuple(tensor.shape[1:]) != self.x_shape:
             hint = (" (flatten the images with x.reshape(len(x), -1))"
                     if math.prod(tensor.shape[1:]) == math.prod(self.x_shape) else "")

@@ -1,0 +1,80 @@
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from pvae.data import IDXError, MNISTNotFoundError, binarize, dynamic_binarization, mnist, read_idx
+from pvae.data.mnist import FILES
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+
+
+def write_idx(path, array, *, truncate=0):
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(
+        f">{array.ndim}I", *array.shape)
+    payload = header + array.astype(np.uint8).tobytes()
+    with gzip.open(path, "wb") as handle:
+        handle.write(payload[: len(payload) - truncate])
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path):
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 6), ("test", 4)):
+        write_idx(tmp_path / FILES[f"{split}_images"], rng.integers(0, 256, (n, 28, 28)))
+        write_idx(tmp_path / FILES[f"{split}_labels"], rng.integers(0, 10, n))
+    return tmp_path
+
+
+def test_reads_idx_files(tiny_mnist):
+    data = mnist(tiny_mnist)
+    assert data.train.shape == (6, 784) and data.test.shape == (4, 784)
+    assert 0.0 <= float(data.train.min()) and float(data.train.max()) <= 1.0
+    assert data.train_labels.dtype == torch.int64
+
+
+def test_truncated_file_is_a_clear_error(tiny_mnist):
+    write_idx(tiny_mnist / FILES["test_images"], np.zeros((4, 28, 28)), truncate=10)
+    with pytest.raises(IDXError, match="truncated or corrupt"):
+        mnist(tiny_mnist)
+
+
+def test_bad_magic_and_type(tmp_path):
+    (tmp_path / "bad.idx").write_bytes(b"\x01\x02\x08\x01" + b"\x00" * 8)
+    with pytest.raises(IDXError, match="bad magic"):
+        read_idx(tmp_path / "bad.idx")
+    (tmp_path / "type.idx").write_bytes(b"\x00\x00\x07\x01\x00\x00\x00\x01\x00")
+    with pytest.raises(IDXError, match="unknown IDX type"):
+        read_idx(tmp_path / "type.idx")
+
+
+def test_missing_files_say_where_they_were_looked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv("PVAE_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(MNISTNotFoundError, match=r"(?s)nowhere.*env/mnist.*cache/pvae/mnist"
+                       r".*download=True"):
+        mnist(tmp_path / "nowhere")
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="the shared MNIST files are not beside the repo")
+def test_the_real_mnist():
+    data = mnist(SHARED)
+    assert data.train.shape == (60_000, 784) and data.test.shape == (10_000, 784)
+    assert torch.bincount(data.test_labels).tolist()[:2] == [980, 1135]
+
+
+def test_binarization():
+    grey = torch.full((1000, 10), 0.3)
+    static = binarize(grey, "static", seed=1)
+    assert torch.equal(static, binarize(grey, "static", seed=1))
+    assert set(static.unique().tolist()) <= {0.0, 1.0}
+    assert float(static.mean()) == pytest.approx(0.3, abs=0.02)
+    assert not torch.equal(dynamic_binarization(grey), dynamic_binarization(grey))
+    assert torch.equal(binarize(torch.tensor([0.2, 0.7]), "threshold"), torch.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        binarize(torch.tensor([2.0]))
+    with pytest.raises(ValueError, match="unknown binarization 'dynamic'"):
+        binarize(grey, "dynamic")

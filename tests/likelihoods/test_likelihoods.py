@@ -1,0 +1,39 @@
+import pytest
+import torch
+
+from pvae.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian, Laplace, likelihoods
+
+
+def built(likelihood, shape=(4,)):
+    likelihood.setup(shape)
+    return likelihood
+
+
+def test_bernoulli_is_binary_cross_entropy():
+    logits = torch.randn(3, 4)
+    x = torch.bernoulli(torch.full((3, 4), 0.5))
+    expected = -torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, x, reduction="none").sum(-1)
+    torch.testing.assert_close(built(Bernoulli())(logits).log_prob(x), expected)
+
+
+def test_continuous_bernoulli_is_normalised():
+    likelihood = built(ContinuousBernoulli(), (1,))
+    grid = torch.linspace(0, 1, 20001)[:, None]
+    density = likelihood(torch.full((20001, 1), 1.3)).log_prob(grid).exp()
+    assert float(torch.trapezoid(density, grid[:, 0])) == pytest.approx(1.0, abs=1e-4)
+
+
+@pytest.mark.parametrize("family", [Gaussian, Laplace])
+@pytest.mark.parametrize(("scale", "shape"), [(0.5, ()), ("learned", ()), ("per_dim", (4,))])
+def test_scale_modes(family, scale, shape):
+    likelihood = built(family(scale=scale))
+    assert torch.as_tensor(likelihood.scale).shape == shape
+    distribution = likelihood(torch.zeros(2, 4))
+    assert distribution.event_shape == (4,) and distribution.batch_shape == (2,)
+
+
+def test_registry_names():
+    assert likelihoods.names() == ["bernoulli", "continuous_bernoulli", "gaussian", "laplace"]
+    with pytest.raises(ValueError, match="scale must be a positive number or one of"):
+        Gaussian(scale="big")
