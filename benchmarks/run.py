@@ -1,30 +1,30 @@
 """Run pvae's benchmarks: ``python -m benchmarks.run [NAME ...] [--tiny] [--out DIR]``.
 
 Each benchmark writes ``NAME.json`` and ``NAME.md`` into the output folder. ``--tiny`` is the
-smoke mode CI runs (seconds); without it, the full mode whose tables go in the docs.
+smoke mode CI runs (seconds); without it, the full mode whose tables go in the docs. Each
+benchmark runs in a process of its own, so that its threading environment is its own.
 """
 
 from __future__ import annotations
 
-import os
-
-# Benchmarks alternate torch (OpenMP) with NumPy/scikit-learn (OpenBLAS). OpenMP's worker
-# threads otherwise spin for a while after each parallel region and steal the cores from
-# whichever library runs next, which made either side look up to 3x slower here.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 import argparse
-from collections.abc import Callable
+import importlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from . import gaussian, gmm
-from .table import Table
+BENCHMARKS = ("gaussian", "gmm", "speed")
 
-BENCHMARKS: dict[str, Callable[[bool], Table]] = {"gaussian": gaussian.run, "gmm": gmm.run}
+# Set before torch starts. The gmm benchmark alternates torch (OpenMP) with scikit-learn
+# (OpenBLAS): OpenMP's spinning workers otherwise steal the cores from whichever library runs
+# next, which made either side look up to 3x slower. Passive waiting in turn slows torch's
+# many small parallel regions (about 2x for a VAE step), so it is set for gmm alone.
+ENVIRONMENT = {"gmm": {"OMP_WAIT_POLICY": "PASSIVE"}}
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("names", nargs="*", metavar="NAME",
                         help=f"which to run (default: all of {', '.join(BENCHMARKS)})")
     parser.add_argument("--tiny", action="store_true", help="the seconds-long smoke mode")
@@ -33,10 +33,16 @@ def main(argv: list[str] | None = None) -> None:
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; known: {', '.join(BENCHMARKS)}")
-    for name in args.names or list(BENCHMARKS):
-        table = BENCHMARKS[name](args.tiny)
-        table.write(args.out)
-        print(table.markdown())
+    names = args.names or list(BENCHMARKS)
+    if len(names) > 1:
+        flags = [*(["--tiny"] if args.tiny else []), "--out", str(args.out)]
+        for name in names:
+            subprocess.run([sys.executable, "-m", "benchmarks.run", name, *flags], check=True)
+        return
+    os.environ.update(ENVIRONMENT.get(names[0], {}))
+    table = importlib.import_module(f"benchmarks.{names[0]}").run(args.tiny)
+    table.write(args.out)
+    print(table.markdown(), flush=True)
 
 
 if __name__ == "__main__":

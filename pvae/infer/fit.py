@@ -16,6 +16,7 @@ from pyro import poutine
 from pyro.infer import Trace_ELBO
 from tqdm.auto import tqdm
 
+from ..objectives import is_compiled
 from ..validation import as_data, check_positive_int
 from .em import run_em
 from .result import FitResult
@@ -59,13 +60,22 @@ class _SVIStepper:
         self.make_optimizer = make_optimizer
         self.optimizer: torch.optim.Optimizer | None = None
         self.seen: set[int] = set()
+        self.params: list[torch.Tensor] = []
+        # A module's parameters keep their identity, so tracing for them once is enough;
+        # other pairs may create pyro.param sites at any step and are traced every time.
+        self.trace_every_step = not isinstance(pair, torch.nn.Module)
 
     def _loss_and_grads(self, number: int, *args: Any, **kwargs: Any) -> float:
-        with poutine.trace(param_only=True) as capture:
+        if self.params and not self.trace_every_step:
             loss = self.objective.loss_and_grads(self.pair.model, self.pair.guide, *args, **kwargs)
-        nodes: dict[str, Any] = capture.trace.nodes
-        params = [site["value"].unconstrained() for site in nodes.values()]
-        self._track(params)
+            params = self.params
+        else:
+            with poutine.trace(param_only=True) as capture:
+                loss = self.objective.loss_and_grads(self.pair.model, self.pair.guide, *args,
+                                                     **kwargs)
+            nodes: dict[str, Any] = capture.trace.nodes
+            params = [site["value"].unconstrained() for site in nodes.values()]
+            self._track(params)
         grads = [p.grad for p in params if p.grad is not None]
         finite = math.isfinite(loss) and (
             not grads or bool(torch.isfinite(torch.stack([g.sum() for g in grads])).all())
@@ -100,6 +110,7 @@ class _SVIStepper:
         if not new:
             return
         self.seen.update(id(p) for p in new)
+        self.params.extend(new)
         if self.optimizer is None:
             self.optimizer = self.make_optimizer(new)
         else:
@@ -132,17 +143,25 @@ def _mean_loss(objective: Any, pair: Any, x: torch.Tensor, batch_size: int,
     return total / x.shape[0]
 
 
-def _run_svi(pair: Any, x: torch.Tensor, bar: tqdm, *, total: int, batch_size: int | None,
+def _batches_per_epoch(n: int, batch_size: int | None, objective: Any) -> int:
+    if batch_size is None:
+        return 1
+    if is_compiled(objective):  # it keeps the scale N / B it first saw: equal batches only
+        return max(1, n // batch_size)
+    return math.ceil(n / batch_size)
+
+
+def _run_svi(pair: Any, x: torch.Tensor, bar: tqdm, objective: Any, *, total: int,
+             batch_size: int | None,
              lr: float, lr_decay: float, make_optimizer: Callable[..., Any],
              transform: Callable[[torch.Tensor], torch.Tensor] | None, kl_warmup: int,
              validation: torch.Tensor | None) -> tuple[list[float], list[float]]:
-    objective = pair.objective() if callable(getattr(pair, "objective", None)) else Trace_ELBO()
     stepper = _SVIStepper(pair, objective, make_optimizer)
     n = x.shape[0]
     losses: list[float] = []
     validation_losses: list[float] = []
     order = torch.arange(n, device=x.device)
-    per_epoch = 1 if batch_size is None else math.ceil(n / batch_size)
+    per_epoch = _batches_per_epoch(n, batch_size, objective)
     weighted = getattr(pair, "kl_weight", None) is not None and hasattr(pair, "beta")
     for number in range(total):
         rate = lr * lr_decay ** (number / max(total - 1, 1))
@@ -170,13 +189,11 @@ def _run_svi(pair: Any, x: torch.Tensor, bar: tqdm, *, total: int, batch_size: i
     return losses, validation_losses
 
 
-def _svi_steps(n: int, steps: int | None, epochs: int | None, batch_size: int | None) -> int:
+def _svi_steps(steps: int | None, epochs: int | None, per_epoch: int) -> int:
     if steps is not None and epochs is not None:
         raise ValueError("give either steps or epochs, not both")
-    if batch_size is None:
-        return check_positive_int(steps if steps is not None else (epochs or 1000), "steps")
     if epochs is not None:
-        return check_positive_int(epochs, "epochs") * math.ceil(n / batch_size)
+        return check_positive_int(epochs, "epochs") * per_epoch
     return check_positive_int(steps if steps is not None else 1000, "steps")
 
 
@@ -312,7 +329,12 @@ def fit(
     if seed is not None:
         pyro.set_rng_seed(seed)
     base_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,)))
-    total = _svi_steps(n, steps, epochs, batch_size) if method == "svi" else max_iter
+    objective = pair.objective() if callable(getattr(pair, "objective", None)) else Trace_ELBO()
+    if is_compiled(objective) and kl_warmup:
+        raise ValueError("a compiled objective (jit=True) cannot follow a KL warm-up: its KL "
+                         "weight is fixed when it compiles. Drop jit or kl_warmup.")
+    per_epoch = _batches_per_epoch(n, batch_size, objective)
+    total = _svi_steps(steps, epochs, per_epoch) if method == "svi" else max_iter
 
     started = time.perf_counter()
     best: tuple[float, list[float], bool | None, dict[str, Any] | None, list[float]] | None = None
@@ -329,9 +351,9 @@ def fit(
                 losses, converged = run_em(pair, x, max_iter=max_iter, tol=tol, bar=bar)
             else:
                 losses, validation_losses = _run_svi(
-                    pair, x, bar, total=total, batch_size=batch_size, lr=lr, lr_decay=lr_decay,
-                    make_optimizer=make_optimizer, transform=transform, kl_warmup=kl_warmup,
-                    validation=x_validation)
+                    pair, x, bar, objective, total=total, batch_size=batch_size, lr=lr,
+                    lr_decay=lr_decay, make_optimizer=make_optimizer, transform=transform,
+                    kl_warmup=kl_warmup, validation=x_validation)
         scorer = getattr(pair, "log_likelihood", None)
         score = -float(scorer(x).mean()) if callable(scorer) else losses[-1]
         restart_losses.append(score)

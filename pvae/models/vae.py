@@ -8,7 +8,7 @@ from typing import Any
 import pyro
 import torch
 from pyro import poutine
-from pyro.infer import ELBO
+from pyro.infer import ELBO, TraceMeanField_ELBO
 from pyro.nn import PyroModule
 from pyro.nn.module import to_pyro_module_
 
@@ -16,7 +16,7 @@ from ..common import data_plate, instance_name
 from ..guides import Guide, guides
 from ..likelihoods import Likelihood, likelihoods
 from ..nets import Network, networks
-from ..objectives import objectives
+from ..objectives import is_compiled, objectives
 from ..priors import Prior, priors
 from ..validation import DataError, as_data, check_positive_int
 
@@ -102,7 +102,11 @@ class VAE(PyroModule):
             raise ValueError(f"beta must be >= 0; got {beta}")
         self.beta = float(beta)
         self.objective_spec = objective
-        objectives.resolve(objective)  # an unknown objective fails now, not at fit time
+        resolved = objectives.resolve(objective)  # an unknown objective fails now
+        self._objective = resolved  # kept: a compiled objective compiles once, not per fit
+        if is_compiled(resolved) and self.beta != 1:
+            raise ValueError("a compiled objective (jit=True) bakes the KL weight in; it needs "
+                             f"beta=1, got beta={self.beta}")
 
         guide_part: Guide = guides.resolve(guide)
         guide_part.setup(shape, self.z_dim, networks.resolve(encoder))
@@ -116,7 +120,8 @@ class VAE(PyroModule):
         self.model = VAEModel(prior_part, decoder_net, likelihood_part)
         self.guide = guide_part
         self.kl_weight = self.beta
-        if objective == "meanfield" and not (prior_part.analytic_kl and guide_part.analytic_kl):
+        analytic = prior_part.analytic_kl and guide_part.analytic_kl
+        if isinstance(resolved, TraceMeanField_ELBO) and not analytic:
             raise ValueError(
                 "objective='meanfield' needs a closed-form KL: the 'normal' prior with the "
                 f"'normal' guide; got {type(prior_part).__name__} and "
@@ -125,9 +130,8 @@ class VAE(PyroModule):
 
     # -- the pair protocol -----------------------------------------------------------------
     def objective(self) -> ELBO:
-        """A fresh instance of the training objective."""
-        return objectives.resolve(self.objective_spec) if not isinstance(
-            self.objective_spec, ELBO) else self.objective_spec
+        """The training objective (the same instance every time)."""
+        return self._objective
 
     @property
     def kl_weight(self) -> float:

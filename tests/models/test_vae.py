@@ -46,6 +46,21 @@ def test_every_combination_trains(prior, likelihood, guide, images):
     assert losses[-10:].mean() < losses[:10].mean() - 0.5  # nats per datapoint
 
 
+def test_the_issue_example_fits_on_the_digits_and_on_mnist():
+    from pvae.data import MNISTNotFoundError, mnist
+
+    vae = VAE(x_shape=(784,), z_dim=16, prior="vamp", likelihood="continuous_bernoulli")
+    try:
+        x = mnist("../shared/data/mnist").train[:512]
+    except MNISTNotFoundError:
+        x = torch.nn.functional.interpolate(  # the digits, upsampled to 28x28
+            digits().train[:512].reshape(-1, 1, 8, 8), size=(28, 28)).reshape(-1, 784)
+    result = pvae.fit(vae, x, epochs=2, batch_size=128, lr=1e-3, seed=0, progress=False)
+    assert result.losses[-1] < result.losses[0]
+    small = VAE(x_shape=(64,), z_dim=16, prior="vamp", likelihood="continuous_bernoulli")
+    assert pvae.fit(small, digits().train, epochs=1, batch_size=256, progress=False).steps == 6
+
+
 def test_vamp_prior_needs_a_guide_with_a_density():
     with pytest.raises(ValueError, match="VampPrior .* 'normal' or 'flow' guide"):
         VAE((64,), 4, prior="vamp", guide="delta")
