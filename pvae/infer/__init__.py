@@ -1,6 +1,7 @@
 """Inference: the SVI/EM training loop and the MCMC bridge to ArviZ."""
 
-from .fit import OPTIMIZERS, NonFiniteLossError, fit, resolve_device
+from .fit import OPTIMIZERS, fit, resolve_device
+from .svi import NonFiniteLossError, true_objective
 from .mcmc import mcmc, pointwise_log_likelihood
 from .result import FitResult
 
@@ -12,4 +13,5 @@ __all__ = [
     "mcmc",
     "pointwise_log_likelihood",
     "resolve_device",
+    "true_objective",
 ]

@@ -12,7 +12,7 @@ import pvae
 from pvae import VAE, DataError, UnknownNameError
 from pvae.data import binarize, digits, dynamic_binarization
 from pvae.guides import guides
-from pvae.infer.fit import true_objective
+from pvae.infer import true_objective
 from pvae.likelihoods import likelihoods
 from pvae.priors import priors
 
