@@ -1,9 +1,9 @@
 """Inference: the SVI/EM training loop and the MCMC bridge to ArviZ."""
 
 from .fit import OPTIMIZERS, fit, resolve_device
-from .svi import NonFiniteLossError, true_objective
 from .mcmc import mcmc, pointwise_log_likelihood
 from .result import FitResult
+from .svi import NonFiniteLossError, true_objective
 
 __all__ = [
     "OPTIMIZERS",
