@@ -4,13 +4,33 @@ Every model is a Pyro model/guide pair: import it, fit it with :func:`fit` (or w
 ``pyro.infer.SVI``), and score it on held-out data.
 """
 
-from .infer import FitResult, NonFiniteLossError, fit, mcmc
-from .models import VAE, BayesianGaussian, Gaussian, GaussianMixture
+from .infer import (
+    Estimate,
+    FitResult,
+    NonFiniteLossError,
+    Scores,
+    elbo,
+    exact,
+    fit,
+    iwae,
+    iwae_ladder,
+    mcmc,
+    score,
+)
+from .models import VAE, BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
 from .registry import Registry, UnknownNameError
 from .selection import ComponentChoice, choose_components
 from .validation import DataError
 
 __all__ = [
+    "Estimate",
+    "LinearGaussian",
+    "Scores",
+    "elbo",
+    "exact",
+    "iwae",
+    "iwae_ladder",
+    "score",
     "VAE",
     "BayesianGaussian",
     "ComponentChoice",

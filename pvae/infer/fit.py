@@ -207,7 +207,10 @@ def fit(
                     lr_decay=lr_decay, make_optimizer=make_optimizer, transform=transform,
                     kl_warmup=kl_warmup, validation=x_validation)
         scorer = getattr(pair, "log_likelihood", None)
-        score = -float(scorer(x).mean()) if callable(scorer) else losses[-1]
+        if n_init > 1 and callable(scorer):  # compare restarts at their final parameters
+            score = -float(scorer(x).mean())
+        else:
+            score = losses[-1]
         restart_losses.append(score)
         if best is None or score < best[0]:
             state = copy.deepcopy(pair.state_dict()) if n_init > 1 else None

@@ -3,7 +3,15 @@
 from .bayesian_gaussian import BayesianGaussian
 from .covariance import covariances
 from .gaussian import Gaussian
+from .linear_gaussian import LinearGaussian
 from .mixture import GaussianMixture
 from .vae import VAE
 
-__all__ = ["VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "covariances"]
+__all__ = [
+    "VAE",
+    "BayesianGaussian",
+    "Gaussian",
+    "GaussianMixture",
+    "LinearGaussian",
+    "covariances",
+]
