@@ -140,7 +140,9 @@ def iwae_ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int = 100,
     elbo_parts: list[torch.Tensor] = []
     iwae_parts: dict[int, list[torch.Tensor]] = {k: [] for k in ks}
     chunks = math.ceil(tensor.shape[0] / batch_size) * math.ceil(k_max / per_chunk)
-    with torch.no_grad(), true_objective(pair), tqdm(
+    # The data were checked once above; re-validating every distribution's arguments on
+    # (k, B, D) tensors in every chunk costs about a fifth of the time.
+    with torch.no_grad(), true_objective(pair), pyro.validation_enabled(False), tqdm(
             total=chunks, desc=f"IWAE-{k_max}", disable=not progress, leave=False) as bar:
         for start in range(0, tensor.shape[0], batch_size):
             batch = tensor[start:start + batch_size]

@@ -6,10 +6,29 @@ from typing import override
 
 import pyro.distributions as dist
 import torch
+from pyro.distributions.util import sum_rightmost
+from torch.distributions.utils import broadcast_all
+from torch.nn.functional import binary_cross_entropy_with_logits
 
 from .base import Likelihood, likelihoods
 
-__all__ = ["Bernoulli", "ContinuousBernoulli"]
+__all__ = ["Bernoulli", "BernoulliPixels", "ContinuousBernoulli"]
+
+
+class BernoulliPixels(dist.Independent):
+    """Independent Bernoulli pixels: the same density, with one pass less over them.
+
+    ``Bernoulli.log_prob`` negates the per-pixel cross-entropy before ``Independent`` sums
+    it; summing first and negating the sum skips a pass over a ``(k, B, D)`` tensor, which
+    is a measurable share of an IWAE-5000 evaluation.
+    """
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all(self.base_dist.logits, value)
+        cross_entropy = binary_cross_entropy_with_logits(logits, value, reduction="none")
+        return -sum_rightmost(cross_entropy, self.reinterpreted_batch_ndims)
 
 
 @likelihoods.register("bernoulli")
@@ -22,7 +41,7 @@ class Bernoulli(Likelihood):
 
     @override
     def forward(self, decoded: torch.Tensor) -> dist.TorchDistribution:
-        return dist.Bernoulli(logits=decoded).to_event(len(self.x_shape))
+        return BernoulliPixels(dist.Bernoulli(logits=decoded), len(self.x_shape))
 
     @override
     def mean(self, decoded: torch.Tensor) -> torch.Tensor:
