@@ -78,6 +78,7 @@ def fit(
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     validation: Any = None,
     kl_warmup: int = 0,
+    time_limit: float | None = None,
     max_iter: int = 1000,
     tol: float = 1e-6,
     device: str | torch.device = "auto",
@@ -125,6 +126,9 @@ def fit(
     kl_warmup : int
         For pairs with a KL weight (the VAE): ramp it linearly from 0 to ``beta`` over this
         many steps. The losses during the ramp are of the weighted objective.
+    time_limit : float, optional
+        Stop SVI after the step that passes this many seconds (a CPU budget); the result's
+        ``steps`` says how far it got.
     max_iter, tol : int, float
         EM stops after ``max_iter`` iterations or when the mean log-likelihood changes by
         less than ``tol`` nats per datapoint.
@@ -205,7 +209,7 @@ def fit(
                 losses, validation_losses = run_svi(
                     pair, x, bar, objective, total=total, batch_size=batch_size, lr=lr,
                     lr_decay=lr_decay, make_optimizer=make_optimizer, transform=transform,
-                    kl_warmup=kl_warmup, validation=x_validation)
+                    kl_warmup=kl_warmup, validation=x_validation, time_limit=time_limit)
         scorer = getattr(pair, "log_likelihood", None)
         if n_init > 1 and callable(scorer):  # compare restarts at their final parameters
             score = -float(scorer(x).mean())

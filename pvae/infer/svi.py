@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -129,7 +130,8 @@ def run_svi(pair: Any, x: torch.Tensor, bar: tqdm, objective: Any, *, total: int
              batch_size: int | None,
              lr: float, lr_decay: float, make_optimizer: Callable[..., Any],
              transform: Callable[[torch.Tensor], torch.Tensor] | None, kl_warmup: int,
-             validation: torch.Tensor | None) -> tuple[list[float], list[float]]:
+             validation: torch.Tensor | None,
+             time_limit: float | None = None) -> tuple[list[float], list[float]]:
     """Run ``total`` SVI steps; return the losses and the per-epoch validation losses.
 
     Every loss is in nats per datapoint (the objective of a minibatch is already scaled to
@@ -142,7 +144,10 @@ def run_svi(pair: Any, x: torch.Tensor, bar: tqdm, objective: Any, *, total: int
     order = torch.arange(n, device=x.device)
     per_epoch = batches_per_epoch(n, batch_size, objective)
     weighted = getattr(pair, "kl_weight", None) is not None and hasattr(pair, "beta")
+    started = time.perf_counter()
     for number in range(total):
+        if time_limit is not None and time.perf_counter() - started > time_limit:
+            break
         rate = lr * lr_decay ** (number / max(total - 1, 1))
         if weighted:
             ramp = min(1.0, (number + 1) / kl_warmup) if kl_warmup else 1.0
