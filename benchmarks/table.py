@@ -25,6 +25,7 @@ class Table:
     columns: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    figures: list[tuple[str, Any]] = field(default_factory=list)  # (file name, Figure)
 
     def add(self, **row: Any) -> None:
         """Append a row; it must have every column."""
@@ -54,7 +55,11 @@ class Table:
         payload = {"name": self.name, "title": self.title, "columns": self.columns,
                    "rows": self.rows, "notes": self.notes, "machine": machine}
         (folder / f"{self.name}.json").write_text(json.dumps(payload, indent=2))
-        (folder / f"{self.name}.md").write_text(self.markdown())
+        markdown = self.markdown()
+        for file_name, figure in self.figures:
+            figure.savefig(folder / file_name, dpi=120)
+            markdown += f"\n![{file_name}]({file_name})\n"
+        (folder / f"{self.name}.md").write_text(markdown)
 
 
 def alternating_medians(runs: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:

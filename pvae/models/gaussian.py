@@ -85,6 +85,12 @@ class Gaussian(PyroModule):
         set_constrained(self, "loc", x[index])
         set_constrained(self, "scale", (x.max(0).values - x.min(0).values) / 2)
 
+    def set_closed_form(self, x: Any) -> None:
+        """Put ``loc`` and ``scale`` at :meth:`closed_form` (the exact maximum)."""
+        loc, scale = self.closed_form(self.check_data(x))
+        set_constrained(self, "loc", loc.to(self.loc))
+        set_constrained(self, "scale", scale.to(self.scale))
+
     def distribution(self) -> dist.TorchDistribution:
         """The fitted distribution of one observation."""
         return dist.Normal(self.loc, self.scale).to_event(len(self.event_shape))
