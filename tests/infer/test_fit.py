@@ -123,3 +123,9 @@ def test_fits_on_cuda():
     on_cpu = GaussianMixture(2)
     pvae.fit(on_cpu, x, method="em", device="cpu", seed=0, progress=False)
     torch.testing.assert_close(mixture.log_likelihood(x).cpu(), on_cpu.log_likelihood(x))
+
+
+def test_time_limit_stops_early():
+    x = torch.randn(64)
+    result = pvae.fit(Gaussian(), x, steps=100_000, time_limit=0.2, progress=False)
+    assert 0 < result.steps < 100_000

@@ -102,3 +102,12 @@ def test_bad_data_is_refused_before_fitting(model, data, message):
 def test_bad_dim(dim):
     with pytest.raises(ValueError, match="dim must be"):
         Gaussian(dim=dim)
+
+
+def test_set_closed_form(rng):
+    x = rng.normal(2.0, 3.0, size=(100, 2))
+    gaussian = Gaussian(dim=2).double()
+    gaussian.set_closed_form(x)
+    loc, scale = Gaussian.closed_form(x)
+    torch.testing.assert_close(gaussian.loc.detach(), loc)
+    torch.testing.assert_close(gaussian.scale.detach(), scale)
