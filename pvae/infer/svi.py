@@ -145,31 +145,33 @@ def run_svi(pair: Any, x: torch.Tensor, bar: tqdm, objective: Any, *, total: int
     per_epoch = batches_per_epoch(n, batch_size, objective)
     weighted = getattr(pair, "kl_weight", None) is not None and hasattr(pair, "beta")
     started = time.perf_counter()
-    for number in range(total):
-        if time_limit is not None and time.perf_counter() - started > time_limit:
-            break
-        rate = lr * lr_decay ** (number / max(total - 1, 1))
+    try:
+        for number in range(total):
+            if time_limit is not None and time.perf_counter() - started > time_limit:
+                break
+            if weighted:
+                ramp = min(1.0, (number + 1) / kl_warmup) if kl_warmup else 1.0
+                pair.kl_weight = pair.beta * ramp
+            position = number % per_epoch
+            if batch_size is None:
+                batch, kwargs = x, {}
+            else:
+                if position == 0:  # a new epoch, in a new order
+                    order = torch.randperm(n, device=x.device)
+                batch = x[order[position * batch_size:(position + 1) * batch_size]]
+                kwargs = {"num_data": n}
+            batch = transform(batch) if transform else batch
+            rate = lr * lr_decay ** (number / max(total - 1, 1))
+            losses.append(stepper.step(number, rate, batch, **kwargs) / n)
+            bar.update()
+            if number % 10 == 0 or number == total - 1:
+                bar.set_postfix(elbo=f"{-losses[-1]:.4f} nats/pt", refresh=False)
+            if validation is not None and position == per_epoch - 1:
+                validation_losses.append(_mean_loss(objective, pair, validation,
+                                                    batch_size or len(validation), transform))
+    finally:  # a warm-up interrupted by an error still leaves the pair at its beta
         if weighted:
-            ramp = min(1.0, (number + 1) / kl_warmup) if kl_warmup else 1.0
-            pair.kl_weight = pair.beta * ramp
-        position = number % per_epoch
-        if batch_size is None:
-            batch = x
-        else:
-            if position == 0:  # a new epoch, in a new order
-                order = torch.randperm(n, device=x.device)
-            batch = x[order[position * batch_size:(position + 1) * batch_size]]
-        batch = transform(batch) if transform else batch
-        kwargs = {} if batch_size is None else {"num_data": n}
-        losses.append(stepper.step(number, rate, batch, **kwargs) / n)
-        bar.update()
-        if number % 10 == 0 or number == total - 1:
-            bar.set_postfix(elbo=f"{-losses[-1]:.4f} nats/pt", refresh=False)
-        if validation is not None and position == per_epoch - 1:
-            validation_losses.append(_mean_loss(objective, pair, validation,
-                                                batch_size or len(validation), transform))
-    if weighted:
-        pair.kl_weight = pair.beta
+            pair.kl_weight = pair.beta
     return losses, validation_losses
 
 
