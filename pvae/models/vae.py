@@ -74,9 +74,11 @@ class VAE(PyroModule):
         Network recipes (``"mlp"``, ``{"name": "mlp", "hidden": [512, 256]}``, ``"conv"``).
     objective : str, dict or ELBO
         ``"elbo"`` (``Trace_ELBO``), ``"meanfield"`` (``TraceMeanField_ELBO``, closed-form
-        KL) or ``{"name": "iwae", "k": 5}`` (``RenyiELBO(alpha=0)``).
+        KL) or ``{"name": "iwae", "k": 5}`` (``RenyiELBO(alpha=0)``); ``{"name": "elbo",
+        "jit": True}`` compiles the loss (faster, for fixed shapes and ``beta=1``).
     beta : float
-        The weight of the KL term during training (1 is the true ELBO).
+        The weight of the KL term during training, > 0 (1 is the true ELBO; ``fit``'s
+        ``kl_warmup`` ramps up to it). Estimates always use 1.
     """
 
     def __init__(
@@ -98,8 +100,8 @@ class VAE(PyroModule):
             raise ValueError(f"x_shape must be positive integers, e.g. (784,); got {x_shape!r}")
         self.x_shape = shape
         self.z_dim = check_positive_int(z_dim, "z_dim")
-        if not beta >= 0:
-            raise ValueError(f"beta must be >= 0; got {beta}")
+        if not beta > 0:  # Pyro scales log-densities by positive factors only
+            raise ValueError(f"beta must be > 0; got {beta}")
         self.beta = float(beta)
         self.objective_spec = objective
         resolved = objectives.resolve(objective)  # an unknown objective fails now

@@ -200,6 +200,7 @@ def test_bad_data_is_refused_before_training(likelihood, data, message):
     ("options", "error", "message"),
     [
         ({"z_dim": 0}, ValueError, "z_dim must be a positive integer"),
+        ({"beta": 0.0}, ValueError, "beta must be > 0"),
         ({"prior": "vampp"}, UnknownNameError, "Did you mean 'vamp'"),
         ({"likelihood": {"name": "gaussian", "sigma": 1}}, UnknownNameError, "no option 'sigma'"),
         ({"guide": "iaf"}, UnknownNameError, "Known guide names: delta, flow, normal"),
@@ -209,7 +210,7 @@ def test_bad_data_is_refused_before_training(likelihood, data, message):
         ({"likelihood": {"name": "gaussian", "scale": -1.0}}, ValueError, "must be positive"),
         ({"encoder": "conv"}, ValueError, "28x28"),
     ],
-    ids=["z_dim", "prior", "spec-key", "guide", "activation", "meanfield", "objective",
+    ids=["z_dim", "beta", "prior", "spec-key", "guide", "activation", "meanfield", "objective",
          "scale", "conv"],
 )
 def test_bad_parts_are_refused(options, error, message):
