@@ -15,6 +15,7 @@ data is its own plate) and no KL weight (it is set to 1 while estimating).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -129,7 +130,7 @@ def iwae_ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int = 100,
     IWAE-k uses the first ``k`` of the same ``max(ks)`` importance samples per datapoint,
     so the whole ladder costs what the largest rung costs. Memory stays bounded: the data
     go in chunks of ``batch_size`` rows and the samples in chunks of at most
-    :data:`CHUNK_ELEMENTS` floats.
+    :data:`CHUNK_ELEMENTS` floats. ``progress`` shows a bar (on a terminal).
     """
     ks = sorted({check_positive_int(k, "k") for k in ks})
     tensor = _prepare(pair, x)
@@ -143,7 +144,8 @@ def iwae_ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int = 100,
     # The data were checked once above; re-validating every distribution's arguments on
     # (k, B, D) tensors in every chunk costs about a fifth of the time.
     with torch.no_grad(), true_objective(pair), pyro.validation_enabled(False), tqdm(
-            total=chunks, desc=f"IWAE-{k_max}", disable=not progress, leave=False) as bar:
+            total=chunks, desc=f"IWAE-{k_max}", disable=not (progress and sys.stderr.isatty()),
+            leave=False) as bar:
         for start in range(0, tensor.shape[0], batch_size):
             batch = tensor[start:start + batch_size]
             sums = batch.new_zeros(batch.shape[0])
