@@ -62,8 +62,7 @@ def _settings(tiny: bool) -> list[Setting]:
         settings.append(Setting(
             "MNIST", 256, data.train, data.test[:1000], (1, 10, 100, 1000, 5000),
             ((10, "diag"),), 10_000, 50, 10, {"z_dim": 50, **wide}, 10,
-            (("normal", likelihoods[0]), ("normal", "continuous_bernoulli"),
-             ("normal", "bernoulli"), ("vamp", "bernoulli"))))
+            (("normal", likelihoods[0]), ("normal", "bernoulli"), ("vamp", "bernoulli"))))
     return settings
 
 

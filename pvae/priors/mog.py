@@ -11,6 +11,7 @@ from pyro.nn import PyroParam
 
 from ..validation import check_positive_int
 from .base import Prior, priors
+from .mixture import DiagonalNormalMixture
 
 __all__ = ["MixtureOfGaussians"]
 
@@ -50,5 +51,4 @@ class MixtureOfGaussians(Prior):
 
     @override
     def forward(self) -> dist.TorchDistribution:
-        components = dist.Normal(self.locs, self.scales).to_event(1)
-        return dist.MixtureSameFamily(dist.Categorical(logits=self.logits), components)
+        return DiagonalNormalMixture(self.logits, self.locs, self.scales)

@@ -10,6 +10,7 @@ from pyro.nn import PyroParam
 
 from ..validation import check_positive_int
 from .base import Prior, priors
+from .mixture import DiagonalNormalMixture
 
 __all__ = ["VampPrior"]
 
@@ -56,6 +57,4 @@ class VampPrior(Prior):
     @override
     def forward(self) -> dist.TorchDistribution:
         loc, scale = self._guide[0].encode(self.pseudo_inputs)  # each (K, z_dim)
-        components = dist.Normal(loc, scale).to_event(1)
-        weights = self.anchor.new_zeros(self.components)
-        return dist.MixtureSameFamily(dist.Categorical(logits=weights), components)
+        return DiagonalNormalMixture(self.anchor.new_zeros(self.components), loc, scale)

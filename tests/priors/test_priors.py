@@ -35,3 +35,19 @@ def test_vamp_prior_is_the_mean_of_the_guides_posteriors():
         expected = torch.logsumexp(parts, -1) - math.log(5)
         torch.testing.assert_close(prior().log_prob(z), expected)
     assert prior.pseudo_inputs.shape == (5, 8)
+
+
+def test_diagonal_mixture_matches_mixture_same_family():
+    from pvae.priors.mixture import DiagonalNormalMixture
+
+    generator = torch.Generator().manual_seed(0)
+    logits, locs = torch.randn(7, generator=generator), torch.randn(7, 3, generator=generator)
+    scales = torch.rand(7, 3, generator=generator) + 0.2
+    fast = DiagonalNormalMixture(logits, locs, scales)
+    reference = torch.distributions.MixtureSameFamily(
+        torch.distributions.Categorical(logits=logits),
+        torch.distributions.Independent(torch.distributions.Normal(locs, scales), 1))
+    z = torch.randn(4, 5, 3, generator=generator)
+    torch.testing.assert_close(fast.log_prob(z), reference.log_prob(z), atol=1e-5, rtol=1e-5)
+    assert fast.expand((5,)).log_prob(z).shape == (4, 5)
+    assert fast.sample((6,)).shape == (6, 3) and fast.mean.shape == (3,)
