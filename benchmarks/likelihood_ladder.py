@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import torch
 
 import pvae
-from pvae.data import binarize, digits, mnist
+from pvae.data import binarize, dequantize, digits, mnist
 from pvae.plots import BoundLadder, bounds_against_k
 
 from .table import Table
@@ -32,13 +32,6 @@ class Setting(NamedTuple):
     vae: dict[str, Any]
     vae_epochs: int
     vaes: tuple[tuple[str, Any], ...]  # (prior, likelihood)
-
-
-def _dequantize(images: torch.Tensor, levels: int, seed: int) -> torch.Tensor:
-    """Grey levels k/(levels-1) -> (k + u)/levels, u ~ U(0, 1): a density on [0, 1]^D."""
-    generator = torch.Generator().manual_seed(seed)
-    counts = torch.round(images * (levels - 1))
-    return (counts + torch.rand(images.shape, generator=generator)) / levels
 
 
 def _settings(tiny: bool) -> list[Setting]:
@@ -76,8 +69,8 @@ def run(tiny: bool) -> Table:
                   ["data", "model", "space", "exact", "ELBO",
                    *(f"IWAE-{k}" for k in (1, 10, 100, 1000, 5000))])
     for setting in _settings(tiny):
-        train = _dequantize(setting.train, setting.levels, seed=0)
-        test = _dequantize(setting.test, setting.levels, seed=1)
+        train = dequantize(setting.train, setting.levels, seed=0)
+        test = dequantize(setting.test, setting.levels, seed=1)
         train_binary, test_binary = binarize(setting.train, seed=0), binarize(setting.test, seed=1)
         ladders: list[BoundLadder] = []
 

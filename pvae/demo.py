@@ -11,7 +11,7 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
 
-from .data import digits
+from .data import dequantize, digits
 from .infer import fit, mcmc, score
 from .models import VAE, BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
 from .selection import choose_components, format_table
@@ -90,9 +90,7 @@ def _mixture_section(train: torch.Tensor, test: torch.Tensor, seed: int, device:
 
 def _latent_section(train: torch.Tensor, test: torch.Tensor, seed: int, device: str,
                     quick: bool) -> tuple[list[str], list[tuple[str, str, float]]]:
-    generator = torch.Generator().manual_seed(seed)
-    train = (torch.round(train * 16) + torch.rand(train.shape, generator=generator)) / 17
-    test = (torch.round(test * 16) + torch.rand(test.shape, generator=generator)) / 17
+    train, test = dequantize(train, 17, seed), dequantize(test, 17, seed + 1)
     ks = (1, 10, 100) if quick else (1, 10, 100, 1000)
     pca = LinearGaussian(64, 10)
     fit(pca, train, epochs=20 if quick else 300, batch_size=256, lr=1e-2, seed=seed,

@@ -1,6 +1,7 @@
 """Data sets: scikit-learn's digits (embedded default), MNIST (IDX files), binarization."""
 
 from .binarize import binarize, dynamic_binarization
+from .dequantize import dequantize
 from .digits import Split, digits
 from .mnist import IDXError, MNISTNotFoundError, mnist, read_idx
 
@@ -9,6 +10,7 @@ __all__ = [
     "MNISTNotFoundError",
     "Split",
     "binarize",
+    "dequantize",
     "digits",
     "dynamic_binarization",
     "mnist",

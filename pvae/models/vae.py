@@ -103,7 +103,6 @@ class VAE(PyroModule):
         if not beta > 0:  # Pyro scales log-densities by positive factors only
             raise ValueError(f"beta must be > 0; got {beta}")
         self.beta = float(beta)
-        self.objective_spec = objective
         resolved = objectives.resolve(objective)  # an unknown objective fails now
         self._objective = resolved  # kept: a compiled objective compiles once, not per fit
         if is_compiled(resolved) and self.beta != 1:
