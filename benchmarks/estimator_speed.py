@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import resource
 
 import torch
 from torch.nn.functional import binary_cross_entropy_with_logits, softplus
@@ -11,7 +10,7 @@ from torch.nn.functional import binary_cross_entropy_with_logits, softplus
 import pvae
 from pvae.guides.normal import MIN_SCALE
 
-from .table import Table, alternating_medians
+from .table import Table, alternating_medians, peak_rss_mb
 
 HIDDEN, Z_DIM = 400, 50
 
@@ -70,7 +69,7 @@ def run(tiny: bool) -> Table:
     table.add(what="mean IWAE, hand-written (nats)", value=float(results["hand"].mean()))
     table.add(what="importance samples per chunk", value=per_chunk)
     table.add(what="peak resident memory of the process (MB)",
-              value=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+              value=peak_rss_mb())
     table.notes += [
         f"784-{HIDDEN}-{Z_DIM} VAE (Bernoulli likelihood, untrained: the cost does not depend "
         f"on the weights), {n} binary images, k = {k}, {batch_size} images per data chunk and "

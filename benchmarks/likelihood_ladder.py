@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
@@ -12,9 +11,7 @@ import pvae
 from pvae.data import binarize, dequantize, digits, mnist
 from pvae.plots import BoundLadder, bounds_against_k
 
-from .table import Table
-
-SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+from .table import SHARED_MNIST, Table
 
 
 class Setting(NamedTuple):

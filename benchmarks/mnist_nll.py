@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -11,9 +10,8 @@ import torch
 import pvae
 from pvae.data import binarize, dynamic_binarization, mnist
 
-from .table import Table
+from .table import SHARED_MNIST, Table
 
-SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 NETS = {"encoder": {"name": "mlp", "hidden": [400]}, "decoder": {"name": "mlp", "hidden": [400]}}
 # name: (VAE options, literature NLL as "paper / pythae" in nats, test images scored)
 MODELS: dict[str, tuple[dict[str, Any], str, int]] = {

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import resource
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
@@ -14,9 +12,8 @@ from torch.nn.functional import binary_cross_entropy_with_logits, softplus
 import pvae
 from pvae.data import MNISTNotFoundError, mnist
 
-from .table import Table, alternating_medians
+from .table import SHARED_MNIST, Table, alternating_medians, peak_rss_mb
 
-SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 HIDDEN, Z_DIM, BATCH = 400, 50, 128
 OBJECTIVES = {"Trace_ELBO": "elbo", "JitTrace_ELBO": {"name": "elbo", "jit": True}}
 
@@ -67,10 +64,6 @@ def _data(tiny: bool) -> tuple[torch.Tensor, str]:
     return torch.bernoulli(torch.full((2048, 784), 0.2), generator=generator), "random binary"
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def run(tiny: bool) -> Table:
     """Time SVI steps side by side, then one MNIST epoch (not in tiny mode)."""
     x, source = _data(tiny)
@@ -104,7 +97,7 @@ def run(tiny: bool) -> Table:
             pvae.fit(vae, x, epochs=1, batch_size=BATCH, lr=1e-3, device="cpu", progress=False)
             table.add(what=f"one {source} epoch, {len(x)} images, {name} (s)",
                       value=time.perf_counter() - started)
-    table.add(what="peak resident memory of the process (MB)", value=_peak_rss_mb())
+    table.add(what="peak resident memory of the process (MB)", value=peak_rss_mb())
     table.notes += [
         f"784-{HIDDEN}-{Z_DIM} MLP encoder and decoder, Bernoulli likelihood, batch {BATCH}, "
         f"Adam; data: {source}. Both sides draw minibatches by index from the data in memory "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -13,7 +14,10 @@ from typing import Any
 
 import torch
 
-__all__ = ["Table", "alternating_medians"]
+__all__ = ["SHARED_MNIST", "Table", "alternating_medians", "peak_rss_mb"]
+
+#: The MNIST IDX files the project keeps beside the repository (../shared/data/mnist).
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
 
 @dataclass
@@ -77,3 +81,8 @@ def alternating_medians(runs: dict[str, Callable[[], Any]], repeats: int) -> dic
             fn()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
