@@ -18,14 +18,17 @@ import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["Registry", "UnknownNameError"]
+__all__ = ["Registry", "UnknownNameError", "closest", "remember_spec", "spec_of"]
+
+_SPEC = "_pvae_spec"
 
 
 class UnknownNameError(ValueError):
     """A name, or a key of a spec dict, that a registry does not know."""
 
 
-def _closest(word: str, choices: list[str]) -> str:
+def closest(word: str, choices: list[str]) -> str:
+    """' Did you mean ...?' naming the choice closest to ``word``, or an empty string."""
     match = difflib.get_close_matches(word, choices, n=1)
     return f" Did you mean {match[0]!r}?" if match else ""
 
@@ -60,6 +63,10 @@ class Registry:
     def names(self) -> list[str]:
         """The registered names, sorted."""
         return sorted(self._factories)
+
+    def factory(self, name: str) -> Callable[..., Any]:
+        """The factory registered under ``name``."""
+        return self._factories[name]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
@@ -98,7 +105,7 @@ class Registry:
     def _build(self, name: str, options: dict[str, Any]) -> Any:
         if name not in self._factories:
             raise UnknownNameError(
-                f"unknown {self.kind} {name!r}.{_closest(name, self.names())} "
+                f"unknown {self.kind} {name!r}.{closest(name, self.names())} "
                 f"Known {self.kind} names: {', '.join(self.names())}."
             )
         factory = self._factories[name]
@@ -110,7 +117,54 @@ class Registry:
         for key in options:
             if key not in accepted:
                 raise UnknownNameError(
-                    f"the {self.kind} {name!r} has no option {key!r}.{_closest(key, accepted)} "
+                    f"the {self.kind} {name!r} has no option {key!r}.{closest(key, accepted)} "
                     f"Its options: {', '.join(accepted) or '(none)'}."
                 )
-        return factory(**options)
+        part = factory(**options)
+        try:  # remembered so that a built object can be written back as a spec
+            remember_spec(part, name, **options)
+        except AttributeError:  # objects without a __dict__ simply have no spec
+            pass
+        return part
+
+
+def spec_of(part: Any) -> str | dict[str, Any]:
+    """The spec a part (or a model) was built from: ``resolve(spec_of(p))`` rebuilds it.
+
+    Parts built by a registry, and pvae's models, remember their spec; an object built by
+    hand does not, and cannot be written to a config.
+
+    Raises
+    ------
+    ValueError
+        When ``part`` was not built from a name or a spec dict.
+    """
+    if isinstance(part, str):
+        return part
+    if isinstance(part, Mapping):
+        return dict(part)
+    spec = getattr(part, _SPEC, None)
+    if spec is None:
+        raise ValueError(
+            f"this {type(part).__name__} was built by hand, not from a name or spec dict, so "
+            "it cannot be written to a config; build it by name (e.g. prior='vamp' or "
+            "prior={'name': 'mog', 'components': 20})"
+        )
+    written = {key: _plain(value) for key, value in spec.items()}
+    return written["name"] if len(written) == 1 else written
+
+
+def _plain(value: Any) -> Any:
+    """A spec value as TOML can hold it: scalars, lists, tables, and parts as their specs."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return spec_of(value)
+
+
+def remember_spec(part: Any, name: str, **options: Any) -> None:
+    """Record how ``part`` was built (models call this from ``__init__``)."""
+    setattr(part, _SPEC, {"name": name, **options})

@@ -11,6 +11,7 @@ from pyro.distributions import constraints
 from pyro.nn import PyroModule, PyroParam, pyro_method
 
 from ..common import data_plate, instance_name, set_constrained
+from ..registry import remember_spec
 from ..validation import DataError, as_data, check_min_points, check_spread
 
 __all__ = ["Gaussian"]
@@ -56,6 +57,7 @@ class Gaussian(PyroModule):
         if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
             raise ValueError(f"dim must be None (scalar data) or a positive integer; got {dim!r}")
         self.dim = dim
+        remember_spec(self, "gaussian", dim=dim)
         shape = () if dim is None else (dim,)
         self.loc = PyroParam(torch.zeros(shape))  # type: ignore[assignment]
         self.scale = PyroParam(  # type: ignore[assignment]

@@ -12,6 +12,7 @@ from pyro.infer import ELBO, TraceMeanField_ELBO
 from pyro.nn import PyroModule, PyroParam, pyro_method
 
 from ..common import data_plate, instance_name, set_constrained
+from ..registry import remember_spec
 from ..validation import DataError, as_data, check_min_points, check_positive_int
 
 __all__ = ["LinearGaussian", "PPCASolution"]
@@ -64,6 +65,7 @@ class LinearGaussian(PyroModule):
         self.z_dim = check_positive_int(z_dim, "z_dim")
         if z_dim > dim:
             raise ValueError(f"z_dim ({z_dim}) cannot exceed the data dimension ({dim})")
+        remember_spec(self, "linear_gaussian", dim=self.dim, z_dim=self.z_dim)
         generator = torch.Generator().manual_seed(dim * 1000 + z_dim)
         self.weight = PyroParam(0.1 * torch.randn(dim, z_dim, generator=generator))  # type: ignore[assignment]
         self.bias = PyroParam(torch.zeros(dim))  # type: ignore[assignment]

@@ -14,6 +14,7 @@ from pyro.nn import PyroModule, PyroParam, pyro_method
 
 from ..common import data_plate, instance_name, set_constrained
 from ..enumeration import enumerated_log_joint
+from ..registry import remember_spec
 from ..validation import DataError, as_data, check_min_points, check_positive_int, check_spread
 from .covariance import Covariance, covariances
 from .kmeans import kmeans_plusplus
@@ -65,12 +66,16 @@ class GaussianMixture(PyroModule):
         self.reg_covar = float(reg_covar)
         self.covariance = covariances.resolve(covariance)
         self.dim: int | None = None
+        remember_spec(self, "gaussian_mixture", n_components=self.n_components, dim=dim,
+                      covariance=self.covariance, reg_covar=self.reg_covar)
         if dim is not None:
             self._build(check_positive_int(dim, "dim"), torch.empty(0))
 
     def _build(self, d: int, like: torch.Tensor) -> None:
         k = self.n_components
         self.dim = d
+        remember_spec(self, "gaussian_mixture", n_components=k, dim=d,
+                      covariance=self.covariance, reg_covar=self.reg_covar)
         self.weights = PyroParam(  # type: ignore[assignment]
             like.new_full((k,), 1.0 / k), constraint=constraints.simplex)
         self.locs = PyroParam(like.new_zeros(k, d))  # type: ignore[assignment]

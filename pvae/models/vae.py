@@ -18,6 +18,7 @@ from ..likelihoods import Likelihood, likelihoods
 from ..nets import Network, networks
 from ..objectives import is_compiled, objectives
 from ..priors import Prior, priors
+from ..registry import remember_spec
 from ..validation import DataError, as_data, check_positive_int
 
 __all__ = ["VAE", "VAEModel"]
@@ -110,14 +111,19 @@ class VAE(PyroModule):
                              f"beta=1, got beta={self.beta}")
 
         guide_part: Guide = guides.resolve(guide)
-        guide_part.setup(shape, self.z_dim, networks.resolve(encoder))
+        encoder_part: Network = networks.resolve(encoder)
+        guide_part.setup(shape, self.z_dim, encoder_part)
         prior_part: Prior = priors.resolve(prior)
         prior_part.setup(self.z_dim, guide_part)
         likelihood_part: Likelihood = likelihoods.resolve(likelihood)
         likelihood_part.setup(shape)
-        decoder_net = networks.resolve(decoder).build((self.z_dim,), shape)
+        decoder_part: Network = networks.resolve(decoder)
+        decoder_net = decoder_part.build((self.z_dim,), shape)
         to_pyro_module_(decoder_net)
 
+        remember_spec(self, "vae", x_shape=list(shape), z_dim=self.z_dim, prior=prior_part,
+                      likelihood=likelihood_part, guide=guide_part, encoder=encoder_part,
+                      decoder=decoder_part, objective=resolved, beta=self.beta)
         self.model = VAEModel(prior_part, decoder_net, likelihood_part)
         self.guide = guide_part
         self.kl_weight = self.beta
@@ -183,3 +189,16 @@ class VAE(PyroModule):
         """Draw ``n`` codes from the prior and return their expected observations."""
         z = self.model.prior().sample((check_positive_int(n, "n"),))
         return self.decode(z)
+
+    @torch.no_grad()
+    def interpolate(self, start: Any, end: Any, steps: int = 8) -> torch.Tensor:
+        """Decode ``steps`` codes on the line between the guide's means for two inputs.
+
+        ``start`` and ``end`` are single observations of shape ``x_shape``; the result is
+        ``(steps, *x_shape)``, from ``start``'s reconstruction to ``end``'s.
+        """
+        pair = torch.stack([self._input(start[None])[0], self._input(end[None])[0]])
+        loc, _ = self.guide.encode(pair)
+        weights = torch.linspace(0, 1, check_positive_int(steps, "steps"),
+                                 dtype=loc.dtype, device=loc.device)[:, None]
+        return self.decode((1 - weights) * loc[0] + weights * loc[1])
