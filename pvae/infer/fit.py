@@ -17,6 +17,7 @@ from ..objectives import is_compiled
 from ..validation import as_data, check_positive_int
 from .em import run_em
 from .result import FitResult
+from .state import TrainingState
 from .svi import batches_per_epoch, run_svi
 
 __all__ = ["OPTIMIZERS", "fit", "resolve_device"]
@@ -84,6 +85,8 @@ def fit(
     device: str | torch.device = "auto",
     seed: int | None = None,
     progress: bool = True,
+    resume: TrainingState | None = None,
+    on_epoch_end: Callable[[TrainingState], None] | None = None,
 ) -> FitResult:
     """Fit a model/guide pair to data by maximising its objective.
 
@@ -138,6 +141,14 @@ def fit(
         Seeds Pyro, torch and Python before fitting, and the restarts' initialisations.
     progress : bool
         Show a progress bar (only when standard error is a terminal).
+    resume : TrainingState, optional
+        Continue an SVI run from the state an earlier ``on_epoch_end`` received; restore the
+        pair's parameters first and pass the same data and settings. The random generators
+        are restored from the state (``seed`` is not used), so on the CPU every later loss
+        equals the uninterrupted run's.
+    on_epoch_end : callable, optional
+        Called with a :class:`~pvae.infer.state.TrainingState` after every epoch of SVI
+        (after the validation score), e.g. to write a checkpoint.
 
     Returns
     -------
@@ -151,6 +162,11 @@ def fit(
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     n_init = check_positive_int(n_init, "n_init")
+    if resume is not None:
+        if method != "svi" or n_init != 1:
+            raise ValueError("resume continues a single SVI run: it needs method='svi' and "
+                             f"n_init=1; got method={method!r}, n_init={n_init}")
+        reinitialize = False  # the parameters are the checkpoint's
     initialize = getattr(pair, "initialize", None) if reinitialize else None
     if n_init > 1 and not callable(initialize):
         raise ValueError(f"n_init={n_init} needs a pair with initialize(x, generator) and "
@@ -182,7 +198,7 @@ def fit(
     if x_validation is not None:
         x_validation = x_validation.to(device=target, dtype=x.dtype)
     n = x.shape[0]
-    if seed is not None:
+    if seed is not None and resume is None:
         pyro.set_rng_seed(seed)
     base_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,)))
     objective = pair.objective() if callable(getattr(pair, "objective", None)) else Trace_ELBO()
@@ -209,7 +225,8 @@ def fit(
                 losses, validation_losses = run_svi(
                     pair, x, bar, objective, total=total, batch_size=batch_size, lr=lr,
                     lr_decay=lr_decay, make_optimizer=make_optimizer, transform=transform,
-                    kl_warmup=kl_warmup, validation=x_validation, time_limit=time_limit)
+                    kl_warmup=kl_warmup, validation=x_validation, time_limit=time_limit,
+                    resume=resume, on_epoch_end=on_epoch_end)
         scorer = getattr(pair, "log_likelihood", None)
         if n_init > 1 and callable(scorer):  # compare restarts at their final parameters
             score = -float(scorer(x).mean())

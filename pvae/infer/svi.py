@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from pyro import poutine
 from tqdm.auto import tqdm
 
 from ..objectives import is_compiled
+from .state import TrainingState, capture_rng, restore_rng
 
 __all__ = ["NonFiniteLossError", "batches_per_epoch", "run_svi", "true_objective"]
 
@@ -28,8 +30,10 @@ class _SVIStepper:
     well as Adam. Parameters are found by tracing, the first time they appear.
     """
 
-    def __init__(self, pair: Any, objective: Any, make_optimizer: Callable[..., Any]) -> None:
+    def __init__(self, pair: Any, objective: Any, make_optimizer: Callable[..., Any],
+                 optimizer_state: dict[str, Any] | None = None) -> None:
         self.pair = pair
+        self.optimizer_state = optimizer_state
         self.objective = objective
         self.make_optimizer = make_optimizer
         self.optimizer: torch.optim.Optimizer | None = None
@@ -65,8 +69,13 @@ class _SVIStepper:
         return float(loss)
 
     def step(self, number: int, lr: float, *args: Any, **kwargs: Any) -> float:
-        if self.optimizer is None:  # the first call finds the parameters
-            self._loss_and_grads(number, *args, **kwargs)
+        if self.optimizer is None:  # the first call finds the parameters ...
+            devices = [args[0].device] if args[0].device.type == "cuda" else []
+            with torch.random.fork_rng(devices):  # ... without using up random numbers
+                self._loss_and_grads(number, *args, **kwargs)
+            assert self.optimizer is not None
+            if self.optimizer_state is not None:  # a resumed run continues its moments
+                self.optimizer.load_state_dict(self.optimizer_state)
         assert self.optimizer is not None
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -127,26 +136,35 @@ def batches_per_epoch(n: int, batch_size: int | None, objective: Any) -> int:
 
 
 def run_svi(pair: Any, x: torch.Tensor, bar: tqdm, objective: Any, *, total: int,
-             batch_size: int | None,
-             lr: float, lr_decay: float, make_optimizer: Callable[..., Any],
-             transform: Callable[[torch.Tensor], torch.Tensor] | None, kl_warmup: int,
-             validation: torch.Tensor | None,
-             time_limit: float | None = None) -> tuple[list[float], list[float]]:
-    """Run ``total`` SVI steps; return the losses and the per-epoch validation losses.
+            batch_size: int | None,
+            lr: float, lr_decay: float, make_optimizer: Callable[..., Any],
+            transform: Callable[[torch.Tensor], torch.Tensor] | None, kl_warmup: int,
+            validation: torch.Tensor | None,
+            time_limit: float | None = None, resume: TrainingState | None = None,
+            on_epoch_end: Callable[[TrainingState], None] | None = None,
+            ) -> tuple[list[float], list[float]]:
+    """Run SVI up to step ``total``; return the losses and the per-epoch validation losses.
 
     Every loss is in nats per datapoint (the objective of a minibatch is already scaled to
-    the whole data set by the model's plate, and is divided by N here).
+    the whole data set by the model's plate, and is divided by N here). ``resume`` continues
+    a run from its state (the pair's parameters must already be restored); ``on_epoch_end``
+    receives the state after every epoch.
     """
-    stepper = _SVIStepper(pair, objective, make_optimizer)
+    stepper = _SVIStepper(pair, objective, make_optimizer,
+                          resume.optimizer if resume is not None else None)
     n = x.shape[0]
-    losses: list[float] = []
-    validation_losses: list[float] = []
+    losses = list(resume.losses) if resume is not None else []
+    validation_losses = list(resume.validation_losses) if resume is not None else []
+    first = resume.step if resume is not None else 0
+    if resume is not None:
+        restore_rng(resume.rng)
+        bar.update(first)
     order = torch.arange(n, device=x.device)
     per_epoch = batches_per_epoch(n, batch_size, objective)
     weighted = getattr(pair, "kl_weight", None) is not None and hasattr(pair, "beta")
     started = time.perf_counter()
     try:
-        for number in range(total):
+        for number in range(first, total):
             if time_limit is not None and time.perf_counter() - started > time_limit:
                 break
             if weighted:
@@ -166,9 +184,18 @@ def run_svi(pair: Any, x: torch.Tensor, bar: tqdm, objective: Any, *, total: int
             bar.update()
             if number % 10 == 0 or number == total - 1:
                 bar.set_postfix(elbo=f"{-losses[-1]:.4f} nats/pt", refresh=False)
-            if validation is not None and position == per_epoch - 1:
+            if position != per_epoch - 1:
+                continue
+            if validation is not None:
                 validation_losses.append(_mean_loss(objective, pair, validation,
                                                     batch_size or len(validation), transform))
+            if on_epoch_end is not None:
+                assert stepper.optimizer is not None
+                on_epoch_end(TrainingState(
+                    step=number + 1, epoch=(number + 1) // per_epoch, losses=list(losses),
+                    validation_losses=list(validation_losses),
+                    optimizer=copy.deepcopy(stepper.optimizer.state_dict()),
+                    rng=capture_rng()))
     finally:  # a warm-up interrupted by an error still leaves the pair at its beta
         if weighted:
             pair.kl_weight = pair.beta

@@ -40,9 +40,12 @@ def test_closed_form_is_a_maximum(ppca_data):
         assert float(model.log_likelihood(ppca_data).mean()) < best
 
 
+@pytest.mark.slow
 def test_svi_reaches_the_maximum_likelihood(ppca_data):
+    # The last few hundredths of a nat are a slow rotation of W towards W^T W diagonal (where
+    # the diagonal guide is exact); 2000 steps stop 0.001-0.03 short depending on the seed.
     model = LinearGaussian(5, 2)
-    pvae.fit(model, ppca_data, steps=2000, lr=0.1, lr_decay=0.01, seed=0, progress=False)
+    pvae.fit(model, ppca_data, steps=6000, lr=0.1, lr_decay=0.01, seed=0, progress=False)
     best = LinearGaussian(5, 2).double()
     best.set_closed_form(ppca_data)
     fitted = float(model.log_likelihood(ppca_data).mean())
