@@ -1,0 +1,129 @@
+"""Checkpoints: a model, its config and where training stands, written atomically.
+
+A checkpoint is one file that ``torch.load(..., weights_only=True)`` reads: plain
+containers, numbers, strings and tensors, no pickled objects. It is written to a temporary
+file in the same folder and renamed over the old one, so a crash mid-write leaves the
+previous checkpoint whole.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+
+from .config import Config
+from .infer.state import TrainingState
+from .registry import spec_of
+
+__all__ = ["FORMAT", "Checkpoint", "CheckpointError", "load_checkpoint", "save_checkpoint"]
+
+FORMAT = "pvae-checkpoint"
+VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable pvae checkpoint (truncated, corrupt or foreign)."""
+
+
+class Checkpoint(NamedTuple):
+    """What a checkpoint holds.
+
+    Attributes
+    ----------
+    config : Config
+        The config the model was built and trained from.
+    model : dict
+        The model's ``state_dict()``.
+    training : TrainingState or None
+        Where training stood (optimiser, RNG states, losses), ``None`` for a finished fit
+        saved without it.
+    history : dict
+        Per-epoch curves: ``epoch``, ``loss``, ``validation``, ``reconstruction``, ``kl``.
+    """
+
+    config: Config
+    model: dict[str, torch.Tensor]
+    training: TrainingState | None
+    history: dict[str, list[float]]
+
+    def build_model(self) -> torch.nn.Module:
+        """The config's model with the checkpoint's parameters loaded."""
+        model = self.config.build_model()
+        try:
+            model.load_state_dict(self.model)
+        except RuntimeError as error:
+            raise CheckpointError(f"the checkpoint's parameters do not fit the model its "
+                                  f"config builds: {str(error).splitlines()[0]}") from None
+        return model
+
+
+def save_checkpoint(path: str | Path, *, config: Config, model: torch.nn.Module,
+                    training: TrainingState | None = None,
+                    history: dict[str, list[float]] | None = None) -> Path:
+    """Write a checkpoint atomically (temporary file, fsync, rename) and return its path.
+
+    The stored ``[model]`` table is the model's own spec, which may have learnt more than
+    the config said (a mixture's dimension, once it has seen data).
+    """
+    path = Path(path)
+    spec = spec_of(model)
+    config = replace(config, model=spec if isinstance(spec, dict) else {"name": spec})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": FORMAT, "version": VERSION, "config": config.to_dict(),
+        "model": {key: value.detach().cpu() for key, value in model.state_dict().items()},
+        "training": training.to_dict() if training is not None else None,
+        "history": history or {},
+    }
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            torch.save(payload, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint safely (``weights_only=True``).
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no file at ``path``.
+    CheckpointError
+        When the file is truncated or corrupt, or is not a pvae checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        payload: Any = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch.load fails in many ways on a damaged or foreign file
+        text = str(error).strip()
+        reason = text.splitlines()[0].split(". ")[0] if text else type(error).__name__
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint (truncated, corrupt, or holding objects "
+            f"other than tensors and plain data): {reason}. Train again, or resume from an "
+            "older copy.") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a torch file but not a pvae checkpoint (no "
+                              f"'format': {FORMAT!r} entry)")
+    if payload.get("version") != VERSION:
+        raise CheckpointError(f"{path} is a pvae checkpoint of version "
+                              f"{payload.get('version')}; this pvae reads version {VERSION}")
+    training = payload["training"]
+    return Checkpoint(
+        config=Config.from_dict(payload["config"]), model=payload["model"],
+        training=TrainingState.from_dict(training) if training is not None else None,
+        history=payload["history"])

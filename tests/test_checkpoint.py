@@ -1,0 +1,98 @@
+import pickle
+
+import pytest
+import torch
+
+from pvae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from pvae.config import load_config
+from pvae.infer.state import TrainingState, capture_rng
+
+CONFIG = {"model": {"name": "vae", "x_shape": [64], "z_dim": 2,
+                    "encoder": {"name": "mlp", "hidden": [8]}}}
+
+
+@pytest.fixture
+def saved(tmp_path):
+    config = load_config(CONFIG)
+    model = config.build_model()
+    optimizer = torch.optim.Adam(model.parameters())
+    state = TrainingState(step=7, epoch=1, losses=[3.0, 2.0], optimizer=optimizer.state_dict(),
+                          rng=capture_rng())
+    path = save_checkpoint(tmp_path / "run" / "checkpoint.pt", config=config, model=model,
+                           training=state, history={"epoch": [1], "loss": [2.5]})
+    return path, config, model
+
+
+def test_round_trip_through_the_safe_loader(saved):
+    path, config, model = saved
+    checkpoint = load_checkpoint(path)
+    assert checkpoint.config == config
+    assert checkpoint.training.step == 7 and checkpoint.training.losses == [3.0, 2.0]
+    assert checkpoint.history == {"epoch": [1], "loss": [2.5]}
+    rebuilt = checkpoint.build_model()
+    for (name, ours), theirs in zip(model.state_dict().items(),
+                                    rebuilt.state_dict().values(), strict=True):
+        assert torch.equal(ours, theirs), name
+    # the file holds nothing that needs unpickling arbitrary objects
+    torch.load(path, weights_only=True)
+
+
+def test_a_crash_while_writing_leaves_the_previous_checkpoint_whole(saved, monkeypatch):
+    path, config, model = saved
+    before = path.read_bytes()
+
+    def crash(payload, stream):
+        stream.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, config=config, model=model)
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left over
+
+
+def test_truncated_foreign_and_missing_files_are_clear_errors(saved, tmp_path):
+    path, _, _ = saved
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="truncated.pt is not a readable checkpoint"):
+        load_checkpoint(truncated)
+    text = tmp_path / "notes.pt"
+    text.write_text("hello")
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load_checkpoint(text)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {}}, foreign)
+    with pytest.raises(CheckpointError, match="not a pvae checkpoint"):
+        load_checkpoint(foreign)
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
+        load_checkpoint(tmp_path / "absent.pt")
+
+
+class Payload:
+    def __reduce__(self):
+        return (print, ("arbitrary code ran",))
+
+
+def test_pickled_objects_are_refused_not_run(tmp_path, capsys):
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "pvae-checkpoint", "version": 1, "x": Payload()}, evil,
+               pickle_protocol=pickle.HIGHEST_PROTOCOL)
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load_checkpoint(evil)
+    assert "arbitrary code ran" not in capsys.readouterr().out
+
+
+def test_other_versions_and_mismatched_parameters(saved, tmp_path):
+    path, _, _ = saved
+    payload = torch.load(path, weights_only=True)
+    payload["version"] = 99
+    torch.save(payload, tmp_path / "future.pt")
+    with pytest.raises(CheckpointError, match="version 99"):
+        load_checkpoint(tmp_path / "future.pt")
+    payload["version"] = 1
+    payload["model"] = {"nothing": torch.zeros(1)}
+    torch.save(payload, tmp_path / "odd.pt")
+    with pytest.raises(CheckpointError, match="do not fit the model"):
+        load_checkpoint(tmp_path / "odd.pt").build_model()

@@ -1,0 +1,105 @@
+from pathlib import Path
+
+import pytest
+import torch
+
+import pvae
+from pvae.config import Config, ConfigError, load_config
+from pvae.models import models
+from pvae.registry import UnknownNameError, spec_of
+
+CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
+SMALL = {"data": {"name": "digits", "transform": "dequantize", "validation": 50},
+         "model": {"name": "vae", "x_shape": [64], "z_dim": 3, "prior": {"name": "mog",
+                                                                        "components": 4},
+                   "likelihood": {"name": "gaussian", "scale": "per_dim"},
+                   "encoder": {"name": "mlp", "hidden": [16]}},
+         "train": {"epochs": 2, "batch_size": 64, "lr": 1e-3, "seed": 1}}
+
+
+def test_the_shipped_configs_read_and_build():
+    assert len(CONFIGS) >= 6
+    for path in CONFIGS:
+        config = load_config(path)
+        model = config.build_model()
+        assert spec_of(model) == config.model or models.resolve(config.model) is not None
+        assert config.data["name"] in ("digits", "mnist")
+
+
+def test_dict_toml_and_object_round_trip(tmp_path):
+    config = load_config(SMALL)
+    assert Config.from_dict(config.to_dict()) == config
+    path = tmp_path / "c.toml"
+    path.write_text(config.to_toml())
+    assert load_config(path) == config
+    # object -> spec -> object: the rebuilt model is the same model
+    vae = config.build_model()
+    again = models.resolve(spec_of(vae))
+    again.load_state_dict(vae.state_dict())
+    x = torch.rand(5, 64)
+    assert torch.equal(vae.reconstruct(x), again.reconstruct(x))
+
+
+def test_a_model_built_in_python_writes_its_own_config():
+    vae = pvae.VAE((64,), 2, prior="vamp", guide="flow", beta=0.5)
+    spec = spec_of(vae)
+    assert spec["prior"] == "vamp" and spec["guide"] == "flow" and spec["beta"] == 0.5
+    config = load_config({"model": spec})
+    assert spec_of(config.build_model()) == spec
+    for model in (pvae.LinearGaussian(5, 2), pvae.GaussianMixture(3, dim=2, covariance="diag"),
+                  pvae.Gaussian(dim=2)):
+        assert spec_of(models.resolve(spec_of(model))) == spec_of(model)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"trian": {}}, r"no key 'trian'. Did you mean 'train'"),
+    ({"train": {"epoch": 3}}, r"\[train\] has no key 'epoch'. Did you mean 'epochs'"),
+    ({"data": {"name": "mnsit"}}, r"unknown data set 'mnsit'. Did you mean 'mnist'"),
+    ({"data": {"name": "digits", "rot": "x"}}, r"\[data\] has no key 'rot'"),
+    ({"data": {"name": "digits", "transform": "binarise"}}, r"Did you mean 'binarize'"),
+    ({"data": {"name": "digits", "validation": -1}}, r"validation is a number"),
+    ({"model": {"name": "vea"}}, r"unknown model 'vea'. Did you mean 'vae'"),
+    ({"model": {"name": "vae", "x_shape": [64], "z_dim": 2, "prior": "vampp"}},
+     r"unknown prior 'vampp'. Did you mean 'vamp'"),
+    ({"model": {"name": "vae", "x_shape": [64], "z_dim": 2, "latent": 3}},
+     r"no option 'latent'"),
+    ({"model": {"name": "vae", "x_shape": [64]}}, r"missing .*z_dim"),
+])
+def test_unknown_or_wrong_entries_are_named_with_a_suggestion(change, message):
+    with pytest.raises(UnknownNameError, match=message):
+        load_config({**SMALL, **change})
+
+
+def test_needs_a_model_table_and_valid_toml(tmp_path):
+    with pytest.raises(ConfigError, match=r"needs a \[model\]"):
+        load_config({"data": {"name": "digits"}})
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[model\nname = 'vae'")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)
+    with pytest.raises(FileNotFoundError, match="no config file"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_hand_built_parts_cannot_be_written_to_a_config():
+    from pvae.priors.normal import StandardNormal
+
+    vae = pvae.VAE((64,), 2, prior=StandardNormal())
+    with pytest.raises(ValueError, match="built by hand"):
+        spec_of(vae)
+
+
+@pytest.mark.parametrize("transform", ["none", "binarize", "dynamic_binarization",
+                                       "dequantize"])
+def test_prepared_data_follows_the_transform(transform):
+    config = load_config({**SMALL, "data": {"name": "digits", "transform": transform,
+                                            "validation": 30}})
+    data = config.prepare_data()
+    assert data.train.shape == (1438, 64) and data.test.shape == (359, 64)
+    assert data.validation is not None and torch.equal(data.validation, data.test[:30])
+    assert (data.transform is not None) == (transform == "dynamic_binarization")
+    if transform in ("binarize", "dynamic_binarization"):
+        assert set(data.test.unique().tolist()) <= {0.0, 1.0}
+    if transform == "dequantize":
+        assert 0 < data.train.min() and data.train.max() < 1
+        assert not torch.equal(data.train, pvae.data.digits().train)
