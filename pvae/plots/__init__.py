@@ -1,5 +1,20 @@
-"""Figures (matplotlib) that draw results; nothing here trains a model."""
+"""Figures (matplotlib); each function returns a ``Figure`` and none of them trains."""
 
 from .bounds import BoundLadder, bounds_against_k
+from .images import interpolations, reconstructions, samples
+from .latent import latent_manifold, latent_space
+from .likelihood import gaussian_likelihood, mixture_density
+from .training import training_curves
 
-__all__ = ["BoundLadder", "bounds_against_k"]
+__all__ = [
+    "BoundLadder",
+    "bounds_against_k",
+    "gaussian_likelihood",
+    "interpolations",
+    "latent_manifold",
+    "latent_space",
+    "mixture_density",
+    "reconstructions",
+    "samples",
+    "training_curves",
+]
