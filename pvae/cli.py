@@ -1,46 +1,137 @@
-"""The ``pvae`` command."""
+"""The ``pvae`` command: demo, train, evaluate, sample, plot and bench."""
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .demo import run_demo
 from .validation import DataError
 
 __all__ = ["main"]
+
+BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder", "mnist_nll")
+
+
+def _common(parser: argparse.ArgumentParser, *, seed: bool = True) -> None:
+    parser.add_argument("--device", default="auto",
+                        help="auto (CUDA when there is one), cpu or cuda (default: auto)")
+    if seed:
+        parser.add_argument("--seed", type=int, default=None,
+                            help="random seed (default: the config's, else 0)")
+    parser.add_argument("--no-progress", dest="progress", action="store_false",
+                        help="no progress bars")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pvae", description="Maximum likelihood, the ELBO and VAEs as Pyro models.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     demo = commands.add_parser(
-        "demo", help="fit every model on the embedded digits and report their likelihoods",
+        "demo", help="fit every model on the embedded digits and write a report with figures",
         description="Fit a Gaussian (SVI and NUTS), Gaussian mixtures (EM and SVI), a "
-                    "linear-Gaussian model and a VAE on scikit-learn's digits, with no "
-                    "download, and report their held-out log-likelihoods and bounds.")
+                    "linear-Gaussian model, a VAE and a deterministic autoencoder on "
+                    "scikit-learn's digits, with no download; score them on one test split "
+                    "and write a markdown report with its figures.")
     demo.add_argument("--out", type=Path, default=Path("pvae-demo"),
                       help="folder for the report (default: %(default)s)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    demo.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     demo.add_argument("--quick", action="store_true", help="fewer steps and draws (seconds)")
+    _common(demo)
+
+    train = commands.add_parser(
+        "train", help="train the model a config file describes, with checkpoints",
+        description="Train from a TOML config ([data], [model], [train] tables). A checkpoint "
+                    "is written atomically to OUT/checkpoint.pt every checkpoint_every epochs; "
+                    "--resume continues it exactly.")
+    train.add_argument("config", type=Path, help="a TOML config, e.g. configs/digits_vae.toml")
+    train.add_argument("--out", type=Path, default=None,
+                       help="folder for the checkpoint and history (default: runs/CONFIG-NAME)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue from OUT/checkpoint.pt instead of starting afresh")
+    _common(train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="score a checkpoint on its test data: exact, ELBO, IWAE-k",
+        description="Score the checkpoint's model on the test split its config names: the "
+                    "exact log-likelihood where there is one, the ELBO and IWAE-k for "
+                    "k = 1, 10, 100, ... up to --k, in nats per datapoint.")
+    evaluate.add_argument("checkpoint", type=Path)
+    evaluate.add_argument("--k", type=int, default=5000,
+                          help="the largest number of importance samples (default: 5000)")
+    evaluate.add_argument("--n", type=int, default=None,
+                          help="score only the first N test rows (default: all)")
+    _common(evaluate)
+
+    sample = commands.add_parser(
+        "sample", help="draw images from a checkpoint's prior into a PNG",
+        description="Draw codes from the prior of the checkpoint's VAE and save their "
+                    "expected images as a grid.")
+    sample.add_argument("checkpoint", type=Path)
+    sample.add_argument("--n", type=int, default=64, help="how many (default: 64)")
+    sample.add_argument("--out", type=Path, default=Path("samples.png"),
+                        help="the PNG to write (default: %(default)s)")
+    _common(sample)
+
+    plot = commands.add_parser(
+        "plot", help="draw every figure for a checkpoint into a folder",
+        description="Training curves, reconstructions, prior samples, the latent space, the "
+                    "2-D manifold (z_dim = 2) and an interpolation; --compare adds a second "
+                    "checkpoint's interpolation (e.g. the autoencoder baseline).")
+    plot.add_argument("checkpoint", type=Path)
+    plot.add_argument("--out", type=Path, default=None,
+                      help="folder for the PNGs (default: beside the checkpoint)")
+    plot.add_argument("--compare", type=Path, default=None,
+                      help="another checkpoint to interpolate beside this one")
+    _common(plot)
+
+    bench = commands.add_parser(
+        "bench", help="run one of the benchmarks in the repository's benchmarks/ folder",
+        description="Runs python -m benchmarks.run NAME from a clone of the repository; "
+                    "the smoke-sized version unless --full.")
+    bench.add_argument("name", choices=BENCHMARKS, metavar="NAME",
+                       help=f"one of: {', '.join(BENCHMARKS)}")
+    bench.add_argument("--full", action="store_true",
+                       help="the full benchmark (minutes to hours) instead of the smoke run")
+    bench.add_argument("--out", type=Path, default=Path("results"),
+                       help="folder for NAME.json and NAME.md (default: %(default)s)")
     return parser
+
+
+def _bench(args: argparse.Namespace) -> int:
+    here = Path(__file__).resolve().parent.parent
+    root = next((folder for folder in (Path.cwd(), here)
+                 if (folder / "benchmarks" / "run.py").is_file()), None)
+    if root is None:
+        raise FileNotFoundError("pvae bench runs the scripts in the repository's benchmarks/ "
+                                "folder, which is not installed with the package: run it from "
+                                "a clone of the repository")
+    command = [sys.executable, "-m", "benchmarks.run", args.name, "--out",
+               str(args.out.resolve()), *([] if args.full else ["--tiny"])]
+    return subprocess.run(command, cwd=root, check=False).returncode
+
+
+def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
+    from . import commands  # deferred: `pvae --help` stays fast
+
+    return {"demo": commands.demo, "train": commands.train, "evaluate": commands.evaluate,
+            "sample": commands.sample, "plot": commands.plot, "bench": _bench}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; user errors print one line and exit with status 2."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "demo":
-            report = run_demo(args.out, seed=args.seed, device=args.device, quick=args.quick)
-            print(report)
+        return _handlers()[args.command](args)
     except (DataError, ValueError, OSError) as error:
-        print(f"pvae: error: {error}", file=sys.stderr)
+        message = str(error).replace("\n", " ")
+        print(f"pvae {args.command}: error: {message}", file=sys.stderr)
         return 2
-    return 0
+    except KeyboardInterrupt:
+        print(f"pvae {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -3,25 +3,111 @@ import torch
 
 from pvae.cli import main
 
+TINY = """
+[data]
+name = "digits"
+transform = "dynamic_binarization"
+validation = 50
+
+[model]
+name = "vae"
+x_shape = [64]
+z_dim = 2
+encoder = { name = "mlp", hidden = [16] }
+decoder = { name = "mlp", hidden = [16] }
+
+[train]
+epochs = 2
+batch_size = 256
+lr = 3e-3
+seed = 0
+"""
+
+FIGURES = {"gaussian_likelihood", "mixture_density", "bounds_against_k", "training_curves",
+           "reconstructions", "samples", "latent_space", "latent_manifold", "interpolation"}
+
 
 # the quick demo draws only 100 posterior samples; ArviZ rightly flags its LOO as rough
 @pytest.mark.filterwarnings("ignore:Estimated shape parameter of Pareto:UserWarning")
-def test_demo_writes_a_report(tmp_path, capsys):
-    assert main(["demo", "--quick", "--out", str(tmp_path)]) == 0
+def test_demo_writes_a_report_with_its_figures(tmp_path, capsys):
+    assert main(["demo", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
     report = (tmp_path / "report.md").read_text()
     assert "## Held-out log-likelihood" in report
     assert "| closed form (mean, 1/N std) |" in report
+    assert "autoencoder" in report
     assert report == capsys.readouterr().out.rstrip("\n") + "\n"
+    assert {p.stem for p in (tmp_path / "figures").glob("*.png")} == FIGURES
+    for name in FIGURES:
+        assert f"](figures/{name}.png)" in report
+    assert (tmp_path / "runs" / "vae" / "checkpoint.pt").is_file()
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    return path
+
+
+def test_train_evaluate_sample_and_plot_a_config(tmp_path, config, capsys):
+    out = tmp_path / "run"
+    assert main(["train", str(config), "--out", str(out), "--no-progress"]) == 0
+    assert "checkpoint: " in capsys.readouterr().out
+    checkpoint = out / "checkpoint.pt"
+    assert main(["evaluate", str(checkpoint), "--k", "20", "--n", "30", "--no-progress"]) == 0
+    table = capsys.readouterr().out
+    assert "| elbo |" in table and "| iwae-20 |" in table and "| iwae-10 |" in table
+    assert main(["sample", str(checkpoint), "--n", "9", "--out", str(tmp_path / "s.png")]) == 0
+    assert (tmp_path / "s.png").stat().st_size > 1000
+    assert main(["plot", str(checkpoint), "--compare", str(checkpoint)]) == 0
+    drawn = {p.stem for p in out.glob("*.png")}
+    assert drawn == {"training_curves", "reconstructions", "samples", "latent_space",
+                     "latent_manifold", "interpolation"}
+
+
+def test_train_resumes_from_the_command_line(tmp_path, config, capsys):
+    out = tmp_path / "run"
+    assert main(["train", str(config), "--out", str(out), "--no-progress"]) == 0
+    assert main(["train", str(config), "--out", str(out), "--no-progress"]) == 2
+    assert "pass --resume" in capsys.readouterr().err
+    assert main(["train", str(config), "--out", str(out), "--resume", "--no-progress"]) == 0
+    assert "resumed after epoch 2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["train", "{config_typo}"], "has no key 'epoch'. Did you mean 'epochs'"),
+    (["train", "{absent}"], "no config file"),
+    (["evaluate", "{corrupt}"], "is not a readable checkpoint"),
+    (["sample", "{absent}"], "no checkpoint at"),
+])
+def test_user_errors_are_one_line_with_status_2(tmp_path, capsys, arguments, message):
+    (tmp_path / "typo.toml").write_text(TINY.replace("epochs = 2", "epoch = 2"))
+    (tmp_path / "corrupt.pt").write_bytes(b"\x00" * 100)
+    paths = {"config_typo": tmp_path / "typo.toml", "absent": tmp_path / "absent",
+             "corrupt": tmp_path / "corrupt.pt"}
+    argv = [a.format(**paths) for a in arguments]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"pvae {argv[0]}: error: ") and err.count("\n") == 1
+    assert message in err
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without CUDA")
-def test_user_errors_are_one_line(tmp_path, capsys):
-    assert main(["demo", "--quick", "--device", "cuda", "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("pvae: error: ") and err.count("\n") == 1
+def test_asking_for_cuda_without_one_is_a_user_error(tmp_path, config, capsys):
+    assert main(["train", str(config), "--out", str(tmp_path), "--device", "cuda"]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
 
 
-def test_help_lists_demo(capsys):
-    with pytest.raises(SystemExit):
-        main(["--help"])
-    assert "demo" in capsys.readouterr().out
+@pytest.mark.parametrize("command", ["demo", "train", "evaluate", "sample", "plot", "bench"])
+def test_every_subcommand_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_status:
+        main([command, "--help"])
+    assert exit_status.value.code == 0
+    assert "usage: pvae " + command in capsys.readouterr().out
+
+
+def test_bench_refuses_unknown_names(capsys):
+    with pytest.raises(SystemExit) as exit_status:
+        main(["bench", "nonsense"])
+    assert exit_status.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
