@@ -5,25 +5,30 @@ BIN := $(VENV)/bin
 PYTHON := $(shell tools/find-python)
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench-smoke clean
+.PHONY: demo test docs bench-smoke clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { tools/find-python; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
 	@touch $(STAMP)
 
 ## Fit every model on the embedded data and print what each says about its likelihood.
 demo: $(STAMP)
 	$(BIN)/pvae demo
 
-## Lint, type-check, run the test suite, and smoke-run the benchmarks.
+## Lint, type-check, run the test suite, build the docs strictly, smoke-run the benchmarks.
 test: $(STAMP)
 	$(BIN)/ruff check pvae tests benchmarks
 	$(BIN)/mypy pvae
 	$(BIN)/python -m pytest
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 	$(MAKE) bench-smoke
+
+## Serve the documentation at http://127.0.0.1:8000 while editing it.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m benchmarks.run --tiny --out $(VENV)/bench-smoke

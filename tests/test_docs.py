@@ -1,0 +1,54 @@
+"""Every Python block in the docs runs; every `pvae` command and TOML config in them parses."""
+
+import re
+import shlex
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from pvae.cli import _parser
+from pvae.config import load_config
+
+DOCS = Path(__file__).parent.parent / "docs"
+PAGES = sorted(DOCS.rglob("*.md"))
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def blocks(page, language):
+    return [code for lang, code in BLOCK.findall(page.read_text()) if lang == language]
+
+
+def page_id(page):
+    return str(page.relative_to(DOCS))
+
+
+def test_the_docs_have_pages_with_code():
+    assert len(PAGES) >= 10
+    assert sum(len(blocks(page, "python")) for page in PAGES) >= 10
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if blocks(p, "python")], ids=page_id)
+def test_python_blocks_run(page, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # blocks that write files write them here
+    namespace: dict = {"__name__": f"docs_{page.stem}"}
+    for number, code in enumerate(blocks(page, "python"), 1):
+        try:
+            exec(compile(code, f"{page_id(page)}, block {number}", "exec"), namespace)
+        except Exception as error:
+            raise AssertionError(f"{page_id(page)} block {number} failed: {error!r}") from error
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if blocks(p, "sh")], ids=page_id)
+def test_pvae_commands_in_the_docs_parse(page):
+    for code in blocks(page, "sh"):
+        for line in code.splitlines():
+            command = line.split("#")[0].strip()
+            if command.startswith("pvae "):
+                _parser().parse_args(shlex.split(command)[1:])
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if blocks(p, "toml")], ids=page_id)
+def test_toml_blocks_are_valid_configs(page):
+    for code in blocks(page, "toml"):
+        load_config(tomllib.loads(code))
