@@ -29,6 +29,7 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "sgd": torch.optim.SGD,
 }
 METHODS = ("svi", "em")
+ENGINES = ("pvae", "lightning")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -40,6 +41,11 @@ def resolve_device(device: str | torch.device) -> torch.device:
         raise ValueError(f"device={device!r} was asked for but CUDA is not available here; "
                          "use device='auto' or 'cpu'")
     return resolved
+
+
+def _accelerator(device: str | torch.device) -> str:
+    kind = device if isinstance(device, str) else device.type
+    return {"auto": "auto", "cpu": "cpu", "cuda": "gpu"}.get(kind.split(":")[0], kind)
 
 
 def _svi_steps(steps: int | None, epochs: int | None, per_epoch: int) -> int:
@@ -87,6 +93,11 @@ def fit(
     progress: bool = True,
     resume: TrainingState | None = None,
     on_epoch_end: Callable[[TrainingState], None] | None = None,
+    engine: str = "pvae",
+    devices: int | str = 1,
+    num_nodes: int = 1,
+    strategy: str = "auto",
+    precision: str | None = None,
 ) -> FitResult:
     """Fit a model/guide pair to data by maximising its objective.
 
@@ -149,6 +160,14 @@ def fit(
     on_epoch_end : callable, optional
         Called with a :class:`~pvae.infer.state.TrainingState` after every epoch of SVI
         (after the validation score), e.g. to write a checkpoint.
+    engine : {"pvae", "lightning"}
+        ``"pvae"`` runs the loop here, on one device. ``"lightning"`` hands SVI to PyTorch
+        Lightning (:mod:`pvae.lightning`, needs the ``lightning`` extra) for several devices
+        or machines; the pair, the objective and these settings stay the same.
+    devices, num_nodes, strategy, precision
+        Lightning's ``Trainer`` settings (``engine="lightning"`` only): devices per machine,
+        machines, e.g. ``strategy="ddp"``, and e.g. ``precision="bf16-mixed"`` (default: the
+        data's dtype). Under DDP ``batch_size`` is per process.
 
     Returns
     -------
@@ -159,6 +178,12 @@ def fit(
         if not callable(getattr(pair, hook, None)):
             raise TypeError(f"pvae.fit needs a pair with a callable .{hook}; "
                             f"got {type(pair).__name__}")
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "pvae" and (devices != 1 or num_nodes != 1 or strategy != "auto"
+                             or precision is not None):
+        raise ValueError("devices, num_nodes, strategy and precision are Lightning's settings:"
+                         " pass engine='lightning' to use them")
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     n_init = check_positive_int(n_init, "n_init")
@@ -207,6 +232,27 @@ def fit(
                          "weight is fixed when it compiles. Drop jit or kl_warmup.")
     per_epoch = batches_per_epoch(n, batch_size, objective)
     total = _svi_steps(steps, epochs, per_epoch) if method == "svi" else max_iter
+
+    if engine == "lightning":
+        unsupported = {"method='em'": method != "svi", "n_init > 1": n_init > 1,
+                       "resume": resume is not None, "on_epoch_end": on_epoch_end is not None,
+                       "time_limit": time_limit is not None}
+        named = [name for name, used in unsupported.items() if used]
+        if named:
+            raise ValueError(f"engine='lightning' does not take {', '.join(named)}; use "
+                             "engine='pvae' (Lightning checkpoints resume with pvae train "
+                             "--engine lightning --resume)")
+        from ..lightning import fit_with_lightning  # optional: only this path needs it
+
+        if callable(initialize):
+            initialize(x, torch.Generator().manual_seed(base_seed))
+        return fit_with_lightning(
+            pair, x.cpu(), epochs=epochs, total_steps=None if epochs is not None else total,
+            batch_size=batch_size, lr=lr, lr_decay=lr_decay, make_optimizer=make_optimizer,
+            transform=transform, validation=None if x_validation is None else x_validation.cpu(),
+            kl_warmup=kl_warmup, seed=seed, devices=devices, num_nodes=num_nodes,
+            strategy=strategy, precision=precision, accelerator=_accelerator(device),
+            progress=progress).result
 
     started = time.perf_counter()
     best: tuple[float, list[float], bool | None, dict[str, Any] | None, list[float]] | None = None
