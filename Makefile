@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { tools/find-python; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs,lightning]'
 	@touch $(STAMP)
 
 ## Fit every model on the embedded data and print what each says about its likelihood.

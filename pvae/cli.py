@@ -51,6 +51,16 @@ def _parser() -> argparse.ArgumentParser:
                        help="folder for the checkpoint and history (default: runs/CONFIG-NAME)")
     train.add_argument("--resume", action="store_true",
                        help="continue from OUT/checkpoint.pt instead of starting afresh")
+    scale = train.add_argument_group(
+        "scaling out (override the config's [train] table; need pvae-pyro[lightning])")
+    scale.add_argument("--engine", choices=("pvae", "lightning"), default=None,
+                       help="pvae's own loop (one device) or PyTorch Lightning")
+    scale.add_argument("--devices", default=None,
+                       help="Lightning: devices per machine (a number, or 'auto')")
+    scale.add_argument("--num-nodes", type=int, default=None, help="Lightning: machines")
+    scale.add_argument("--strategy", default=None, help="Lightning: e.g. ddp")
+    scale.add_argument("--precision", default=None,
+                       help="Lightning: e.g. 32-true, 64-true, bf16-mixed")
     _common(train)
 
     evaluate = commands.add_parser(

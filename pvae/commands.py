@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from . import plots
 from .checkpoint import load_checkpoint
-from .config import PreparedData, load_config
+from .config import Config, PreparedData, load_config
 from .demo import run_demo
 from .infer import resolve_device, score
 from .training import train as train_config
@@ -29,9 +29,18 @@ def demo(args: argparse.Namespace) -> int:
 def train(args: argparse.Namespace) -> int:
     """``pvae train CONFIG``."""
     config = load_config(args.config)
+    overrides = {key: value for key, value in (
+        ("engine", args.engine), ("devices", _devices(args.devices)),
+        ("num_nodes", args.num_nodes), ("strategy", args.strategy),
+        ("precision", args.precision)) if value is not None}
+    if overrides:
+        config = Config.from_dict({**config.to_dict(),
+                                   "train": {**config.train, **overrides}})
     out = args.out or Path("runs") / args.config.stem
     run = train_config(config, out, resume=args.resume, device=args.device, seed=args.seed,
                        progress=args.progress)
+    if not run.is_global_zero:
+        return 0
     history = run.history
     lines = [f"trained {config.model['name']} on {config.data.get('name', 'digits')}: "
              f"{run.result.steps} steps in {run.result.seconds:.1f} s on {run.result.device}"
@@ -44,6 +53,10 @@ def train(args: argparse.Namespace) -> int:
     lines.append(f"checkpoint: {run.checkpoint}")
     print("\n".join(lines))
     return 0
+
+
+def _devices(value: str | None) -> int | str | None:
+    return int(value) if value is not None and value.isdigit() else value
 
 
 def _model_and_data(path: Path, device: str) -> tuple[torch.nn.Module, PreparedData, dict]:

@@ -32,6 +32,8 @@ class TrainingRun:
     history: dict[str, list[float]]
     checkpoint: Path
     resumed_from_epoch: int
+    #: False on every process but one under distributed training (they need not report)
+    is_global_zero: bool = True
 
 
 def _term_rows(data: PreparedData) -> torch.Tensor:
@@ -76,7 +78,13 @@ def train(config: Config, out: str | Path, *, resume: bool = False, device: str 
     state: TrainingState | None = None
     history: dict[str, list[float]] = {"epoch": [], "loss": [], "validation": [],
                                        "reconstruction": [], "kl": []}
-    if resume:
+    lightning_resume = resume and config.train.get("engine") == "lightning"
+    if lightning_resume:
+        if not (out / "lightning" / "last.ckpt").is_file():
+            raise FileNotFoundError(f"nothing to resume: no lightning/last.ckpt in {out}; "
+                                    "run without --resume to start training")
+        model = config.build_model()
+    elif resume:
         if not path.is_file():
             raise FileNotFoundError(f"nothing to resume: no {CHECKPOINT} in {out}; "
                                     "run without --resume to start training")
@@ -98,6 +106,9 @@ def train(config: Config, out: str | Path, *, resume: bool = False, device: str 
             pyro.set_rng_seed(config.train["seed"])
         model = config.build_model()
     data = config.prepare_data()
+    if config.train.get("engine") == "lightning":
+        return _train_with_lightning(config, model, data, out, resume=resume, device=device,
+                                     progress=progress)
     every = config.setting("checkpoint_every")
     term_rows = _term_rows(data)
     last: dict[str, Any] = {}
@@ -137,3 +148,44 @@ def train(config: Config, out: str | Path, *, resume: bool = False, device: str 
 
 def _cuda_devices(x: torch.Tensor) -> list[torch.device]:
     return [x.device] if x.device.type == "cuda" else []
+
+
+def _train_with_lightning(config: Config, model: torch.nn.Module, data: PreparedData,
+                          out: Path, *, resume: bool, device: str,
+                          progress: bool) -> TrainingRun:
+    """The same config through Lightning: its ModelCheckpoint writes ``out/lightning``."""
+    from .infer.fit import OPTIMIZERS, resolve_device
+    from .lightning import fit_with_lightning
+
+    options = config.fit_options()
+    unsupported = sorted(set(options) & {"method", "n_init", "time_limit", "steps",
+                                          "max_iter", "tol"})
+    if unsupported or options.get("method", "svi") != "svi":
+        raise ValueError(f"[train] {', '.join(unsupported)} cannot be used with engine = "
+                         "\"lightning\"; it trains by SVI for a number of epochs")
+    check = getattr(model, "check_data", None)
+    if callable(check):  # what fit checks: the data as the model will see it
+        check(data.transform(data.train) if data.transform else data.train)
+    lr = options.get("lr", 0.01)
+    optimizer_class = OPTIMIZERS[options.get("optimizer", "adam")]
+    accelerator = {"cpu": "cpu", "cuda": "gpu"}.get(resolve_device(device).type, "auto") \
+        if device != "auto" else "auto"
+    last = out / "lightning" / "last.ckpt"
+    run = fit_with_lightning(
+        model, data.train, epochs=options.get("epochs", 10),
+        batch_size=options.get("batch_size"), lr=lr, lr_decay=options.get("lr_decay", 1.0),
+        make_optimizer=lambda params: optimizer_class(params, lr=lr),
+        transform=data.transform, validation=data.validation,
+        kl_warmup=options.get("kl_warmup", 0), seed=options.get("seed"),
+        devices=options.get("devices", 1), num_nodes=options.get("num_nodes", 1),
+        strategy=options.get("strategy", "auto"), precision=options.get("precision"),
+        accelerator=accelerator, progress=progress, checkpoint_dir=out / "lightning",
+        resume_from=last if resume else None, term_rows=_term_rows(data),
+        config=config.to_dict())
+    path = out / CHECKPOINT
+    if run.is_global_zero:  # one process writes; the others hold the same parameters
+        save_checkpoint(path, config=config, model=model, history=run.history)
+        (out / "config.toml").write_text(config.to_toml())
+        (out / "history.json").write_text(json.dumps(run.history, indent=1))
+    return TrainingRun(run.result, run.history, path, run.module.resumed_epochs,
+                       run.is_global_zero)
