@@ -225,9 +225,10 @@ def _latent_figures(models: dict[str, Any], history: dict[str, list[float]],
             plots.interpolations({"VAE": vae.interpolate(test[0], test[other]),
                                   "autoencoder": autoencoder.interpolate(test[0],
                                                                          test[other])}),
-            "Decoding the straight line between two test images' codes: the VAE, trained "
-            "with noise in its codes, passes through digit-like images; the autoencoder's "
-            "unregularised space is less certain to."),
+            "Decoding the straight line between two test images' codes, by the VAE and by "
+            "the autoencoder built from the same networks. On 8×8 digits both paths stay "
+            "digit-like; the VAE's codes were trained with noise around them, the "
+            "autoencoder's were not, so only the VAE is asked to decode well between them."),
     })
 
 
