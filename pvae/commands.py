@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import torch
 from matplotlib.figure import Figure
@@ -59,7 +60,7 @@ def _devices(value: str | None) -> int | str | None:
     return int(value) if value is not None and value.isdigit() else value
 
 
-def _model_and_data(path: Path, device: str) -> tuple[torch.nn.Module, PreparedData, dict]:
+def _model_and_data(path: Path, device: str) -> tuple[Any, PreparedData, dict]:
     saved = load_checkpoint(path)
     model = saved.build_model().to(resolve_device(device))
     data = saved.config.prepare_data()
@@ -99,13 +100,14 @@ def sample(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise ValueError(f"--n must be at least 1; got {args.n}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    plots.samples(model.sample(args.n)).savefig(args.out, dpi=110)  # type: ignore[operator]
+    plots.samples(model.sample(args.n)).savefig(args.out, dpi=110)
     print(f"wrote {args.out}")
     return 0
 
 
-def checkpoint_figures(model: torch.nn.Module, data: PreparedData, history: dict,
-                       compare: dict[str, torch.nn.Module] | None = None) -> dict[str, Figure]:
+def checkpoint_figures(model: Any, data: PreparedData, history: dict, *,
+                       name: str = "this model",
+                       compare: dict[str, Any] | None = None) -> dict[str, Figure]:
     """Every figure that applies to a trained model, by file stem."""
     figures: dict[str, Figure] = {}
     if history.get("epoch"):
@@ -114,20 +116,19 @@ def checkpoint_figures(model: torch.nn.Module, data: PreparedData, history: dict
         return figures
     anchor = next(model.parameters())
     test = data.test.to(anchor)
-    vae = model
-    figures["reconstructions"] = plots.reconstructions(test[:10], vae.reconstruct(test[:10]))  # type: ignore[operator]
-    figures["samples"] = plots.samples(vae.sample(32))  # type: ignore[operator]
-    codes, _ = vae.encode(test)  # type: ignore[operator]
+    figures["reconstructions"] = plots.reconstructions(test[:10], model.reconstruct(test[:10]))
+    figures["samples"] = plots.samples(model.sample(32))
+    codes, _ = model.encode(test)
     figures["latent_space"] = plots.latent_space(codes, data.test_labels)
     if codes.shape[1] == 2:
         figures["latent_manifold"] = plots.latent_manifold(
-            vae.decode, x_shape=tuple(test.shape[1:]), like=anchor)  # type: ignore[arg-type]
-    start, end = test[0], next(row for row, label in zip(test, data.test_labels, strict=True)
-                               if label != data.test_labels[0])
-    paths = {"this model": vae.interpolate(start, end)}  # type: ignore[operator]
-    for name, other in (compare or {}).items():
-        paths[name] = other.interpolate(start.to(next(other.parameters())),  # type: ignore[operator]
-                                        end.to(next(other.parameters())))
+            model.decode, x_shape=tuple(test.shape[1:]), like=anchor)
+    labels = data.test_labels
+    other = next(i for i in range(len(labels)) if labels[i] != labels[0])
+    paths = {name: model.interpolate(test[0], test[other])}
+    for label, compared in (compare or {}).items():
+        where = next(compared.parameters())
+        paths[label] = compared.interpolate(test[0].to(where), test[other].to(where))
     figures["interpolation"] = plots.interpolations(paths)
     return figures
 
@@ -140,9 +141,11 @@ def plot(args: argparse.Namespace) -> int:
         other, _, _ = _model_and_data(args.compare, args.device)
         _needs_images(other, "plot --compare")
         compare = {args.compare.parent.name or "compared": other}
+    label = args.checkpoint.parent.name or "this model"
     out = args.out or args.checkpoint.parent
     out.mkdir(parents=True, exist_ok=True)
-    for name, figure in checkpoint_figures(model, data, history, compare).items():
-        figure.savefig(out / f"{name}.png", dpi=110)
-        print(f"wrote {out / name}.png")
+    for stem, figure in checkpoint_figures(model, data, history, name=label,
+                                                     compare=compare).items():
+        figure.savefig(out / f"{stem}.png", dpi=110)
+        print(f"wrote {out / stem}.png")
     return 0
