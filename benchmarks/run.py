@@ -14,7 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder", "mnist_nll")
+BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder", "mnist_nll",
+              "lightning_engine")
 
 # Set before torch starts. The gmm benchmark alternates torch (OpenMP) with scikit-learn
 # (OpenBLAS): OpenMP's spinning workers otherwise steal the cores from whichever library runs

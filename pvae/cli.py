@@ -12,7 +12,8 @@ from .validation import DataError
 
 __all__ = ["main"]
 
-BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder", "mnist_nll")
+BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder", "mnist_nll",
+              "lightning_engine")
 
 
 def _common(parser: argparse.ArgumentParser, *, seed: bool = True) -> None:
