@@ -49,8 +49,7 @@ def _one_epoch(engine: str, tiny: bool, out: Path) -> None:
     if engine == "ddp":
         from pvae.lightning import fit_with_lightning
 
-        run = fit_with_lightning(vae, train, epochs=1, batch_size=BATCH, lr=1e-3, lr_decay=1.0,
-                                 make_optimizer=lambda p: torch.optim.Adam(p, lr=1e-3), seed=0,
+        run = fit_with_lightning(vae, train, epochs=1, batch_size=BATCH, lr=1e-3, seed=0,
                                  devices=2, strategy="ddp", accelerator="cpu", progress=False)
         steps, rank = len(run.result.losses), run.trainer.global_rank
     else:

@@ -123,9 +123,11 @@ class PairModule(pl.LightningModule):
         A pvae pair (``model`` and ``guide``; its ``objective()`` is used when it has one).
     num_data : int
         N, the size of the whole training set: every minibatch's ELBO is scaled to it.
-    lr, lr_decay, optimizer : float, float, callable
+    optimizer : callable
+        Maps the parameters to a torch optimiser (with its learning rate).
+    lr_decay : float
         As in :func:`pvae.fit`: the rate decays geometrically to ``lr * lr_decay`` over
-        ``total_steps``; ``optimizer`` maps parameters to a torch optimiser.
+        ``total_steps``.
     total_steps : int, optional
         Optimiser steps in the whole run (for the decay); ``None`` asks the trainer, which
         knows the number of processes.
@@ -139,7 +141,7 @@ class PairModule(pl.LightningModule):
         The pvae config, stored in Lightning's checkpoints beside the history.
     """
 
-    def __init__(self, pair: torch.nn.Module, *, num_data: int, lr: float,
+    def __init__(self, pair: torch.nn.Module, *, num_data: int,
                  total_steps: int | None, optimizer: Callable[..., torch.optim.Optimizer],
                  lr_decay: float = 1.0,
                  transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
@@ -150,7 +152,7 @@ class PairModule(pl.LightningModule):
         self.pair = pair
         make_objective = getattr(pair, "objective", None)
         self.objective = make_objective() if callable(make_objective) else Trace_ELBO()
-        self.num_data, self.lr, self.lr_decay = num_data, lr, lr_decay
+        self.num_data, self.lr_decay = num_data, lr_decay
         self.total_steps, self.make_optimizer = total_steps, optimizer
         self.transform, self.kl_warmup, self.term_rows = transform, kl_warmup, term_rows
         self.losses: list[float] = []
@@ -269,8 +271,8 @@ class LightningRun:
 def fit_with_lightning(
     pair: torch.nn.Module, x: torch.Tensor, *, epochs: int | None = None,
     total_steps: int | None = None,
-    batch_size: int | None, lr: float, lr_decay: float,
-    make_optimizer: Callable[..., torch.optim.Optimizer],
+    batch_size: int | None, lr: float = 1e-3, lr_decay: float = 1.0,
+    make_optimizer: Callable[..., torch.optim.Optimizer] | None = None,
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     validation: torch.Tensor | None = None, kl_warmup: int = 0, seed: int | None = None,
     devices: int | str = 1, num_nodes: int = 1, strategy: str = "auto",
@@ -281,6 +283,7 @@ def fit_with_lightning(
     """Train ``pair`` on ``x`` with a Lightning ``Trainer``; :func:`pvae.fit` calls this.
 
     Give ``epochs`` (passes over each process's shard) or ``total_steps`` (optimiser steps).
+    ``make_optimizer`` maps parameters to an optimiser (default: Adam at ``lr``).
 
     ``x`` and ``validation`` are already checked and on the CPU; ``precision`` defaults to
     the data's (``"64-true"`` for float64, else ``"32-true"``). With ``checkpoint_dir``
@@ -293,7 +296,10 @@ def fit_with_lightning(
         pyro.set_rng_seed(seed)
     n = len(x)
     pair.to(dtype=x.dtype)
-    module = PairModule(pair, num_data=n, lr=lr, lr_decay=lr_decay, total_steps=total_steps,
+    if make_optimizer is None:
+        def make_optimizer(params: list[torch.Tensor]) -> torch.optim.Optimizer:
+            return torch.optim.Adam(params, lr=lr)
+    module = PairModule(pair, num_data=n, lr_decay=lr_decay, total_steps=total_steps,
                         optimizer=make_optimizer, transform=transform, kl_warmup=kl_warmup,
                         term_rows=term_rows, config=config)
     data = PairDataModule(x, validation, batch_size, seed or 0)

@@ -20,8 +20,7 @@ def main(out: Path) -> None:
                    decoder={"name": "mlp", "hidden": [32]})
     x = digits().train[:600]
     run = fit_with_lightning(
-        vae, x, epochs=4, batch_size=50, lr=5e-3, lr_decay=1.0,
-        make_optimizer=lambda params: torch.optim.Adam(params, lr=5e-3),
+        vae, x, epochs=4, batch_size=50, lr=5e-3,
         transform=dynamic_binarization, seed=0, devices=2, strategy="ddp",
         accelerator="cpu", progress=False)
     torch.save({"rank": run.trainer.global_rank, "world": run.trainer.world_size,
