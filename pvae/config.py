@@ -107,7 +107,7 @@ class Config:
         """Check every table, key and name; build the model once to check its parts."""
         if not isinstance(raw, Mapping):
             raise ConfigError(f"a config is a table (dict); got {type(raw).__name__}")
-        _check_keys("config", {k: v for k, v in raw.items()}, list(TABLES))
+        _check_keys("config", raw, list(TABLES))
         for table in TABLES:
             if table in raw and not isinstance(raw[table], Mapping):
                 raise ConfigError(f"[{table}] must be a table; got {raw[table]!r}")

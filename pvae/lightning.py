@@ -41,6 +41,7 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
                       "'pvae-pyro[lightning]' (or pip install lightning)") from error
 
 from .infer.result import FitResult
+from .infer.state import rng_untouched
 from .infer.svi import NonFiniteLossError, true_objective
 from .infer.terms import elbo_terms
 
@@ -212,8 +213,7 @@ class PairModule(pl.LightningModule):
         self._epoch_losses = []
         if self.term_rows is not None:
             rows = self.term_rows.to(self.device)
-            devices = [rows.device] if rows.device.type == "cuda" else []
-            with torch.random.fork_rng(devices):
+            with rng_untouched(rows):
                 terms = elbo_terms(self.pair, rows)
             self.history["reconstruction"].append(terms.reconstruction)
             self.history["kl"].append(terms.kl)

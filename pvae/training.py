@@ -14,7 +14,7 @@ import torch
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Config, PreparedData
 from .infer import FitResult, fit
-from .infer.state import TrainingState
+from .infer.state import TrainingState, rng_untouched
 from .infer.terms import elbo_terms
 
 __all__ = ["CHECKPOINT", "TrainingRun", "train"]
@@ -117,7 +117,7 @@ def train(config: Config, out: str | Path, *, resume: bool = False, device: str 
         done = epoch_state.epoch
         per_epoch = epoch_state.step // done
         rows = term_rows.to(next(model.parameters()))
-        with torch.random.fork_rng(_cuda_devices(rows)):  # leave the run's RNG alone
+        with rng_untouched(rows):  # recording the terms leaves the run's stream alone
             terms = elbo_terms(model, rows)
         history["epoch"].append(done)
         history["loss"].append(sum(epoch_state.losses[-per_epoch:]) / per_epoch)
@@ -146,15 +146,11 @@ def train(config: Config, out: str | Path, *, resume: bool = False, device: str 
     return TrainingRun(result, history, path, state.epoch if state is not None else 0)
 
 
-def _cuda_devices(x: torch.Tensor) -> list[torch.device]:
-    return [x.device] if x.device.type == "cuda" else []
-
-
 def _train_with_lightning(config: Config, model: torch.nn.Module, data: PreparedData,
                           out: Path, *, resume: bool, device: str,
                           progress: bool) -> TrainingRun:
     """The same config through Lightning: its ModelCheckpoint writes ``out/lightning``."""
-    from .infer.fit import OPTIMIZERS, resolve_device
+    from .infer.fit import accelerator_for, optimizer_factory
     from .lightning import fit_with_lightning
 
     options = config.fit_options()
@@ -167,19 +163,16 @@ def _train_with_lightning(config: Config, model: torch.nn.Module, data: Prepared
     if callable(check):  # what fit checks: the data as the model will see it
         check(data.transform(data.train) if data.transform else data.train)
     lr = options.get("lr", 0.01)
-    optimizer_class = OPTIMIZERS[options.get("optimizer", "adam")]
-    accelerator = {"cpu": "cpu", "cuda": "gpu"}.get(resolve_device(device).type, "auto") \
-        if device != "auto" else "auto"
     last = out / "lightning" / "last.ckpt"
     run = fit_with_lightning(
         model, data.train, epochs=options.get("epochs", 10),
         batch_size=options.get("batch_size"), lr=lr, lr_decay=options.get("lr_decay", 1.0),
-        make_optimizer=lambda params: optimizer_class(params, lr=lr),
+        make_optimizer=optimizer_factory(options.get("optimizer", "adam"), lr),
         transform=data.transform, validation=data.validation,
         kl_warmup=options.get("kl_warmup", 0), seed=options.get("seed"),
         devices=options.get("devices", 1), num_nodes=options.get("num_nodes", 1),
         strategy=options.get("strategy", "auto"), precision=options.get("precision"),
-        accelerator=accelerator, progress=progress, checkpoint_dir=out / "lightning",
+        accelerator=accelerator_for(device), progress=progress, checkpoint_dir=out / "lightning",
         resume_from=last if resume else None, term_rows=_term_rows(data),
         config=config.to_dict())
     path = out / CHECKPOINT

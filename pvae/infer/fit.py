@@ -20,7 +20,7 @@ from .result import FitResult
 from .state import TrainingState
 from .svi import batches_per_epoch, run_svi
 
-__all__ = ["OPTIMIZERS", "fit", "resolve_device"]
+__all__ = ["OPTIMIZERS", "accelerator_for", "fit", "optimizer_factory", "resolve_device"]
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
@@ -43,9 +43,27 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
-def _accelerator(device: str | torch.device) -> str:
-    kind = device if isinstance(device, str) else device.type
-    return {"auto": "auto", "cpu": "cpu", "cuda": "gpu"}.get(kind.split(":")[0], kind)
+def optimizer_factory(optimizer: str | Callable[..., torch.optim.Optimizer],
+                      lr: float) -> Callable[..., torch.optim.Optimizer]:
+    """``params -> optimiser`` for a name in :data:`OPTIMIZERS` (at ``lr``) or a callable."""
+    if not isinstance(optimizer, str):
+        return optimizer
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
+                         f"{', '.join(OPTIMIZERS)} or pass a callable")
+    optimizer_class = OPTIMIZERS[optimizer]
+
+    def make_optimizer(params: list[torch.Tensor]) -> torch.optim.Optimizer:
+        return optimizer_class(params, lr=lr)
+
+    return make_optimizer
+
+
+def accelerator_for(device: str | torch.device) -> str:
+    """Lightning's name for a pvae device: ``"auto"``, ``"cpu"`` or ``"gpu"`` (checked)."""
+    if isinstance(device, str) and device == "auto":
+        return "auto"
+    return {"cpu": "cpu", "cuda": "gpu"}[resolve_device(device).type]
 
 
 def _svi_steps(steps: int | None, epochs: int | None, per_epoch: int) -> int:
@@ -200,16 +218,7 @@ def fit(
         batch_size = check_positive_int(batch_size, "batch_size")
     if lr <= 0 or not 0 < lr_decay <= 1:
         raise ValueError(f"need lr > 0 and 0 < lr_decay <= 1; got lr={lr}, lr_decay={lr_decay}")
-    if isinstance(optimizer, str):
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
-                             f"{', '.join(OPTIMIZERS)} or pass a callable")
-        optimizer_class = OPTIMIZERS[optimizer]
-
-        def make_optimizer(params: list[torch.Tensor]) -> torch.optim.Optimizer:
-            return optimizer_class(params, lr=lr)
-    else:
-        make_optimizer = optimizer
+    make_optimizer = optimizer_factory(optimizer, lr)
 
     if isinstance(kl_warmup, bool) or not isinstance(kl_warmup, int) or kl_warmup < 0:
         raise ValueError(f"kl_warmup must be a non-negative number of steps; got {kl_warmup!r}")
@@ -251,7 +260,7 @@ def fit(
             batch_size=batch_size, lr=lr, lr_decay=lr_decay, make_optimizer=make_optimizer,
             transform=transform, validation=None if x_validation is None else x_validation.cpu(),
             kl_warmup=kl_warmup, seed=seed, devices=devices, num_nodes=num_nodes,
-            strategy=strategy, precision=precision, accelerator=_accelerator(device),
+            strategy=strategy, precision=precision, accelerator=accelerator_for(device),
             progress=progress).result
 
     started = time.perf_counter()

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["TrainingState", "capture_rng", "restore_rng"]
+__all__ = ["TrainingState", "capture_rng", "rng_untouched", "restore_rng"]
 
 
 @dataclass
@@ -78,3 +80,15 @@ def restore_rng(state: dict[str, Any]) -> None:
         (kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@contextlib.contextmanager
+def rng_untouched(like: torch.Tensor) -> Iterator[None]:
+    """Inside this block, random draws (on ``like``'s device) do not advance the run's stream.
+
+    For work beside training — finding parameters, recording the ELBO's terms — that must not
+    change which random numbers the training steps see.
+    """
+    devices = [like.device] if like.device.type == "cuda" else []
+    with torch.random.fork_rng(devices):
+        yield

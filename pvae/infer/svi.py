@@ -14,7 +14,7 @@ from pyro import poutine
 from tqdm.auto import tqdm
 
 from ..objectives import is_compiled
-from .state import TrainingState, capture_rng, restore_rng
+from .state import TrainingState, capture_rng, restore_rng, rng_untouched
 
 __all__ = ["NonFiniteLossError", "batches_per_epoch", "run_svi", "true_objective"]
 
@@ -70,8 +70,7 @@ class _SVIStepper:
 
     def step(self, number: int, lr: float, *args: Any, **kwargs: Any) -> float:
         if self.optimizer is None:  # the first call finds the parameters ...
-            devices = [args[0].device] if args[0].device.type == "cuda" else []
-            with torch.random.fork_rng(devices):  # ... without using up random numbers
+            with rng_untouched(args[0]):  # ... without using up random numbers
                 self._loss_and_grads(number, *args, **kwargs)
             assert self.optimizer is not None
             if self.optimizer_state is not None:  # a resumed run continues its moments
