@@ -47,11 +47,12 @@ def _one_epoch(engine: str, tiny: bool, out: Path) -> None:
     options = {"epochs": 1, "batch_size": BATCH, "lr": 1e-3, "seed": 0, "progress": False,
                "device": "cpu"}
     if engine == "ddp":
-        from pvae.lightning import fit_with_lightning
+        from pvae.engines.lightning import LightningEngine
 
-        run = fit_with_lightning(vae, train, epochs=1, batch_size=BATCH, lr=1e-3, seed=0,
-                                 devices=2, strategy="ddp", accelerator="cpu", progress=False)
-        steps, rank = len(run.result.losses), run.trainer.global_rank
+        ddp = LightningEngine(devices=2, strategy="ddp")
+        steps = pvae.fit(vae, train, engine=ddp, **options).steps
+        assert ddp.trainer is not None
+        rank = ddp.trainer.global_rank
     else:
         steps, rank = pvae.fit(vae, train, **options).steps, 0
     seconds = time.perf_counter() - started

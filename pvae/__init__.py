@@ -4,6 +4,7 @@ Every model is a Pyro model/guide pair: import it, fit it with :func:`fit` (or w
 ``pyro.infer.SVI``), and score it on held-out data.
 """
 
+from . import engines  # registers the engines above inference (Lightning) by name
 from .infer import (
     Estimate,
     FitResult,
@@ -42,6 +43,7 @@ __all__ = [
     "Registry",
     "UnknownNameError",
     "choose_components",
+    "engines",
     "fit",
     "mcmc",
 ]

@@ -16,7 +16,8 @@ from typing import Any, NamedTuple
 
 import torch
 
-from .config import Config
+from .config import Config, ConfigError
+from .infer.result import History
 from .infer.state import TrainingState
 from .registry import spec_of
 
@@ -42,29 +43,37 @@ class Checkpoint(NamedTuple):
     training : TrainingState or None
         Where training stood (optimiser, RNG states, losses), ``None`` for a finished fit
         saved without it.
-    history : dict
+    history : History
         Per-epoch curves: ``epoch``, ``loss``, ``validation``, ``reconstruction``, ``kl``.
     """
 
     config: Config
     model: dict[str, torch.Tensor]
     training: TrainingState | None
-    history: dict[str, list[float]]
+    history: History
 
     def build_model(self) -> torch.nn.Module:
         """The config's model with the checkpoint's parameters loaded."""
-        model = self.config.build_model()
+        try:
+            model = self.config.build_model()
+        except ConfigError as error:
+            raise CheckpointError(f"the checkpoint's config does not build a model: "
+                                  f"{error}") from None
+        self.load_into(model)
+        return model
+
+    def load_into(self, model: torch.nn.Module) -> None:
+        """Load the checkpoint's parameters into ``model`` (built from the same config)."""
         try:
             model.load_state_dict(self.model)
         except RuntimeError as error:
             raise CheckpointError(f"the checkpoint's parameters do not fit the model its "
                                   f"config builds: {str(error).splitlines()[0]}") from None
-        return model
 
 
 def save_checkpoint(path: str | Path, *, config: Config, model: torch.nn.Module,
                     training: TrainingState | None = None,
-                    history: dict[str, list[float]] | None = None) -> Path:
+                    history: History | None = None) -> Path:
     """Write a checkpoint atomically (temporary file, fsync, rename) and return its path.
 
     The stored ``[model]`` table is the model's own spec, which may have learnt more than
@@ -78,7 +87,7 @@ def save_checkpoint(path: str | Path, *, config: Config, model: torch.nn.Module,
         "format": FORMAT, "version": VERSION, "config": config.to_dict(),
         "model": {key: value.detach().cpu() for key, value in model.state_dict().items()},
         "training": training.to_dict() if training is not None else None,
-        "history": history or {},
+        "history": (history or History()).to_dict(),
     }
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                          suffix=".tmp")
@@ -122,8 +131,12 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if payload.get("version") != VERSION:
         raise CheckpointError(f"{path} is a pvae checkpoint of version "
                               f"{payload.get('version')}; this pvae reads version {VERSION}")
-    training = payload["training"]
-    return Checkpoint(
-        config=Config.from_dict(payload["config"]), model=payload["model"],
-        training=TrainingState.from_dict(training) if training is not None else None,
-        history=payload["history"])
+    try:
+        training = payload["training"]
+        return Checkpoint(
+            config=Config.from_dict(payload["config"], build=False), model=payload["model"],
+            training=TrainingState.from_dict(training) if training is not None else None,
+            history=History.from_dict(payload["history"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{path} is a pvae checkpoint with a damaged entry ({error}); "
+                              "train again, or resume from an older copy") from None

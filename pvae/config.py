@@ -22,7 +22,9 @@ A config has three tables, each one-to-one with the Python API::
 
 A built model writes itself back as a spec (:func:`pvae.registry.spec_of`), so
 ``object -> spec -> object`` round-trips, and every checkpoint stores its config. An unknown
-table, key or name is an error that suggests the closest valid one.
+table, key or name is an error that suggests the closest valid one. The data sets and
+transforms that ``[data]`` names are registries in :mod:`pvae.data.registry`; the
+``[train]`` defaults are :data:`pvae.infer.schedule.DEFAULTS`, the same as ``pvae.fit``'s.
 """
 
 from __future__ import annotations
@@ -31,33 +33,28 @@ import inspect
 import json
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 
-from .data import Split, binarize, dequantize, digits, dynamic_binarization, mnist
+from .data.registry import PreparedData, datasets, prepare_data, transforms
 from .infer import fit
+from .infer.engine import engines
 from .models import models
-from .registry import Registry, UnknownNameError, closest, spec_of
+from .registry import UnknownNameError, closest, merge_spec, spec_of
+from .validation import check_nonnegative_int, check_positive_int
 
-__all__ = ["Config", "ConfigError", "PreparedData", "load_config"]
+__all__ = ["Config", "ConfigError", "load_config", "read_config"]
 
 TABLES = ("data", "model", "train")
-TRANSFORMS = ("none", "dynamic_binarization", "binarize", "dequantize")
-#: grey levels of each data set, for dequantization
-LEVELS = {"digits": 17, "mnist": 256}
 #: ``fit`` keywords that a config may not set: they come from the data table or the caller
-NOT_FROM_TRAIN = {"pair", "data", "transform", "validation", "progress", "resume",
+NOT_FROM_TRAIN = {"pair", "data", "transform", "validation", "terms_on", "progress", "resume",
                   "on_epoch_end", "reinitialize"}
-#: keys of the train table that are not ``fit`` keywords
+#: keys of the train table that are not ``fit`` keywords, with their defaults
 TRAIN_EXTRAS = {"checkpoint_every": 1}
-
-datasets = Registry("data set", Split)
-datasets.register("digits")(lambda: digits())
-datasets.register("mnist")(lambda root=None: mnist(root))
 
 
 class ConfigError(UnknownNameError):
@@ -71,24 +68,49 @@ def _fit_keys() -> list[str]:
 def _check_keys(table: str, given: Mapping[str, Any], accepted: list[str]) -> None:
     for key in given:
         if key not in accepted:
-            raise ConfigError(f"[{table}] has no key {key!r}.{closest(key, accepted)} "
+            raise ConfigError(f"[{table}] has no key {key!r}.{closest(str(key), accepted)} "
                               f"Its keys: {', '.join(sorted(accepted))}.")
 
 
-class PreparedData(NamedTuple):
-    """The data a config names, ready for ``fit`` and for scoring.
+def _checked(what: str, check: Any, *args: Any) -> Any:
+    """``check(*args)``, its ``ValueError`` or ``TypeError`` turned into a ConfigError."""
+    try:
+        return check(*args)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"{what}: {error}") from None
 
-    ``train`` is what ``fit`` sees (with ``transform`` applied to every minibatch); ``test``
-    is the held-out set in the space the model scores (binarized once with a fixed seed, or
-    dequantized), ``validation`` its first rows, or ``None``.
-    """
 
-    train: torch.Tensor
-    test: torch.Tensor
-    train_labels: torch.Tensor
-    test_labels: torch.Tensor
-    transform: Callable[[torch.Tensor], torch.Tensor] | None
-    validation: torch.Tensor | None
+def _check_data(data: dict[str, Any]) -> None:
+    name = data.setdefault("name", "digits")
+    if name not in datasets:
+        _checked("[data]", datasets.check, name)  # unknown: names the closest
+    _check_keys("data", data, ["name", "transform", "validation",
+                               *inspect.signature(datasets.factory(name)).parameters])
+    _checked("[data] transform", transforms.check, data.get("transform", "none"))
+    validation = data.get("validation", 0)
+    try:
+        check_nonnegative_int(validation, "validation")
+    except ValueError:
+        raise ConfigError(f"[data] validation is a number of test rows >= 0; got "
+                          f"{validation!r}") from None
+
+
+def _check_train(train: dict[str, Any]) -> None:
+    _check_keys("train", train, [*_fit_keys(), *TRAIN_EXTRAS])
+    if "engine" in train:
+        _checked("[train] engine", engines.check, train["engine"])
+    if "seed" in train:
+        _checked("[train]", check_nonnegative_int, train["seed"], "seed")
+    _checked("[train]", check_positive_int, train.get("checkpoint_every", 1),
+             "checkpoint_every")
+
+
+def _build(spec: Mapping[str, Any], seed: int | None) -> torch.nn.Module:
+    """The model of a ``[model]`` table, its weights drawn from ``seed`` when given."""
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        return _checked("[model]", models.resolve, dict(spec))
 
 
 @dataclass(frozen=True)
@@ -101,10 +123,18 @@ class Config:
     data: dict[str, Any] = field(default_factory=lambda: {"name": "digits"})
     model: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
+    #: the model built while checking, handed out by the first :meth:`build_model`
+    _built: list[torch.nn.Module] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> Config:
-        """Check every table, key and name; build the model once to check its parts."""
+    def from_dict(cls, raw: Mapping[str, Any], *, build: bool = True) -> Config:
+        """Check every table, key and name.
+
+        With ``build`` (the default) the model is built to check its parts, once: that model
+        is what the first :meth:`build_model` returns, its weights drawn from ``[train]
+        seed`` when there is one. ``build=False`` checks the ``[model]`` table's name and
+        keys only (a checkpoint's config, whose model is built with its weights).
+        """
         if not isinstance(raw, Mapping):
             raise ConfigError(f"a config is a table (dict); got {type(raw).__name__}")
         _check_keys("config", raw, list(TABLES))
@@ -112,33 +142,20 @@ class Config:
             if table in raw and not isinstance(raw[table], Mapping):
                 raise ConfigError(f"[{table}] must be a table; got {raw[table]!r}")
         data = dict(raw.get("data", {"name": "digits"}))
-        name = data.get("name", "digits")
-        if name not in datasets:
-            raise ConfigError(f"unknown data set {name!r}.{closest(str(name), datasets.names())}"
-                              f" Known: {', '.join(datasets.names())}.")
-        loader_keys = [p for p in inspect.signature(datasets.factory(name)).parameters]
-        _check_keys("data", data, ["name", "transform", "validation", *loader_keys])
-        transform = data.get("transform", "none")
-        if transform not in TRANSFORMS:
-            raise ConfigError(f"[data] transform {transform!r} is unknown."
-                              f"{closest(str(transform), list(TRANSFORMS))} "
-                              f"Choose one of: {', '.join(TRANSFORMS)}.")
-        validation = data.get("validation", 0)
-        if isinstance(validation, bool) or not isinstance(validation, int) or validation < 0:
-            raise ConfigError(f"[data] validation is a number of test rows >= 0; "
-                              f"got {validation!r}")
+        _check_data(data)
         if "model" not in raw:
             raise ConfigError("a config needs a [model] table, e.g. name = \"vae\", "
                               "x_shape = [64], z_dim = 8")
-        model_spec = dict(raw["model"])
-        try:
-            model = spec_of(models.resolve(model_spec))
-        except TypeError as error:  # a missing or wrong argument of the model's constructor
-            raise ConfigError(f"[model]: {error}") from None
         train = dict(raw.get("train", {}))
-        _check_keys("train", train, [*_fit_keys(), *TRAIN_EXTRAS])
-        return cls(data=data, model=model if isinstance(model, dict) else {"name": model},
-                   train=train)
+        _check_train(train)
+        model_spec = dict(raw["model"])
+        if not build:
+            _checked("[model]", models.check, model_spec)
+            return cls(data=data, model=model_spec, train=train)
+        model = _build(model_spec, train.get("seed"))
+        spec = spec_of(model)
+        return cls(data=data, model=spec if isinstance(spec, dict) else {"name": spec},
+                   train=train, _built=[model])
 
     def to_dict(self) -> dict[str, Any]:
         """The config as nested dicts (what :meth:`from_dict` reads back)."""
@@ -156,8 +173,10 @@ class Config:
         return "\n".join(lines)
 
     def build_model(self) -> torch.nn.Module:
-        """A fresh model from the ``[model]`` table."""
-        return models.resolve(self.model)
+        """The ``[model]`` table's model: the one built while checking, then fresh ones."""
+        if self._built:
+            return self._built.pop()
+        return _build(self.model, self.train.get("seed"))
 
     def fit_options(self) -> dict[str, Any]:
         """The ``[train]`` table as ``pvae.fit`` keywords."""
@@ -169,27 +188,35 @@ class Config:
 
     def prepare_data(self) -> PreparedData:
         """Load the data set and apply the ``[data]`` table's transform."""
-        options = {k: v for k, v in self.data.items() if k not in ("transform", "validation")}
-        split: Split = datasets.resolve(options)
-        train, test = split.train, split.test
-        transform: Callable[[torch.Tensor], torch.Tensor] | None = None
-        kind = self.data.get("transform", "none")
-        seed = int(self.train.get("seed") or 0)
-        if kind == "dynamic_binarization":
-            transform = dynamic_binarization
-            test = binarize(test, "static", seed=seed)
-        elif kind == "binarize":
-            train, test = binarize(train, "static", seed), binarize(test, "static", seed + 1)
-        elif kind == "dequantize":
-            levels = LEVELS[self.data.get("name", "digits")]
-            train, test = dequantize(train, levels, seed), dequantize(test, levels, seed + 1)
-        rows = self.data.get("validation", 0)
-        return PreparedData(train, test, split.train_labels, split.test_labels, transform,
-                            test[:rows] if rows else None)
+        return prepare_data(self.data, seed=int(self.train.get("seed") or 0))
 
 
-def load_config(source: str | Path | Mapping[str, Any]) -> Config:
-    """Read a config from a TOML file, or check a dict.
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The tables of a TOML config file, unchecked.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file does not exist.
+    ConfigError
+        When it is not valid TOML.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no config file at {path}")
+    try:
+        return tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+
+
+def load_config(source: str | Path | Mapping[str, Any], *,
+                train: Mapping[str, Any] | None = None) -> Config:
+    """Read a config from a TOML file, or check a dict, and build its model once.
+
+    ``train`` overrides keys of the ``[train]`` table (what the command line sets); a
+    table given for ``engine`` is laid over the config's engine spec
+    (:func:`pvae.registry.merge_spec`).
 
     Raises
     ------
@@ -198,19 +225,19 @@ def load_config(source: str | Path | Mapping[str, Any]) -> Config:
     FileNotFoundError
         When the file does not exist.
     """
-    if isinstance(source, Mapping):
-        return Config.from_dict(source)
-    path = Path(source)
-    if not path.is_file():
-        raise FileNotFoundError(f"no config file at {path}")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    raw = dict(source) if isinstance(source, Mapping) else read_config(source)
+    if train:
+        table = dict(raw.get("train", {}))
+        for key, value in train.items():
+            table[key] = (merge_spec(table.get(key, "pvae"), value)
+                          if key == "engine" and isinstance(value, Mapping) else value)
+        raw["train"] = table
     try:
         return Config.from_dict(raw)
     except ConfigError as error:
-        raise ConfigError(f"{path}: {error}") from None
+        if isinstance(source, Mapping):
+            raise
+        raise ConfigError(f"{source}: {error}") from None
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["Registry", "UnknownNameError", "closest", "remember_spec", "spec_of"]
+__all__ = ["Registry", "UnknownNameError", "closest", "merge_spec", "remember_spec", "spec_of"]
 
 _SPEC = "_pvae_spec"
 
@@ -87,25 +87,43 @@ class Registry:
         """
         if isinstance(spec, self.base):
             return spec
+        return self._build(*self._split(spec))
+
+    def check(self, spec: Any) -> None:
+        """Check a name or spec dict as :meth:`resolve` would, without building anything.
+
+        Raises what :meth:`resolve` raises for an unknown name or option, and
+        ``TypeError`` for a required option that is missing.
+        """
+        if isinstance(spec, self.base):
+            return
+        name, options = self._split(spec)
+        signature = inspect.signature(self._accepting(name, options))
+        try:
+            signature.bind(**options)
+        except TypeError as error:
+            raise TypeError(f"the {self.kind} {name!r}: {error}") from None
+
+    def _split(self, spec: Any) -> tuple[str, dict[str, Any]]:
         if isinstance(spec, str):
-            return self._build(spec, {})
+            return spec, {}
         if isinstance(spec, Mapping):
             if "name" not in spec:
                 raise UnknownNameError(
                     f"a {self.kind} spec dict needs a 'name' key; got keys {sorted(spec)}. "
                     f"Known {self.kind} names: {', '.join(self.names())}."
                 )
-            options = {key: value for key, value in spec.items() if key != "name"}
-            return self._build(spec["name"], options)
+            return spec["name"], {key: value for key, value in spec.items() if key != "name"}
         raise TypeError(
             f"a {self.kind} must be a name, a spec dict or a {self.base.__name__}; "
             f"got {type(spec).__name__}"
         )
 
-    def _build(self, name: str, options: dict[str, Any]) -> Any:
-        if name not in self._factories:
+    def _accepting(self, name: Any, options: dict[str, Any]) -> Callable[..., Any]:
+        """The factory for ``name``, after checking that it takes every option given."""
+        if not isinstance(name, str) or name not in self._factories:
             raise UnknownNameError(
-                f"unknown {self.kind} {name!r}.{closest(name, self.names())} "
+                f"unknown {self.kind} {name!r}.{closest(str(name), self.names())} "
                 f"Known {self.kind} names: {', '.join(self.names())}."
             )
         factory = self._factories[name]
@@ -120,6 +138,10 @@ class Registry:
                     f"the {self.kind} {name!r} has no option {key!r}.{closest(key, accepted)} "
                     f"Its options: {', '.join(accepted) or '(none)'}."
                 )
+        return factory
+
+    def _build(self, name: str, options: dict[str, Any]) -> Any:
+        factory = self._accepting(name, options)
         part = factory(**options)
         try:  # remembered so that a built object can be written back as a spec
             remember_spec(part, name, **options)
@@ -168,3 +190,15 @@ def _plain(value: Any) -> Any:
 def remember_spec(part: Any, name: str, **options: Any) -> None:
     """Record how ``part`` was built (models call this from ``__init__``)."""
     setattr(part, _SPEC, {"name": name, **options})
+
+
+def merge_spec(spec: Any, options: Mapping[str, Any]) -> str | dict[str, Any]:
+    """``spec`` (a name or a spec dict) with ``options`` laid over it.
+
+    ``merge_spec("lightning", {"devices": 2}) == {"name": "lightning", "devices": 2}``; a
+    ``"name"`` among the options replaces the spec's name. A spec left with only its name
+    is returned as that name.
+    """
+    base = {"name": spec} if isinstance(spec, str) else dict(spec)
+    merged = {**base, **options}
+    return merged["name"] if set(merged) == {"name"} else merged

@@ -7,12 +7,14 @@ do about it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["DataError", "as_data", "check_min_points", "check_positive_int", "check_spread"]
+__all__ = ["DataError", "as_data", "check_min_points", "check_nonnegative_int",
+           "check_positive_int", "check_positive_number", "check_spread"]
 
 
 class DataError(ValueError):
@@ -104,8 +106,33 @@ def check_spread(x: torch.Tensor, name: str = "data") -> None:
         )
 
 
+def _is_int(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | np.integer)
+
+
 def check_positive_int(value: Any, name: str) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` unless it is an integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+    if not _is_int(value) or value < 1:
         raise ValueError(f"{name} must be a positive integer; got {value!r}")
     return int(value)
+
+
+def check_nonnegative_int(value: Any, name: str) -> int:
+    """Return ``value`` as an int, or raise ``ValueError`` unless it is an integer >= 0."""
+    if not _is_int(value) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0; got {value!r}")
+    return int(value)
+
+
+def check_positive_number(value: Any, name: str, *, at_most: float | None = None) -> float:
+    """Return ``value`` as a float, or raise ``ValueError`` unless it is finite and > 0.
+
+    With ``at_most``, the value must also be ``<= at_most``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{name} must be a positive number; got {value!r}")
+    number = float(value)
+    if not (math.isfinite(number) and number > 0) or (at_most is not None and number > at_most):
+        bound = f" and {name} <= {at_most}" if at_most is not None else ""
+        raise ValueError(f"need {name} > 0{bound}, a finite number; got {value!r}")
+    return number

@@ -5,6 +5,7 @@ import torch
 
 from pvae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from pvae.config import load_config
+from pvae.infer.result import History
 from pvae.infer.state import TrainingState, capture_rng
 
 CONFIG = {"model": {"name": "vae", "x_shape": [64], "z_dim": 2,
@@ -19,7 +20,7 @@ def saved(tmp_path):
     state = TrainingState(step=7, epoch=1, losses=[3.0, 2.0], optimizer=optimizer.state_dict(),
                           rng=capture_rng())
     path = save_checkpoint(tmp_path / "run" / "checkpoint.pt", config=config, model=model,
-                           training=state, history={"epoch": [1], "loss": [2.5]})
+                           training=state, history=History(epoch=[1], loss=[2.5]))
     return path, config, model
 
 
@@ -28,7 +29,7 @@ def test_round_trip_through_the_safe_loader(saved):
     checkpoint = load_checkpoint(path)
     assert checkpoint.config == config
     assert checkpoint.training.step == 7 and checkpoint.training.losses == [3.0, 2.0]
-    assert checkpoint.history == {"epoch": [1], "loss": [2.5]}
+    assert checkpoint.history == History(epoch=[1], loss=[2.5])
     rebuilt = checkpoint.build_model()
     for (name, ours), theirs in zip(model.state_dict().items(),
                                     rebuilt.state_dict().values(), strict=True):

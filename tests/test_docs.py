@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pvae.cli import _parser
+from pvae.app.cli import _parser
 from pvae.config import load_config
 
 DOCS = Path(__file__).parent.parent / "docs"

@@ -1,25 +1,35 @@
-"""Inference: the SVI/EM training loop and the MCMC bridge to ArviZ."""
+"""Inference: one SVI step core, the engines that run it, estimators, and MCMC for ArviZ."""
 
+from .engine import Engine, engines
 from .estimators import Estimate, Scores, elbo, exact, iwae, iwae_ladder, score
-from .fit import OPTIMIZERS, fit, resolve_device
+from .fit import fit, resolve_device
 from .mcmc import mcmc, pointwise_log_likelihood
-from .result import FitResult
-from .svi import NonFiniteLossError, true_objective
+from .plan import FitPlan
+from .result import FitResult, History
+from .schedule import DEFAULTS, OPTIMIZERS, NonFiniteLossError, Schedule, StepCore
+from .terms import true_objective
 
 __all__ = [
+    "DEFAULTS",
+    "Engine",
     "Estimate",
+    "FitPlan",
+    "FitResult",
+    "History",
+    "NonFiniteLossError",
+    "OPTIMIZERS",
+    "Schedule",
     "Scores",
+    "StepCore",
     "elbo",
+    "engines",
     "exact",
+    "fit",
     "iwae",
     "iwae_ladder",
-    "score",
-    "OPTIMIZERS",
-    "FitResult",
-    "NonFiniteLossError",
-    "fit",
     "mcmc",
     "pointwise_log_likelihood",
     "resolve_device",
+    "score",
     "true_objective",
 ]

@@ -27,9 +27,10 @@ from pyro.poutine.util import site_is_subsample
 from tqdm.auto import tqdm
 
 from ..validation import as_data, check_positive_int
-from .svi import true_objective
+from .terms import true_objective
 
-__all__ = ["Estimate", "Scores", "elbo", "exact", "iwae", "iwae_ladder", "score"]
+__all__ = ["EnumeratedSiteError", "Estimate", "Scores", "elbo", "exact", "iwae", "iwae_ladder",
+           "score"]
 
 #: How many floats one chunk of importance samples may hold (decoder outputs dominate).
 CHUNK_ELEMENTS = 2**24
@@ -76,6 +77,10 @@ class Estimate:
         return f"{self.name}: {self.value:.4f} ± {self.stderr:.4f} {self.unit}"
 
 
+class EnumeratedSiteError(ValueError):
+    """The model sums a discrete site out by enumeration: its likelihood is exact, not sampled."""
+
+
 class Scores(NamedTuple):
     """Whatever applies to a model: its exact log-likelihood, its ELBO, its IWAE-k."""
 
@@ -115,12 +120,23 @@ def _log_weights(pair: Any, x: torch.Tensor, k: int) -> torch.Tensor:
             if site["type"] != "sample" or site_is_subsample(site):
                 continue
             if site["infer"].get("enumerate"):
-                raise ValueError("this model sums out a discrete site by enumeration: its "
+                raise EnumeratedSiteError("this model sums out a discrete site by enumeration: its "
                                  "likelihood is exact; use exact() or log_likelihood()")
             log_prob = site["fn"].log_prob(site["value"])
             total = total + sign * log_prob.reshape(log_prob.shape[-2:] if log_prob.dim() > 1
                                                     else log_prob.shape).expand_as(total)
     return total
+
+
+def _checked_ks(ks: Sequence[int]) -> list[int]:
+    """The distinct numbers of importance samples, sorted; each must be a positive integer."""
+    if isinstance(ks, str) or not isinstance(ks, Sequence):
+        raise ValueError(f"ks must be a sequence of positive integers, e.g. (1, 10, 100); "
+                         f"got {ks!r}")
+    if not ks:
+        raise ValueError("ks is empty: give at least one number of importance samples, "
+                         "e.g. ks=(1, 10, 100)")
+    return sorted({check_positive_int(k, "k") for k in ks})
 
 
 def iwae_ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int = 100,
@@ -132,7 +148,7 @@ def iwae_ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int = 100,
     go in chunks of ``batch_size`` rows and the samples in chunks of at most
     :data:`CHUNK_ELEMENTS` floats. ``progress`` shows a bar (on a terminal).
     """
-    ks = sorted({check_positive_int(k, "k") for k in ks})
+    ks = _checked_ks(ks)
     tensor = _prepare(pair, x)
     k_max = ks[-1]
     batch_size = check_positive_int(batch_size, "batch_size")
@@ -189,12 +205,17 @@ def exact(pair: Any, x: Any) -> Estimate:
 
 
 def score(pair: Any, x: Any, ks: Sequence[int] = (1, 10, 100), **options: Any) -> Scores:
-    """Every estimate that applies to ``pair`` on ``x``: exact, ELBO, IWAE-k."""
+    """Every estimate that applies to ``pair`` on ``x``: exact, ELBO, IWAE-k.
+
+    ``ks`` is checked whatever the model (a bad ``k`` is an error even where only the exact
+    value applies).
+    """
+    ks = _checked_ks(ks)
     has_exact = callable(getattr(pair, "log_likelihood", None))
     exact_estimate = exact(pair, x) if has_exact else None
     try:
         elbo_estimate, ladder = iwae_ladder(pair, x, ks, **options)
-    except ValueError:
+    except EnumeratedSiteError:
         if exact_estimate is None:
             raise
         return Scores(exact_estimate, None, ())  # enumerated models: exact only

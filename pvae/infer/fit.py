@@ -1,69 +1,46 @@
-"""``pvae.fit``: one training loop for every model/guide pair."""
+"""``pvae.fit``: check everything once, then hand the fit to an engine."""
 
 from __future__ import annotations
 
-import copy
-import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pyro
 import torch
-from pyro.infer import Trace_ELBO
-from tqdm.auto import tqdm
 
 from ..objectives import is_compiled
-from ..validation import as_data, check_positive_int
-from .em import run_em
+from ..validation import (
+    as_data,
+    check_nonnegative_int,
+    check_positive_int,
+    check_positive_number,
+)
+from .engine import Engine, engines
+from .plan import FitPlan
 from .result import FitResult
+from .schedule import DEFAULTS, Schedule, batches_per_epoch, objective_of, optimizer_factory
 from .state import TrainingState
-from .svi import batches_per_epoch, run_svi
 
-__all__ = ["OPTIMIZERS", "accelerator_for", "fit", "optimizer_factory", "resolve_device"]
+__all__ = ["fit", "resolve_device"]
 
-OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "rmsprop": torch.optim.RMSprop,
-    "sgd": torch.optim.SGD,
-}
 METHODS = ("svi", "em")
-ENGINES = ("pvae", "lightning")
+DEVICE_TYPES = ("cpu", "cuda")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
     """``"auto"`` picks CUDA when there is one and the CPU otherwise."""
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        resolved = None
+    if resolved is None or resolved.type not in DEVICE_TYPES:
+        raise ValueError(f"unknown device {device!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available here; "
                          "use device='auto' or 'cpu'")
     return resolved
-
-
-def optimizer_factory(optimizer: str | Callable[..., torch.optim.Optimizer],
-                      lr: float) -> Callable[..., torch.optim.Optimizer]:
-    """``params -> optimiser`` for a name in :data:`OPTIMIZERS` (at ``lr``) or a callable."""
-    if not isinstance(optimizer, str):
-        return optimizer
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
-                         f"{', '.join(OPTIMIZERS)} or pass a callable")
-    optimizer_class = OPTIMIZERS[optimizer]
-
-    def make_optimizer(params: list[torch.Tensor]) -> torch.optim.Optimizer:
-        return optimizer_class(params, lr=lr)
-
-    return make_optimizer
-
-
-def accelerator_for(device: str | torch.device) -> str:
-    """Lightning's name for a pvae device: ``"auto"``, ``"cpu"`` or ``"gpu"`` (checked)."""
-    if isinstance(device, str) and device == "auto":
-        return "auto"
-    return {"cpu": "cpu", "cuda": "gpu"}[resolve_device(device).type]
 
 
 def _svi_steps(steps: int | None, epochs: int | None, per_epoch: int) -> int:
@@ -71,7 +48,7 @@ def _svi_steps(steps: int | None, epochs: int | None, per_epoch: int) -> int:
         raise ValueError("give either steps or epochs, not both")
     if epochs is not None:
         return check_positive_int(epochs, "epochs") * per_epoch
-    return check_positive_int(steps if steps is not None else 1000, "steps")
+    return check_positive_int(steps if steps is not None else DEFAULTS.steps, "steps")
 
 
 def _checked(pair: Any, data: Any, transform: Callable[[torch.Tensor], torch.Tensor] | None,
@@ -95,14 +72,15 @@ def fit(
     steps: int | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
-    lr: float = 0.01,
-    lr_decay: float = 1.0,
-    optimizer: str | Callable[..., torch.optim.Optimizer] = "adam",
+    lr: float = DEFAULTS.lr,
+    lr_decay: float = DEFAULTS.lr_decay,
+    optimizer: str | Callable[..., torch.optim.Optimizer] = DEFAULTS.optimizer,
     n_init: int = 1,
     reinitialize: bool = True,
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     validation: Any = None,
-    kl_warmup: int = 0,
+    terms_on: Any = None,
+    kl_warmup: int = DEFAULTS.kl_warmup,
     time_limit: float | None = None,
     max_iter: int = 1000,
     tol: float = 1e-6,
@@ -111,11 +89,7 @@ def fit(
     progress: bool = True,
     resume: TrainingState | None = None,
     on_epoch_end: Callable[[TrainingState], None] | None = None,
-    engine: str = "pvae",
-    devices: int | str = 1,
-    num_nodes: int = 1,
-    strategy: str = "auto",
-    precision: str | None = None,
+    engine: str | dict[str, Any] | Engine = "pvae",
 ) -> FitResult:
     """Fit a model/guide pair to data by maximising its objective.
 
@@ -134,12 +108,13 @@ def fit(
         Gradient steps on the pair's ELBO, or expectation-maximisation.
     steps, epochs : int, optional
         SVI length: optimiser steps, or passes over the data (one step per minibatch).
-        The default is 1000 steps.
+        The default is ``DEFAULTS.steps`` (1000) steps.
     batch_size : int, optional
         Minibatch size for SVI; ``None`` uses all the data in every step. Minibatches are
         taken by index from the data held on the device, and the ELBO is scaled to N.
     lr, lr_decay : float
-        The learning rate, decayed geometrically to ``lr * lr_decay`` by the last step.
+        The learning rate, decayed geometrically to ``lr * lr_decay`` by the last step
+        (defaults: :data:`pvae.infer.schedule.DEFAULTS`, shared by every engine and config).
     optimizer : str or callable
         A name in :data:`OPTIMIZERS` or a callable ``params -> torch.optim.Optimizer``.
     n_init : int
@@ -154,7 +129,10 @@ def fit(
         is checked after one transform of the whole set.
     validation : array-like, optional
         Held-out data scored (true objective, no gradient) after every epoch, in
-        :attr:`FitResult.validation_losses`.
+        :attr:`FitResult.validation_losses` (``result.history.validation``).
+    terms_on : array-like, optional
+        Rows on which the ELBO's reconstruction and KL terms are recorded after every epoch,
+        in ``result.history`` (as the model sees them: already transformed).
     kl_warmup : int
         For pairs with a KL weight (the VAE): ramp it linearly from 0 to ``beta`` over this
         many steps. The losses during the ramp are of the weighted objective.
@@ -178,30 +156,36 @@ def fit(
     on_epoch_end : callable, optional
         Called with a :class:`~pvae.infer.state.TrainingState` after every epoch of SVI
         (after the validation score), e.g. to write a checkpoint.
-    engine : {"pvae", "lightning"}
+    engine : str, dict or Engine
+        Where the fit runs, by name, spec or object (:data:`pvae.infer.engine.engines`).
         ``"pvae"`` runs the loop here, on one device. ``"lightning"`` hands SVI to PyTorch
-        Lightning (:mod:`pvae.lightning`, needs the ``lightning`` extra) for several devices
-        or machines; the pair, the objective and these settings stay the same.
-    devices, num_nodes, strategy, precision
-        Lightning's ``Trainer`` settings (``engine="lightning"`` only): devices per machine,
-        machines, e.g. ``strategy="ddp"``, and e.g. ``precision="bf16-mixed"`` (default: the
-        data's dtype). Under DDP ``batch_size`` is per process.
+        Lightning (:mod:`pvae.engines.lightning`, needs the ``lightning`` extra) for several
+        devices or machines, with its settings in the spec:
+        ``{"name": "lightning", "devices": 4, "num_nodes": 2, "strategy": "ddp",
+        "precision": "bf16-mixed"}``. The pair, the objective and the other settings stay
+        the same; under DDP ``batch_size`` is per process.
 
     Returns
     -------
     FitResult
         The loss history (nats per datapoint) of the kept run and what it took.
     """
+    plan_engine, plan = _plan(**locals())
+    return plan_engine.run(pair, plan)
+
+
+def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int | None,
+          batch_size: int | None, lr: float, lr_decay: float, optimizer: Any, n_init: int,
+          reinitialize: bool, transform: Any, validation: Any, terms_on: Any, kl_warmup: int,
+          time_limit: float | None, max_iter: int, tol: float, device: str | torch.device,
+          seed: int | None, progress: bool, resume: TrainingState | None,
+          on_epoch_end: Any, engine: Any) -> tuple[Engine, FitPlan]:
+    """Check every argument of :func:`fit` before any work; return the engine and plan."""
     for hook in ("model", "guide"):
         if not callable(getattr(pair, hook, None)):
             raise TypeError(f"pvae.fit needs a pair with a callable .{hook}; "
                             f"got {type(pair).__name__}")
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    if engine == "pvae" and (devices != 1 or num_nodes != 1 or strategy != "auto"
-                             or precision is not None):
-        raise ValueError("devices, num_nodes, strategy and precision are Lightning's settings:"
-                         " pass engine='lightning' to use them")
+    runner: Engine = engines.resolve(engine)
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     n_init = check_positive_int(n_init, "n_init")
@@ -216,84 +200,39 @@ def fit(
                          f"reinitialize=True; {type(pair).__name__} has none or it is off")
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")
-    if lr <= 0 or not 0 < lr_decay <= 1:
-        raise ValueError(f"need lr > 0 and 0 < lr_decay <= 1; got lr={lr}, lr_decay={lr_decay}")
+    lr = check_positive_number(lr, "lr")
+    lr_decay = check_positive_number(lr_decay, "lr_decay", at_most=1.0)
     make_optimizer = optimizer_factory(optimizer, lr)
-
-    if isinstance(kl_warmup, bool) or not isinstance(kl_warmup, int) or kl_warmup < 0:
-        raise ValueError(f"kl_warmup must be a non-negative number of steps; got {kl_warmup!r}")
+    kl_warmup = check_nonnegative_int(kl_warmup, "kl_warmup")
     x = _checked(pair, data, transform, "data")
     x_validation = None if validation is None else _checked(pair, validation, transform,
                                                             "validation data")
+    x_terms = None if terms_on is None else _checked(pair, terms_on, None, "terms_on")
     target = resolve_device(device)
     if isinstance(pair, torch.nn.Module):
         pair.to(device=target, dtype=x.dtype)
     x = x.to(target)
-    if x_validation is not None:
-        x_validation = x_validation.to(device=target, dtype=x.dtype)
-    n = x.shape[0]
+    x_validation, x_terms = (None if rows is None else rows.to(device=target, dtype=x.dtype)
+                             for rows in (x_validation, x_terms))
     if seed is not None and resume is None:
         pyro.set_rng_seed(seed)
     base_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,)))
-    objective = pair.objective() if callable(getattr(pair, "objective", None)) else Trace_ELBO()
+    objective = objective_of(pair)
     if is_compiled(objective) and kl_warmup:
         raise ValueError("a compiled objective (jit=True) cannot follow a KL warm-up: its KL "
                          "weight is fixed when it compiles. Drop jit or kl_warmup.")
-    per_epoch = batches_per_epoch(n, batch_size, objective)
+    per_epoch = batches_per_epoch(x.shape[0], batch_size, objective)
     total = _svi_steps(steps, epochs, per_epoch) if method == "svi" else max_iter
-
-    if engine == "lightning":
-        unsupported = {"method='em'": method != "svi", "n_init > 1": n_init > 1,
-                       "resume": resume is not None, "on_epoch_end": on_epoch_end is not None,
-                       "time_limit": time_limit is not None}
-        named = [name for name, used in unsupported.items() if used]
-        if named:
-            raise ValueError(f"engine='lightning' does not take {', '.join(named)}; use "
-                             "engine='pvae' (Lightning checkpoints resume with pvae train "
-                             "--engine lightning --resume)")
-        from ..lightning import fit_with_lightning  # optional: only this path needs it
-
-        if callable(initialize):
-            initialize(x, torch.Generator().manual_seed(base_seed))
-        return fit_with_lightning(
-            pair, x.cpu(), epochs=epochs, total_steps=None if epochs is not None else total,
-            batch_size=batch_size, lr=lr, lr_decay=lr_decay, make_optimizer=make_optimizer,
-            transform=transform, validation=None if x_validation is None else x_validation.cpu(),
-            kl_warmup=kl_warmup, seed=seed, devices=devices, num_nodes=num_nodes,
-            strategy=strategy, precision=precision, accelerator=accelerator_for(device),
-            progress=progress).result
-
-    started = time.perf_counter()
-    best: tuple[float, list[float], bool | None, dict[str, Any] | None, list[float]] | None = None
-    restart_losses: list[float] = []
-    show = progress and sys.stderr.isatty()
-    for restart in range(n_init):
-        if callable(initialize):
-            initialize(x, torch.Generator().manual_seed(base_seed + restart))
-        label = f"{method} fit" + (f" {restart + 1}/{n_init}" if n_init > 1 else "")
-        with tqdm(total=total, desc=label, unit="step", disable=not show, leave=False) as bar:
-            converged: bool | None = None
-            validation_losses: list[float] = []
-            if method == "em":
-                losses, converged = run_em(pair, x, max_iter=max_iter, tol=tol, bar=bar)
-            else:
-                losses, validation_losses = run_svi(
-                    pair, x, bar, objective, total=total, batch_size=batch_size, lr=lr,
-                    lr_decay=lr_decay, make_optimizer=make_optimizer, transform=transform,
-                    kl_warmup=kl_warmup, validation=x_validation, time_limit=time_limit,
-                    resume=resume, on_epoch_end=on_epoch_end)
-        scorer = getattr(pair, "log_likelihood", None)
-        if n_init > 1 and callable(scorer):  # compare restarts at their final parameters
-            score = -float(scorer(x).mean())
-        else:
-            score = losses[-1]
-        restart_losses.append(score)
-        if best is None or score < best[0]:
-            state = copy.deepcopy(pair.state_dict()) if n_init > 1 else None
-            best = (score, losses, converged, state, validation_losses)
-    assert best is not None
-    if best[3] is not None:
-        pair.load_state_dict(best[3])
-    return FitResult(losses=best[1], method=method, num_data=n, converged=best[2],
-                     seconds=time.perf_counter() - started, device=str(target),
-                     restart_losses=restart_losses, validation_losses=best[4])
+    plan = FitPlan(
+        x=x, method=method, objective=objective, make_optimizer=make_optimizer,
+        schedule=Schedule(lr=lr, total=total, lr_decay=lr_decay, kl_warmup=kl_warmup),
+        batch_size=batch_size, per_epoch=per_epoch, epochs=epochs, transform=transform,
+        validation=x_validation, terms_on=x_terms, n_init=n_init,
+        initialize=initialize if callable(initialize) else None, seed=seed, base_seed=base_seed,
+        time_limit=time_limit, max_iter=max_iter, tol=tol, device=target,
+        device_request=device, progress=progress, resume=resume, on_epoch_end=on_epoch_end)
+    refused = runner.refuses(plan)
+    if refused:
+        raise ValueError(f"engine={runner.name!r} does not take {', '.join(refused)}; use "
+                         "engine='pvae'")
+    return runner, plan

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .result import History
+
 __all__ = ["TrainingState", "capture_rng", "rng_untouched", "restore_rng"]
 
 
@@ -28,31 +30,39 @@ class TrainingState:
         Optimiser steps taken so far.
     epoch : int
         Passes over the data completed so far.
-    losses, validation_losses : list of float
-        Everything recorded so far, in nats per datapoint.
+    losses : list of float
+        Every step's loss so far, in nats per datapoint.
     optimizer : dict
         The optimiser's ``state_dict()`` (moments, step counts).
     rng : dict
         The random number generators' states, from :func:`capture_rng`.
+    history : History
+        The per-epoch curves so far.
     """
 
     step: int
     epoch: int
     losses: list[float] = field(default_factory=list)
-    validation_losses: list[float] = field(default_factory=list)
     optimizer: dict[str, Any] = field(default_factory=dict)
     rng: dict[str, Any] = field(default_factory=dict)
+    history: History = field(default_factory=History)
+
+    @property
+    def validation_losses(self) -> list[float]:
+        """The validation objective after every epoch so far (``history.validation``)."""
+        return self.history.validation
 
     def to_dict(self) -> dict[str, Any]:
         """Plain containers and tensors only (safe for ``torch.load(weights_only=True)``)."""
         return {"step": self.step, "epoch": self.epoch, "losses": list(self.losses),
-                "validation_losses": list(self.validation_losses),
-                "optimizer": self.optimizer, "rng": self.rng}
+                "optimizer": self.optimizer, "rng": self.rng,
+                "history": self.history.to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingState:
         """The inverse of :meth:`to_dict`."""
-        return cls(**data)
+        fields = {key: value for key, value in data.items() if key != "validation_losses"}
+        return cls(**{**fields, "history": History.from_dict(data.get("history", {}))})
 
 
 def capture_rng() -> dict[str, Any]:

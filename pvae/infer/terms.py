@@ -12,14 +12,28 @@ latent sites. For a deterministic guide (a Delta: the plain autoencoder) the "KL
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import torch
 from pyro import poutine
 
-from .svi import true_objective
+__all__ = ["ElboTerms", "elbo_terms", "true_objective"]
 
-__all__ = ["ElboTerms", "elbo_terms"]
+
+@contextlib.contextmanager
+def true_objective(pair: Any) -> Iterator[None]:
+    """Within this block a pair with a KL weight (``kl_weight``) scores its true ELBO."""
+    weight = getattr(pair, "kl_weight", None)
+    if weight is None:
+        yield
+        return
+    pair.kl_weight = 1.0
+    try:
+        yield
+    finally:
+        pair.kl_weight = weight
 
 
 class ElboTerms(NamedTuple):

@@ -2,13 +2,19 @@
 
 * ``likelihoods``: the VAE's p(x | z) from a decoder output: bernoulli,
   continuous_bernoulli, gaussian, laplace.
-* ``location_scale_families``: p(x | loc, scale) for the Bayesian Gaussian: normal,
-  student_t.
+* ``location_scale_families``: p(x | loc, scale) for the Bayesian Gaussian and the VAE's
+  real-valued likelihoods: normal, student_t, laplace.
 """
 
 from .base import Likelihood, likelihoods
 from .binary import Bernoulli, ContinuousBernoulli
-from .location_scale import LocationScaleFamily, Normal, StudentT, location_scale_families
+from .location_scale import (
+    LaplaceFamily,
+    LocationScaleFamily,
+    Normal,
+    StudentT,
+    location_scale_families,
+)
 from .real import Gaussian, Laplace
 
 __all__ = [
@@ -16,6 +22,7 @@ __all__ = [
     "ContinuousBernoulli",
     "Gaussian",
     "Laplace",
+    "LaplaceFamily",
     "Likelihood",
     "LocationScaleFamily",
     "Normal",

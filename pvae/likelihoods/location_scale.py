@@ -2,8 +2,9 @@
 
 Used by :class:`pvae.models.BayesianGaussian`: the model draws a location and a scale from
 their priors and hands them to its family, which returns the distribution of one
-observation. ``"normal"`` and ``"student_t"`` are registered in
-``location_scale_families``.
+observation. ``"normal"``, ``"student_t"`` and ``"laplace"`` are registered in
+``location_scale_families``; the VAE's real-valued likelihoods
+(:mod:`pvae.likelihoods.real`) use the same families.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from pyro.nn import PyroModule
 
 from ..registry import Registry
 
-__all__ = ["LocationScaleFamily", "Normal", "StudentT", "location_scale_families"]
+__all__ = ["LaplaceFamily", "LocationScaleFamily", "Normal", "StudentT",
+           "location_scale_families"]
 
 
 class LocationScaleFamily(PyroModule):
     """Base class: ``family(loc, scale)`` returns the distribution of one observation."""
 
-    def forward(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.Distribution:
+    def forward(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.TorchDistribution:
         """The observation distribution at ``loc`` and ``scale``."""
         raise NotImplementedError
 
@@ -36,7 +38,7 @@ class Normal(LocationScaleFamily):
     r"""Gaussian observations, :math:`x \sim \mathcal{N}(\mu, \sigma^2)`."""
 
     @override
-    def forward(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.Distribution:
+    def forward(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.TorchDistribution:
         return dist.Normal(loc, scale)
 
 
@@ -59,9 +61,21 @@ class StudentT(LocationScaleFamily):
         self.df = df
 
     @override
-    def forward(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.Distribution:
+    def forward(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.TorchDistribution:
         if self.df is None:
             df = pyro.sample("df", dist.Gamma(loc.new_tensor(2.0), loc.new_tensor(0.1)))
         else:
             df = loc.new_tensor(self.df)
         return dist.StudentT(df, loc, scale)
+
+
+@location_scale_families.register("laplace")
+class LaplaceFamily(LocationScaleFamily):
+    r"""Heavier tails, a sharp peak: :math:`x \sim \mathrm{Laplace}(\mu, b)`.
+
+    :math:`-\log p(x) = \log 2b + |x - \mu| / b`: an absolute error scaled by :math:`1/b`.
+    """
+
+    @override
+    def forward(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.TorchDistribution:
+        return dist.Laplace(loc, scale)

@@ -9,7 +9,9 @@ import torch
 from pyro.distributions import constraints
 from pyro.nn import PyroParam
 
+from ..validation import check_positive_number
 from .base import Likelihood, likelihoods
+from .location_scale import LocationScaleFamily, location_scale_families
 
 __all__ = ["Gaussian", "Laplace", "ScaledLikelihood"]
 
@@ -17,22 +19,26 @@ SCALE_MODES = ("learned", "per_dim")
 
 
 class ScaledLikelihood(Likelihood):
-    """A location family: the decoder output is the location.
+    """A location-scale family whose location is the decoder output.
 
-    The scale is fixed (a number), one learned scalar (``"learned"``) or learned per
-    dimension (``"per_dim"``).
+    The family is one of :data:`~pvae.likelihoods.location_scale.location_scale_families`
+    (named by the subclass's ``family_name``). The scale is fixed (a number), one learned
+    scalar (``"learned"``) or learned per dimension (``"per_dim"``).
     """
 
     scale: torch.Tensor | float
+    #: a name in ``location_scale_families``
+    family_name: str
 
     def __init__(self, scale: float | str = "learned") -> None:
         super().__init__()
         if isinstance(scale, str) and scale not in SCALE_MODES:
             raise ValueError(f"scale must be a positive number or one of {SCALE_MODES}; "
                              f"got {scale!r}")
-        if not isinstance(scale, str) and not float(scale) > 0:
-            raise ValueError(f"a fixed scale must be positive; got {scale}")
+        if not isinstance(scale, str):
+            scale = check_positive_number(scale, "a fixed scale")
         self.scale_mode = scale
+        self.family: LocationScaleFamily = location_scale_families.resolve(self.family_name)
 
     @override
     def setup(self, x_shape: tuple[int, ...]) -> None:
@@ -43,10 +49,6 @@ class ScaledLikelihood(Likelihood):
             self.scale = PyroParam(torch.ones(x_shape), constraint=constraints.positive)  # type: ignore[assignment]
         else:
             self.register_buffer("scale", torch.tensor(float(self.scale_mode)))
-
-    def family(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.TorchDistribution:
-        """The distribution of one value."""
-        raise NotImplementedError
 
     @override
     def forward(self, decoded: torch.Tensor) -> dist.TorchDistribution:
@@ -62,9 +64,7 @@ class ScaledLikelihood(Likelihood):
 class Gaussian(ScaledLikelihood):
     r"""Real values: :math:`x_d \sim \mathcal{N}(\mu_d(z), \sigma^2)`."""
 
-    @override
-    def family(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.TorchDistribution:
-        return dist.Normal(loc, scale)
+    family_name = "normal"
 
 
 @likelihoods.register("laplace")
@@ -74,6 +74,4 @@ class Laplace(ScaledLikelihood):
     :math:`-\log p(x\mid z)` is an L1 reconstruction error scaled by :math:`1/b`.
     """
 
-    @override
-    def family(self, loc: torch.Tensor, scale: torch.Tensor) -> dist.TorchDistribution:
-        return dist.Laplace(loc, scale)
+    family_name = "laplace"

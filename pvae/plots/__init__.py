@@ -1,6 +1,7 @@
 """Figures (matplotlib); each function returns a ``Figure`` and none of them trains."""
 
 from .bounds import BoundLadder, bounds_against_k
+from .checkpoint import checkpoint_figures, draws_images
 from .images import interpolations, reconstructions, samples
 from .latent import latent_manifold, latent_space
 from .likelihood import gaussian_likelihood, mixture_density
@@ -9,6 +10,8 @@ from .training import training_curves
 __all__ = [
     "BoundLadder",
     "bounds_against_k",
+    "checkpoint_figures",
+    "draws_images",
     "gaussian_likelihood",
     "interpolations",
     "latent_manifold",

@@ -1,4 +1,4 @@
-"""Run by tests/test_lightning.py: two CPU processes (gloo) train a small VAE under DDP.
+"""Run by tests/engines/test_lightning.py: two CPU processes (gloo) train a small VAE under DDP.
 
 Lightning's "ddp" strategy starts the second process by running this script again; every
 process writes what it saw and where it ended to OUT/rank-<r>.pt.
@@ -11,7 +11,7 @@ import torch
 
 import pvae
 from pvae.data import digits, dynamic_binarization
-from pvae.lightning import fit_with_lightning
+from pvae.engines.lightning import LightningEngine
 
 
 def main(out: Path) -> None:
@@ -19,14 +19,14 @@ def main(out: Path) -> None:
     vae = pvae.VAE((64,), 2, encoder={"name": "mlp", "hidden": [32]},
                    decoder={"name": "mlp", "hidden": [32]})
     x = digits().train[:600]
-    run = fit_with_lightning(
-        vae, x, epochs=4, batch_size=50, lr=5e-3,
-        transform=dynamic_binarization, seed=0, devices=2, strategy="ddp",
-        accelerator="cpu", progress=False)
-    torch.save({"rank": run.trainer.global_rank, "world": run.trainer.world_size,
-                "seen": run.module.seen, "losses": run.result.losses,
+    engine = LightningEngine(devices=2, strategy="ddp")
+    result = pvae.fit(vae, x, epochs=4, batch_size=50, lr=5e-3, transform=dynamic_binarization,
+                      seed=0, device="cpu", progress=False, engine=engine)
+    trainer, module = engine.trainer, engine.module
+    torch.save({"rank": trainer.global_rank, "world": trainer.world_size,
+                "seen": module.seen, "losses": result.losses,
                 "parameters": {k: v.detach().clone() for k, v in vae.state_dict().items()}},
-               out / f"rank-{run.trainer.global_rank}.pt")
+               out / f"rank-{trainer.global_rank}.pt")
 
 
 if __name__ == "__main__":

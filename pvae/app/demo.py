@@ -12,14 +12,14 @@ from matplotlib.figure import Figure
 from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
 
-from . import plots
-from .config import Config
-from .data import dequantize, digits
-from .infer import fit, mcmc, score
-from .infer.terms import elbo_terms
-from .models import BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
-from .selection import choose_components, format_table
-from .training import train
+from .. import plots
+from ..config import Config
+from ..data import dequantize, digits
+from ..infer import History, fit, mcmc, score
+from ..infer.terms import elbo_terms
+from ..models import BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
+from ..selection import choose_components, format_table
+from .runs import train
 
 __all__ = ["run_demo"]
 
@@ -141,7 +141,7 @@ def _latent_section(train_x: torch.Tensor, test_x: torch.Tensor, labels: torch.T
         (folder / "checkpoint.pt").unlink(missing_ok=True)  # the demo always starts afresh
         runs[name] = train(_vae_config(z_dim, guide, epochs, seed), folder, device=device,
                            progress=progress)
-    models = {name: _load(run.checkpoint) for name, run in runs.items()}
+    models = {name: run.model.double() for name, run in runs.items()}
     rows, scores, ladders = [], [], []
     for name, pair in (("LinearGaussian q=10", pca.cpu()),
                        ("VAE z=8, Gaussian pixels", models["vae"])):
@@ -181,13 +181,7 @@ def _latent_section(train_x: torch.Tensor, test_x: torch.Tensor, labels: torch.T
     return lines, scores
 
 
-def _load(path: Path) -> Any:
-    from .checkpoint import load_checkpoint
-
-    return load_checkpoint(path).build_model().double()
-
-
-def _latent_figures(models: dict[str, Any], history: dict[str, list[float]],
+def _latent_figures(models: dict[str, Any], history: History,
                     test: torch.Tensor, labels: torch.Tensor,
                     ladders: list[plots.BoundLadder], figures: Figures) -> None:
     vae, autoencoder, flat = models["vae"], models["autoencoder"], models["vae_2d"]

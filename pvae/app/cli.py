@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .validation import DataError
+from ..validation import DataError
 
 __all__ = ["main"]
 
@@ -112,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parents[2]
     root = next((folder for folder in (Path.cwd(), here)
                  if (folder / "benchmarks" / "run.py").is_file()), None)
     if root is None:

@@ -1,10 +1,10 @@
 import pytest
 import torch
 
-import pvae.training as training
+import pvae.app.runs as training
+from pvae.app.runs import train
 from pvae.checkpoint import load_checkpoint
 from pvae.config import load_config
-from pvae.training import train
 
 RAW = {"data": {"name": "digits", "transform": "dynamic_binarization", "validation": 40},
        "model": {"name": "vae", "x_shape": [64], "z_dim": 2, "prior": {"name": "mog",
@@ -48,17 +48,17 @@ def test_resuming_after_a_crash_gives_the_uninterrupted_losses(tmp_path, monkeyp
     theirs = load_checkpoint(tmp_path / "broken" / "checkpoint.pt")
     for name, value in ours.model.items():
         assert torch.equal(value, theirs.model[name]), name
-    assert ours.training.epoch == 5 and len(ours.history["kl"]) == 5
+    assert ours.training.epoch == 5 and len(ours.history.kl) == 5
 
 
 def test_history_records_the_elbo_and_its_terms(tmp_path):
     run = train(load_config(RAW), tmp_path, progress=False)
     history = run.history
-    assert history["epoch"] == [1, 2, 3, 4, 5]
-    assert all(len(history[key]) == 5 for key in ("loss", "validation", "reconstruction",
+    assert history.epoch == [1, 2, 3, 4, 5]
+    assert all(len(getattr(history, key)) == 5 for key in ("loss", "validation", "reconstruction",
                                                   "kl"))
-    assert history["loss"][-1] < history["loss"][0]  # the objective improved
-    assert all(kl > 0 for kl in history["kl"])  # a KL between two different densities
+    assert history.loss[-1] < history.loss[0]  # the objective improved
+    assert all(kl > 0 for kl in history.kl)  # a KL between two different densities
     assert (tmp_path / "config.toml").is_file() and (tmp_path / "history.json").is_file()
     assert load_config(tmp_path / "config.toml") == load_config(RAW)
 

@@ -58,8 +58,8 @@ def test_one_process_through_lightning_equals_pvae_fit():
 
 
 def test_lightning_settings_need_the_lightning_engine():
-    with pytest.raises(ValueError, match="pass engine='lightning'"):
-        pvae.fit(small_vae(), torch.zeros(4, 64), devices=2)
+    with pytest.raises(ValueError, match="engine 'pvae' has no option 'devices'"):
+        pvae.fit(small_vae(), torch.zeros(4, 64), engine={"name": "pvae", "devices": 2})
     with pytest.raises(ValueError, match="unknown engine 'lighting'"):
         pvae.fit(small_vae(), torch.zeros(4, 64), engine="lighting")
     with pytest.raises(ValueError, match="does not take n_init > 1, time_limit"):
@@ -68,8 +68,8 @@ def test_lightning_settings_need_the_lightning_engine():
 
 
 def test_pvae_train_through_lightning_checkpoints_and_resumes(tmp_path):
+    from pvae.app.cli import main
     from pvae.checkpoint import load_checkpoint
-    from pvae.cli import main
 
     config = tmp_path / "tiny.toml"
     config.write_text(
@@ -84,8 +84,8 @@ def test_pvae_train_through_lightning_checkpoints_and_resumes(tmp_path):
     assert (out / "lightning" / "last.ckpt").is_file()
     saved = load_checkpoint(out / "checkpoint.pt")
     assert saved.config.train["engine"] == "lightning"
-    assert saved.history["epoch"] == [1, 2] and len(saved.history["validation"]) == 2
-    assert len(saved.history["kl"]) == 2
+    assert saved.history.epoch == [1, 2] and len(saved.history.validation) == 2
+    assert len(saved.history.kl) == 2
     # two more epochs from Lightning's last.ckpt
     longer = config.read_text().replace("epochs = 2", "epochs = 4")
     config.write_text(longer)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from pvae.cli import main
+from pvae.app.cli import main
 
 TINY = """
 [data]

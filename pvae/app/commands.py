@@ -6,17 +6,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import torch
-from matplotlib.figure import Figure
-
-from . import plots
-from .checkpoint import load_checkpoint
-from .config import Config, PreparedData, load_config
+from .. import plots
+from ..checkpoint import Checkpoint, load_checkpoint
+from ..config import load_config
+from ..data.registry import PreparedData
+from ..infer import resolve_device, score
 from .demo import run_demo
-from .infer import resolve_device, score
-from .training import train as train_config
+from .runs import train as train_config
 
-__all__ = ["checkpoint_figures", "demo", "evaluate", "plot", "sample", "train"]
+__all__ = ["demo", "evaluate", "plot", "sample", "train"]
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -29,16 +27,16 @@ def demo(args: argparse.Namespace) -> int:
 
 def train(args: argparse.Namespace) -> int:
     """``pvae train CONFIG``."""
-    config = load_config(args.config)
-    overrides = {key: value for key, value in (
-        ("engine", args.engine), ("devices", _devices(args.devices)),
+    engine = {key: value for key, value in (
+        ("name", args.engine), ("devices", _devices(args.devices)),
         ("num_nodes", args.num_nodes), ("strategy", args.strategy),
         ("precision", args.precision)) if value is not None}
-    if overrides:
-        config = Config.from_dict({**config.to_dict(),
-                                   "train": {**config.train, **overrides}})
+    overrides: dict[str, Any] = {"engine": engine} if engine else {}
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    config = load_config(args.config, train=overrides)
     out = args.out or Path("runs") / args.config.stem
-    run = train_config(config, out, resume=args.resume, device=args.device, seed=args.seed,
+    run = train_config(config, out, resume=args.resume, device=args.device,
                        progress=args.progress)
     if not run.is_global_zero:
         return 0
@@ -47,10 +45,10 @@ def train(args: argparse.Namespace) -> int:
              f"{run.result.steps} steps in {run.result.seconds:.1f} s on {run.result.device}"
              + (f" (resumed after epoch {run.resumed_from_epoch})"
                 if run.resumed_from_epoch else "")]
-    if history["loss"]:
-        lines.append(f"training ELBO, last epoch: {-history['loss'][-1]:.3f} nats/pt")
-    if history["validation"]:
-        lines.append(f"validation ELBO: {-history['validation'][-1]:.3f} nats/pt")
+    if history.loss:
+        lines.append(f"training ELBO, last epoch: {-history.loss[-1]:.3f} nats/pt")
+    if history.validation:
+        lines.append(f"validation ELBO: {-history.validation[-1]:.3f} nats/pt")
     lines.append(f"checkpoint: {run.checkpoint}")
     print("\n".join(lines))
     return 0
@@ -60,13 +58,17 @@ def _devices(value: str | None) -> int | str | None:
     return int(value) if value is not None and value.isdigit() else value
 
 
-def _model_and_data(path: Path, device: str) -> tuple[Any, PreparedData, dict]:
+def _model(path: Path, device: str) -> tuple[Any, Checkpoint]:
+    """The checkpoint's model, built once, on ``device``."""
+    target = resolve_device(device)  # a bad device fails before the file is read
     saved = load_checkpoint(path)
-    model = saved.build_model().to(resolve_device(device))
-    data = saved.config.prepare_data()
-    anchor = next(model.parameters())
-    model.to(dtype=anchor.dtype)
-    return model, data, saved.history
+    return saved.build_model().to(target), saved
+
+
+def _model_and_data(path: Path, device: str) -> tuple[Any, PreparedData, Checkpoint]:
+    """The checkpoint's model and its config's data."""
+    model, saved = _model(path, device)
+    return model, saved.config.prepare_data(), saved
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -87,15 +89,15 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _needs_images(model: torch.nn.Module, command: str) -> None:
-    if not all(callable(getattr(model, name, None)) for name in ("sample", "decode")):
+def _needs_images(model: Any, command: str) -> None:
+    if not plots.draws_images(model):
         raise ValueError(f"pvae {command} draws images from a VAE checkpoint; this one holds "
                          f"a {type(model).__name__}")
 
 
 def sample(args: argparse.Namespace) -> int:
     """``pvae sample CHECKPOINT``."""
-    model, _, _ = _model_and_data(args.checkpoint, args.device)
+    model, _ = _model(args.checkpoint, args.device)
     _needs_images(model, "sample")
     if args.n < 1:
         raise ValueError(f"--n must be at least 1; got {args.n}")
@@ -105,47 +107,20 @@ def sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def checkpoint_figures(model: Any, data: PreparedData, history: dict, *,
-                       name: str = "this model",
-                       compare: dict[str, Any] | None = None) -> dict[str, Figure]:
-    """Every figure that applies to a trained model, by file stem."""
-    figures: dict[str, Figure] = {}
-    if history.get("epoch"):
-        figures["training_curves"] = plots.training_curves(history)
-    if not all(callable(getattr(model, n, None)) for n in ("sample", "decode", "encode")):
-        return figures
-    anchor = next(model.parameters())
-    test = data.test.to(anchor)
-    figures["reconstructions"] = plots.reconstructions(test[:10], model.reconstruct(test[:10]))
-    figures["samples"] = plots.samples(model.sample(32))
-    codes, _ = model.encode(test)
-    figures["latent_space"] = plots.latent_space(codes, data.test_labels)
-    if codes.shape[1] == 2:
-        figures["latent_manifold"] = plots.latent_manifold(
-            model.decode, x_shape=tuple(test.shape[1:]), like=anchor)
-    labels = data.test_labels
-    other = next(i for i in range(len(labels)) if labels[i] != labels[0])
-    paths = {name: model.interpolate(test[0], test[other])}
-    for label, compared in (compare or {}).items():
-        where = next(compared.parameters())
-        paths[label] = compared.interpolate(test[0].to(where), test[other].to(where))
-    figures["interpolation"] = plots.interpolations(paths)
-    return figures
-
-
 def plot(args: argparse.Namespace) -> int:
     """``pvae plot CHECKPOINT``."""
-    model, data, history = _model_and_data(args.checkpoint, args.device)
+    model, data, saved = _model_and_data(args.checkpoint, args.device)
     compare = None
     if args.compare is not None:
-        other, _, _ = _model_and_data(args.compare, args.device)
+        other, _ = _model(args.compare, args.device)
         _needs_images(other, "plot --compare")
         compare = {args.compare.parent.name or "compared": other}
     label = args.checkpoint.parent.name or "this model"
     out = args.out or args.checkpoint.parent
     out.mkdir(parents=True, exist_ok=True)
-    for stem, figure in checkpoint_figures(model, data, history, name=label,
-                                                     compare=compare).items():
+    figures = plots.checkpoint_figures(model, data.test, data.test_labels, saved.history,
+                                       name=label, compare=compare)
+    for stem, figure in figures.items():
         figure.savefig(out / f"{stem}.png", dpi=110)
         print(f"wrote {out / stem}.png")
     return 0

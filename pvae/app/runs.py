@@ -1,0 +1,179 @@
+"""Training from a config, with a checkpoint after every epoch and exact resumption.
+
+Either engine: pvae's own loop writes ``OUT/checkpoint.pt`` every ``checkpoint_every``
+epochs and resumes from it bit for bit; Lightning writes ``OUT/lightning/last.ckpt`` every
+epoch and resumes from that, and its first process writes ``OUT/checkpoint.pt`` at the end.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from ..config import Config
+from ..data.registry import PreparedData
+from ..infer import FitResult, History, fit
+from ..infer.engine import engines
+from ..infer.state import TrainingState
+
+__all__ = ["CHECKPOINT", "TrainingRun", "train"]
+
+CHECKPOINT = "checkpoint.pt"
+LIGHTNING_CHECKPOINT = Path("lightning") / "last.ckpt"
+#: rows whose ELBO terms are recorded after every epoch when there is no validation set
+TERM_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """What :func:`train` did: the trained model, the fit, its history and where it is saved."""
+
+    model: torch.nn.Module
+    result: FitResult
+    history: History
+    checkpoint: Path
+    resumed_from_epoch: int
+    #: False on every process but one under distributed training (they need not report)
+    is_global_zero: bool = True
+
+
+def _term_rows(data: PreparedData) -> torch.Tensor:
+    if data.validation is not None:
+        return data.validation
+    rows = data.train[:TERM_ROWS]
+    return data.transform(rows) if data.transform else rows
+
+
+def _refuse_other_config(source: Path, saved: dict[str, Any] | None, given: Config) -> None:
+    """Raise ``ValueError`` if the run in ``source`` was trained from another config.
+
+    The seed is not compared: a resumed run takes its random state from the checkpoint.
+    """
+    if saved is None:
+        return
+    ours = given.to_dict()
+    for tables in (saved, ours):
+        tables["train"] = {k: v for k, v in tables.get("train", {}).items() if k != "seed"}
+    changed = [table for table in ("data", "train") if saved.get(table) != ours[table]]
+    if any(saved.get("model", {}).get(key) != value for key, value in ours["model"].items()):
+        changed.append("model")
+    if changed:
+        raise ValueError(f"{source} was trained from a different config ([{'], ['.join(changed)}]"
+                         " differ); resume with the config it was trained from, or train into "
+                         "another --out")
+
+
+def _lightning_config(path: Path) -> dict[str, Any] | None:
+    """The pvae config stored in a Lightning checkpoint, if it holds one."""
+    try:
+        stored = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - Lightning's own loader reports a damaged file
+        return None
+    return stored.get("pvae_config") if isinstance(stored, dict) else None
+
+
+def train(config: Config, out: str | Path, *, resume: bool = False, device: str = "auto",
+          progress: bool = True) -> TrainingRun:
+    """Fit the config's model to its data, checkpointing into ``out``.
+
+    A checkpoint (model, optimiser, RNG states, config, history) is written atomically every
+    ``checkpoint_every`` epochs and at the end. With ``resume=True`` training continues from
+    that checkpoint so that, on the CPU, the losses equal an uninterrupted run's. The model
+    is the config's own (built once, when the config was checked).
+
+    Raises
+    ------
+    FileExistsError
+        When ``out`` already holds a checkpoint and ``resume`` is off (nothing is
+        overwritten).
+    FileNotFoundError
+        When ``resume`` is on and there is no checkpoint to continue.
+    ValueError
+        When the checkpoint was trained from a different config.
+    """
+    out = Path(out)
+    engine = engines.resolve(config.train.get("engine", "pvae"))
+    lightning = engine.name == "lightning"
+    path = out / (LIGHTNING_CHECKPOINT if lightning and resume else CHECKPOINT)
+    saved: Checkpoint | None = None
+    if resume:
+        if not path.is_file():
+            raise FileNotFoundError(f"nothing to resume: no {path.relative_to(out)} in {out}; "
+                                    "run without --resume to start training")
+        if lightning:
+            _refuse_other_config(path, _lightning_config(path), config)
+        else:
+            saved = load_checkpoint(path)
+            _refuse_other_config(path, saved.config.to_dict(), config)
+    elif (out / CHECKPOINT).exists():
+        raise FileExistsError(f"{out} already holds a checkpoint; pass --resume to continue "
+                              "it, or choose another --out")
+    model = config.build_model()
+    if saved is not None:
+        saved.load_into(model)
+    data = config.prepare_data()
+    if lightning:
+        return _train_with_lightning(config, model, data, engine, out, resume=resume,
+                                     device=device, progress=progress)
+    return _train_here(config, model, data, out, saved, device=device, progress=progress)
+
+
+def _fit(config: Config, model: torch.nn.Module, data: PreparedData, **options: Any
+         ) -> FitResult:
+    return fit(model, data.train, transform=data.transform, validation=data.validation,
+               terms_on=_term_rows(data), **{**config.fit_options(), **options})
+
+
+def _train_here(config: Config, model: torch.nn.Module, data: PreparedData, out: Path,
+                saved: Checkpoint | None, *, device: str, progress: bool) -> TrainingRun:
+    """Pvae's own loop, with its checkpoint every ``checkpoint_every`` epochs."""
+    path = out / CHECKPOINT
+    every = config.setting("checkpoint_every")
+    state = saved.training if saved is not None else None
+    last: dict[str, Any] = {}
+
+    def on_epoch_end(epoch_state: TrainingState) -> None:
+        last.update(state=epoch_state, model=copy.deepcopy(model.state_dict()), saved=False)
+        if epoch_state.epoch % every == 0:
+            save_checkpoint(path, config=config, model=model, training=epoch_state,
+                            history=epoch_state.history)
+            last["saved"] = True
+
+    result = _fit(config, model, data, device=device, progress=progress, resume=state,
+                  on_epoch_end=on_epoch_end)
+    history = result.history
+    if not last:  # EM, or no epoch finished: save the model as it stands
+        save_checkpoint(path, config=config, model=model, training=state, history=history)
+    elif not last["saved"]:  # the last epoch end, with the parameters of that moment
+        model.load_state_dict(last["model"])
+        save_checkpoint(path, config=config, model=model, training=last["state"],
+                        history=history)
+    _write_beside(out, config, history)
+    return TrainingRun(model, result, history, path, state.epoch if state is not None else 0)
+
+
+def _train_with_lightning(config: Config, model: torch.nn.Module, data: PreparedData,
+                          engine: Any, out: Path, *, resume: bool, device: str,
+                          progress: bool) -> TrainingRun:
+    """The same config through Lightning: its ModelCheckpoint writes ``out/lightning``."""
+    engine.checkpoint_to(out / "lightning", resume=resume, config=config.to_dict())
+    result = _fit(config, model, data, device=device, progress=progress, engine=engine)
+    path = out / CHECKPOINT
+    if engine.trainer.is_global_zero:  # one process writes; the others hold the same
+        save_checkpoint(path, config=config, model=model, history=result.history)
+        _write_beside(out, config, result.history)
+    resumed = engine.module.resumed_epochs if resume else 0
+    return TrainingRun(model, result, result.history, path, resumed,
+                       engine.trainer.is_global_zero)
+
+
+def _write_beside(out: Path, config: Config, history: History) -> None:
+    (out / "config.toml").write_text(config.to_toml())
+    (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1))
+

@@ -1,0 +1,90 @@
+"""Engines: where a checked fit runs. pvae's own loop here; others register themselves.
+
+:func:`pvae.fit` checks its arguments once into a :class:`FitPlan` and hands it to an
+engine from :data:`engines`, chosen by name or spec (``"pvae"``, ``"lightning"``,
+``{"name": "lightning", "devices": 4, "strategy": "ddp"}``) or passed as an object. An
+engine above this package (``pvae.engines``) registers itself here, so that inference never
+imports what stands above it.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from ..registry import Registry
+from .em import run_em
+from .plan import FitPlan
+from .result import FitResult
+from .svi import run_svi
+
+__all__ = ["Engine", "LocalEngine", "engines"]
+
+
+class Engine:
+    """Base class: runs a :class:`FitPlan` on a pair and returns a :class:`FitResult`."""
+
+    #: the name the engine is registered under
+    name = "engine"
+
+    def refuses(self, plan: FitPlan) -> list[str]:
+        """The ``fit`` settings in ``plan`` that this engine cannot honour (empty: none)."""
+        return []
+
+    def run(self, pair: Any, plan: FitPlan) -> FitResult:
+        """Fit ``pair`` as ``plan`` says."""
+        raise NotImplementedError
+
+
+engines = Registry("engine", Engine)
+
+
+@engines.register("pvae")
+class LocalEngine(Engine):
+    """pvae's own loop on one device: SVI or EM, with restarts, resumption and a time limit."""
+
+    name = "pvae"
+
+    def run(self, pair: Any, plan: FitPlan) -> FitResult:  # noqa: D102
+        started = time.perf_counter()
+        best: tuple[float, FitResult, dict[str, Any] | None] | None = None
+        restart_losses: list[float] = []
+        show = plan.progress and sys.stderr.isatty()
+        for restart in range(plan.n_init):
+            plan.start(pair, restart)
+            label = f"{plan.method} fit" + (f" {restart + 1}/{plan.n_init}"
+                                            if plan.n_init > 1 else "")
+            with tqdm(total=plan.total, desc=label, unit="step", disable=not show,
+                      leave=False) as bar:
+                result = self._once(pair, plan, bar)
+            scorer = getattr(pair, "log_likelihood", None)
+            if plan.n_init > 1 and callable(scorer):  # compare restarts at their end
+                score = -float(scorer(plan.x).mean())
+            else:
+                score = result.losses[-1]
+            restart_losses.append(score)
+            if best is None or score < best[0]:
+                state = copy.deepcopy(pair.state_dict()) if plan.n_init > 1 else None
+                best = (score, result, state)
+        assert best is not None
+        if best[2] is not None:
+            pair.load_state_dict(best[2])
+        return FitResult(losses=best[1].losses, method=plan.method,
+                         num_data=plan.x.shape[0], converged=best[1].converged,
+                         seconds=time.perf_counter() - started, device=str(plan.device),
+                         restart_losses=restart_losses, history=best[1].history)
+
+    @staticmethod
+    def _once(pair: Any, plan: FitPlan, bar: tqdm) -> FitResult:
+        if plan.method == "em":
+            losses, converged = run_em(pair, plan.x, max_iter=plan.max_iter, tol=plan.tol,
+                                       bar=bar)
+            return FitResult(losses, "em", plan.x.shape[0], converged, 0.0, str(plan.device))
+        core = plan.core(pair)
+        losses = run_svi(pair, plan, core, bar)
+        return FitResult(losses, "svi", plan.x.shape[0], None, 0.0, str(plan.device),
+                         history=core.history)

@@ -1,0 +1,95 @@
+"""The import graph of pvae: dependencies point down, and no module imports itself back."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).parent.parent / "pvae"
+
+#: lowest first; a package may import only from lower layers (and from itself)
+LAYERS = [
+    {"validation", "registry", "common", "enumeration"},
+    {"objectives", "nets", "likelihoods", "priors", "data"},
+    {"guides"},
+    {"models", "infer"},
+    {"selection", "plots", "engines"},
+    {"config"},
+    {"checkpoint"},
+    {"app"},
+]
+LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
+
+
+def module_name(path):
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path):
+    """The pvae modules (or their members) that ``path`` imports, anywhere in the file."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found |= {f"{target}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return {target for target in found if target.split(".")[0] == "pvae"}
+
+
+MODULES = {module_name(path): imports(path) for path in PACKAGE.rglob("*.py")}
+
+
+def floor(name):
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def test_every_package_has_a_layer():
+    packages = {floor(name) for name in MODULES} - {None}
+    assert packages == set(LEVEL), packages ^ set(LEVEL)
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_dependencies_point_down(module):
+    here = floor(module)
+    if here is None:  # pvae/__init__.py: the public API stands above everything
+        return
+    for target in MODULES[module]:
+        there = floor(target)
+        if there is None or there == here:
+            continue
+        assert LEVEL[there] < LEVEL[here], f"{module} imports {target}: an upward edge"
+
+
+def resolve(target):
+    """The module a ``from X import y`` names: X.y when that is a module, else X."""
+    return target if target in MODULES else target.rsplit(".", 1)[0]
+
+
+def test_no_module_imports_itself_back():
+    graph = {name: {resolve(t) for t in targets} - {name} for name, targets in MODULES.items()}
+    # a package's __init__ importing its own modules is how a package exports them
+    graph = {name: {t for t in targets if not name.startswith(t + ".") and t != "pvae"}
+             for name, targets in graph.items()}
+    visiting, done = [], set()
+
+    def visit(node):
+        if node in done:
+            return
+        assert node not in visiting, " -> ".join([*visiting[visiting.index(node):], node])
+        visiting.append(node)
+        for nxt in graph.get(node, ()):
+            visit(nxt)
+        visiting.pop()
+        done.add(node)
+
+    for name in graph:
+        visit(name)
