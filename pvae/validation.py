@@ -134,5 +134,6 @@ def check_positive_number(value: Any, name: str, *, at_most: float | None = None
     number = float(value)
     if not (math.isfinite(number) and number > 0) or (at_most is not None and number > at_most):
         bound = f" and {name} <= {at_most}" if at_most is not None else ""
-        raise ValueError(f"need {name} > 0{bound}, a finite number; got {value!r}")
+        raise ValueError(f"{name} must be positive and finite ({name} > 0{bound}); "
+                         f"got {value!r}")
     return number

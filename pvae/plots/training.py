@@ -39,7 +39,8 @@ def training_curves(history: History | Mapping[str, Any], *,
     if curves.validation:
         elbo_axes.plot(epochs, [-v for v in curves.validation], dot, label="validation")
     elbo_axes.set_title("ELBO")
-    elbo_axes.legend(fontsize="x-small")
+    if elbo_axes.lines:
+        elbo_axes.legend(fontsize="x-small")
     if curves.reconstruction:
         reconstruction_axes.plot(epochs, curves.reconstruction, dot, color="C2")
     reconstruction_axes.set_title(r"reconstruction $\mathbb{E}_q[\log p(x \mid z)]$")

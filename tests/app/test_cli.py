@@ -3,51 +3,6 @@ import torch
 
 from pvae.app.cli import main
 
-TINY = """
-[data]
-name = "digits"
-transform = "dynamic_binarization"
-validation = 50
-
-[model]
-name = "vae"
-x_shape = [64]
-z_dim = 2
-encoder = { name = "mlp", hidden = [16] }
-decoder = { name = "mlp", hidden = [16] }
-
-[train]
-epochs = 2
-batch_size = 256
-lr = 3e-3
-seed = 0
-"""
-
-FIGURES = {"gaussian_likelihood", "mixture_density", "bounds_against_k", "training_curves",
-           "reconstructions", "samples", "latent_space", "latent_manifold", "interpolation"}
-
-
-# the quick demo draws only 100 posterior samples; ArviZ rightly flags its LOO as rough
-@pytest.mark.filterwarnings("ignore:Estimated shape parameter of Pareto:UserWarning")
-def test_demo_writes_a_report_with_its_figures(tmp_path, capsys):
-    assert main(["demo", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
-    report = (tmp_path / "report.md").read_text()
-    assert "## Held-out log-likelihood" in report
-    assert "| closed form (mean, 1/N std) |" in report
-    assert "autoencoder" in report
-    assert report == capsys.readouterr().out.rstrip("\n") + "\n"
-    assert {p.stem for p in (tmp_path / "figures").glob("*.png")} == FIGURES
-    for name in FIGURES:
-        assert f"](figures/{name}.png)" in report
-    assert (tmp_path / "runs" / "vae" / "checkpoint.pt").is_file()
-
-
-@pytest.fixture
-def config(tmp_path):
-    path = tmp_path / "tiny.toml"
-    path.write_text(TINY)
-    return path
-
 
 def test_train_evaluate_sample_and_plot_a_config(tmp_path, config, capsys):
     out = tmp_path / "run"
@@ -80,8 +35,9 @@ def test_train_resumes_from_the_command_line(tmp_path, config, capsys):
     (["evaluate", "{corrupt}"], "is not a readable checkpoint"),
     (["sample", "{absent}"], "no checkpoint at"),
 ])
-def test_user_errors_are_one_line_with_status_2(tmp_path, capsys, arguments, message):
-    (tmp_path / "typo.toml").write_text(TINY.replace("epochs = 2", "epoch = 2"))
+def test_user_errors_are_one_line_with_status_2(tmp_path, config, capsys, arguments,
+                                                message):
+    (tmp_path / "typo.toml").write_text(config.read_text().replace("epochs = 2", "epoch = 2"))
     (tmp_path / "corrupt.pt").write_bytes(b"\x00" * 100)
     paths = {"config_typo": tmp_path / "typo.toml", "absent": tmp_path / "absent",
              "corrupt": tmp_path / "corrupt.pt"}

@@ -10,13 +10,3 @@ def test_fixed_split_scaled_to_unit_interval():
     torch.testing.assert_close(first.test, second.test)  # the same split every time
     assert len(set(first.test_labels.tolist())) == 10
     assert digits(dtype=torch.float64).train.dtype == torch.float64
-
-
-def test_dequantize_spreads_each_level_over_its_bin():
-    from pvae.data import dequantize
-
-    images = digits().test[:50]
-    spread = dequantize(images, 17, seed=3)
-    counts = torch.round(images * 16)
-    assert bool(((spread * 17 >= counts) & (spread * 17 < counts + 1)).all())
-    torch.testing.assert_close(spread, dequantize(images, 17, seed=3))

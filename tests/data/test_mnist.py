@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from pvae.data import IDXError, MNISTNotFoundError, binarize, dynamic_binarization, mnist, read_idx
+from pvae.data import IDXError, MNISTNotFoundError, mnist, read_idx
 from pvae.data.mnist import FILES
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
@@ -64,17 +64,3 @@ def test_the_real_mnist():
     data = mnist(SHARED)
     assert data.train.shape == (60_000, 784) and data.test.shape == (10_000, 784)
     assert torch.bincount(data.test_labels).tolist()[:2] == [980, 1135]
-
-
-def test_binarization():
-    grey = torch.full((1000, 10), 0.3)
-    static = binarize(grey, "static", seed=1)
-    assert torch.equal(static, binarize(grey, "static", seed=1))
-    assert set(static.unique().tolist()) <= {0.0, 1.0}
-    assert float(static.mean()) == pytest.approx(0.3, abs=0.02)
-    assert not torch.equal(dynamic_binarization(grey), dynamic_binarization(grey))
-    assert torch.equal(binarize(torch.tensor([0.2, 0.7]), "threshold"), torch.tensor([0.0, 1.0]))
-    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
-        binarize(torch.tensor([2.0]))
-    with pytest.raises(ValueError, match="unknown binarization 'dynamic'"):
-        binarize(grey, "dynamic")

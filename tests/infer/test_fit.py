@@ -42,17 +42,6 @@ def test_a_pair_with_a_guide_reaches_the_exact_posterior():
     assert float(pair.s.detach()) == pytest.approx(1 / math.sqrt(201), rel=0.05)
 
 
-def test_minibatches_scale_the_loss_to_the_whole_data():
-    x = torch.randn(1000, dtype=torch.float64) * 2 + 1
-    gaussian = Gaussian()
-    full = pvae.fit(gaussian, x, steps=1, lr=1e-12, progress=False)
-    batched = pvae.fit(gaussian, x, epochs=1, batch_size=100, lr=1e-12, reinitialize=False,
-                       progress=False)
-    assert batched.steps == 10
-    # each minibatch loss estimates the full loss; their mean over an epoch is exact
-    assert sum(batched.losses) / 10 == pytest.approx(full.final_loss, rel=1e-6)
-
-
 def test_same_seed_same_losses():
     x = torch.randn(300)
     runs = []
@@ -123,9 +112,3 @@ def test_fits_on_cuda():
     on_cpu = GaussianMixture(2)
     pvae.fit(on_cpu, x, method="em", device="cpu", seed=0, progress=False)
     torch.testing.assert_close(mixture.log_likelihood(x).cpu(), on_cpu.log_likelihood(x))
-
-
-def test_time_limit_stops_early():
-    x = torch.randn(64)
-    result = pvae.fit(Gaussian(), x, steps=100_000, time_limit=0.2, progress=False)
-    assert 0 < result.steps < 100_000

@@ -33,7 +33,26 @@ def test_scale_modes(family, scale, shape):
     assert distribution.event_shape == (4,) and distribution.batch_shape == (2,)
 
 
-def test_registry_names():
-    assert likelihoods.names() == ["bernoulli", "continuous_bernoulli", "gaussian", "laplace"]
+@pytest.mark.parametrize("name", likelihoods.names())
+def test_every_registered_likelihood_scores_its_mean(name):
+    likelihood = built(likelihoods.resolve(name))
+    decoded = torch.zeros(3, 4)
+    distribution = likelihood(decoded)
+    mean = likelihood.mean(decoded)
+    assert distribution.event_shape == (4,) and distribution.batch_shape == (3,)
+    assert likelihood.support_error(mean.round()) is None  # binary data suits them all
+    assert torch.isfinite(distribution.log_prob(mean.round())).all()
+
+
+def test_a_bad_scale_is_refused():
     with pytest.raises(ValueError, match="scale must be a positive number or one of"):
         Gaussian(scale="big")
+
+
+@pytest.mark.parametrize(("likelihood", "reference"), [(Gaussian, torch.distributions.Normal),
+                                                        (Laplace, torch.distributions.Laplace)])
+def test_real_likelihoods_are_their_location_scale_family(likelihood, reference):
+    scored = built(likelihood(scale=0.7))
+    x, decoded = torch.randn(5, 4), torch.randn(5, 4)
+    expected = reference(decoded, torch.full_like(decoded, 0.7)).log_prob(x).sum(-1)
+    torch.testing.assert_close(scored(decoded).log_prob(x), expected)

@@ -1,0 +1,42 @@
+import pytest
+import torch
+
+from pvae import UnknownNameError
+from pvae.data import digits
+from pvae.data.registry import LEVELS, datasets, prepare_data, transforms
+
+
+@pytest.mark.parametrize("name", transforms.names())
+def test_every_transform_keeps_the_split_and_is_seeded(name):
+    table = {"name": "digits", "transform": name, "validation": 20}
+    first, again = prepare_data(table, seed=3), prepare_data(table, seed=3)
+    assert first.train.shape == (1438, 64) and first.test.shape == (359, 64)
+    assert torch.equal(first.test, again.test) and torch.equal(first.train, again.train)
+    assert first.validation is not None and torch.equal(first.validation, first.test[:20])
+
+
+def test_what_each_transform_does_to_the_pixels():
+    raw = digits()
+    binary = prepare_data({"name": "digits", "transform": "binarize"}, seed=0)
+    assert set(binary.train.unique().tolist()) == {0.0, 1.0}
+    assert binary.transform is None
+    dynamic = prepare_data({"name": "digits", "transform": "dynamic_binarization"})
+    assert torch.equal(dynamic.train, raw.train)  # drawn afresh per minibatch instead
+    assert dynamic.transform is not None and set(dynamic.test.unique().tolist()) == {0.0, 1.0}
+    spread = prepare_data({"name": "digits", "transform": "dequantize"}, seed=0)
+    levels = LEVELS["digits"]
+    counts = torch.round(raw.train * (levels - 1))
+    assert bool(((spread.train * levels >= counts) & (spread.train * levels < counts + 1)).all())
+    plain = prepare_data({"name": "digits"})
+    assert torch.equal(plain.test, raw.test) and plain.validation is None
+
+
+def test_every_data_set_has_its_grey_levels():
+    assert set(datasets.names()) == set(LEVELS)
+
+
+def test_unknown_names_suggest_the_closest():
+    with pytest.raises(UnknownNameError, match="Did you mean 'dequantize'"):
+        prepare_data({"name": "digits", "transform": "dequantise"})
+    with pytest.raises(UnknownNameError, match="Did you mean 'mnist'"):
+        prepare_data({"name": "mnsit"})
