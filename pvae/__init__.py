@@ -6,6 +6,8 @@ Every model is a Pyro model/guide pair: import it, fit it with :func:`fit` (or w
 
 from . import engines  # registers the engines above inference (Lightning) by name
 from .infer import (
+    ConvergenceWarning,
+    DivergenceError,
     Estimate,
     FitResult,
     NonFiniteLossError,
@@ -24,6 +26,8 @@ from .selection import ComponentChoice, choose_components
 from .validation import DataError
 
 __all__ = [
+    "ConvergenceWarning",
+    "DivergenceError",
     "Estimate",
     "LinearGaussian",
     "Scores",

@@ -42,7 +42,8 @@ import torch
 
 from .data.registry import PreparedData, datasets, prepare_data, transforms
 from .infer import fit
-from .infer.engine import engines
+from .infer.options import check_options
+from .infer.schedule import OPTIMIZERS
 from .models import models
 from .registry import UnknownNameError, closest, merge_spec, spec_of
 from .validation import check_nonnegative_int, check_positive_int
@@ -51,8 +52,9 @@ __all__ = ["Config", "ConfigError", "load_config", "read_config"]
 
 TABLES = ("data", "model", "train")
 #: ``fit`` keywords that a config may not set: they come from the data table or the caller
+#: (where to run, ``device``, is the command line's ``--device``)
 NOT_FROM_TRAIN = {"pair", "data", "transform", "validation", "terms_on", "progress", "resume",
-                  "on_epoch_end", "reinitialize"}
+                  "on_epoch_end", "reinitialize", "device"}
 #: keys of the train table that are not ``fit`` keywords, with their defaults
 TRAIN_EXTRAS = {"checkpoint_every": 1}
 
@@ -73,7 +75,7 @@ def _check_keys(table: str, given: Mapping[str, Any], accepted: list[str]) -> No
 
 
 def _checked(what: str, check: Any, *args: Any) -> Any:
-    """``check(*args)``, its ``ValueError`` or ``TypeError`` turned into a ConfigError."""
+    """``check(*args)``, a ``ValueError`` or ``TypeError`` it raises as a ConfigError."""
     try:
         return check(*args)
     except (ValueError, TypeError) as error:
@@ -97,10 +99,10 @@ def _check_data(data: dict[str, Any]) -> None:
 
 def _check_train(train: dict[str, Any]) -> None:
     _check_keys("train", train, [*_fit_keys(), *TRAIN_EXTRAS])
-    if "engine" in train:
-        _checked("[train] engine", engines.check, train["engine"])
-    if "seed" in train:
-        _checked("[train]", check_nonnegative_int, train["seed"], "seed")
+    if isinstance(train.get("optimizer"), Mapping | list):
+        raise ConfigError(f"[train] optimizer is a name: {', '.join(OPTIMIZERS)}")
+    _checked("[train]", lambda: check_options(**{k: v for k, v in train.items()
+                                                 if k not in TRAIN_EXTRAS}))
     _checked("[train]", check_positive_int, train.get("checkpoint_every", 1),
              "checkpoint_every")
 

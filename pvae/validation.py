@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 __all__ = ["DataError", "as_data", "check_min_points", "check_nonnegative_int",
-           "check_positive_int", "check_positive_number", "check_spread"]
+           "check_nonnegative_number", "check_positive_int", "check_positive_number",
+           "check_seed", "check_spread"]
 
 
 class DataError(ValueError):
@@ -124,16 +125,37 @@ def check_nonnegative_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def _as_number(value: Any, name: str, kind: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{name} must be a {kind} number; got {value!r}")
+    return float(value)
+
+
+def check_nonnegative_number(value: Any, name: str) -> float:
+    """Return ``value`` as a float, or raise ``ValueError`` unless it is finite and >= 0."""
+    number = _as_number(value, name, "non-negative")
+    if not (math.isfinite(number) and number >= 0):
+        raise ValueError(f"{name} must be finite and >= 0; got {value!r}")
+    return number
+
+
 def check_positive_number(value: Any, name: str, *, at_most: float | None = None) -> float:
     """Return ``value`` as a float, or raise ``ValueError`` unless it is finite and > 0.
 
     With ``at_most``, the value must also be ``<= at_most``.
     """
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"{name} must be a positive number; got {value!r}")
-    number = float(value)
+    number = _as_number(value, name, "positive")
     if not (math.isfinite(number) and number > 0) or (at_most is not None and number > at_most):
         bound = f" and {name} <= {at_most}" if at_most is not None else ""
         raise ValueError(f"{name} must be positive and finite ({name} > 0{bound}); "
                          f"got {value!r}")
     return number
+
+
+def check_seed(value: Any, name: str = "seed") -> int | None:
+    """Return a seed (``None`` or an integer in ``[0, 2**32)``, what every generator takes)."""
+    if value is None:
+        return None
+    if not _is_int(value) or not 0 <= value < 2**32:
+        raise ValueError(f"{name} must be None or an integer from 0 to 2**32 - 1; got {value!r}")
+    return int(value)

@@ -42,6 +42,7 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
     raise ImportError("the Lightning engine needs PyTorch Lightning: pip install "
                       "'pvae-pyro[lightning]' (or pip install lightning)") from error
 
+from ..infer.divergence import all_finite
 from ..infer.engine import Engine
 from ..infer.plan import FitPlan
 from ..infer.result import FitResult, History
@@ -140,16 +141,33 @@ class PairModule(pl.LightningModule):
         indices, x = batch
         self.core.begin_step(self.global_step)  # the rate itself comes from the scheduler
         x = self.plan.transform(x) if self.plan.transform else x
-        loss = self.core.objective.differentiable_loss(self.pair.model, self.pair.guide, x,
-                                                       num_data=self.num_data)
-        self.core.guard(float(loss.detach()), self.global_step)
+        try:
+            loss = self.core.objective.differentiable_loss(self.pair.model, self.pair.guide, x,
+                                                           num_data=self.num_data)
+        except ValueError as error:  # a distribution check: are the parameters finite?
+            parameters, optimizer = self._state()
+            if all_finite(parameters):
+                raise
+            self.core.diverged(f"a parameter became NaN or infinite ({error})",
+                               self.global_step, parameters, optimizer)
         per_point = float(loss.detach()) / self.num_data
+        self.core.check(per_point, self.global_step, *self._state())
         self.losses.append(per_point)
         self._epoch_losses.append(per_point)
         self.seen.extend(indices.tolist())
         self.log("train_elbo", -per_point, on_step=False, on_epoch=True, sync_dist=True,
                  batch_size=len(x))
         return loss
+
+    def _state(self) -> tuple[list[torch.Tensor], torch.optim.Optimizer]:
+        optimizer: Any = self.optimizers()
+        return list(self.pair.parameters()), optimizer.optimizer
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """The divergence check of the gradients, before the update is applied."""
+        parameters, raw = self._state()
+        grads = [p.grad for p in parameters if p.grad is not None]
+        self.core.check(self.losses[-1], self.global_step, parameters, raw, grads)
 
     def on_train_epoch_end(self) -> None:
         """Record the epoch in the core's history (validation objective, ELBO terms)."""

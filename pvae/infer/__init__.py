@@ -1,16 +1,20 @@
 """Inference: one SVI step core, the engines that run it, estimators, and MCMC for ArviZ."""
 
+from .convergence import ConvergenceWarning
+from .divergence import DivergenceError, NonFiniteLossError
 from .engine import Engine, engines
 from .estimators import Estimate, Scores, elbo, exact, iwae, iwae_ladder, score
 from .fit import fit, resolve_device
 from .mcmc import mcmc, pointwise_log_likelihood
 from .plan import FitPlan
 from .result import FitResult, History
-from .schedule import DEFAULTS, OPTIMIZERS, NonFiniteLossError, Schedule, StepCore
+from .schedule import DEFAULTS, OPTIMIZERS, Schedule, StepCore
 from .terms import true_objective
 
 __all__ = [
+    "ConvergenceWarning",
     "DEFAULTS",
+    "DivergenceError",
     "Engine",
     "Estimate",
     "FitPlan",

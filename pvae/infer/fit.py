@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pyro
 import torch
 
 from ..objectives import is_compiled
-from ..validation import (
-    as_data,
-    check_nonnegative_int,
-    check_positive_int,
-    check_positive_number,
-)
+from ..validation import as_data
+from .convergence import ConvergenceWarning, convergence_gap, has_converged
 from .engine import Engine, engines
+from .options import check_options, resolve_device
 from .plan import FitPlan
 from .result import FitResult
 from .schedule import DEFAULTS, Schedule, batches_per_epoch, objective_of, optimizer_factory
@@ -23,32 +22,10 @@ from .state import TrainingState
 
 __all__ = ["fit", "resolve_device"]
 
-METHODS = ("svi", "em")
-DEVICE_TYPES = ("cpu", "cuda")
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` picks CUDA when there is one and the CPU otherwise."""
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError):
-        resolved = None
-    if resolved is None or resolved.type not in DEVICE_TYPES:
-        raise ValueError(f"unknown device {device!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was asked for but CUDA is not available here; "
-                         "use device='auto' or 'cpu'")
-    return resolved
-
-
 def _svi_steps(steps: int | None, epochs: int | None, per_epoch: int) -> int:
-    if steps is not None and epochs is not None:
-        raise ValueError("give either steps or epochs, not both")
     if epochs is not None:
-        return check_positive_int(epochs, "epochs") * per_epoch
-    return check_positive_int(steps if steps is not None else DEFAULTS.steps, "steps")
+        return epochs * per_epoch
+    return steps if steps is not None else DEFAULTS.steps
 
 
 def _checked(pair: Any, data: Any, transform: Callable[[torch.Tensor], torch.Tensor] | None,
@@ -171,7 +148,25 @@ def fit(
         The loss history (nats per datapoint) of the kept run and what it took.
     """
     plan_engine, plan = _plan(**locals())
-    return plan_engine.run(pair, plan)
+    result = plan_engine.run(pair, plan)
+    if plan.method == "svi":
+        result = replace(result, converged=has_converged(result.losses, plan.tol))
+    if result.converged is False:
+        warnings.warn(_unconverged(result, plan), ConvergenceWarning, stacklevel=2)
+    return result
+
+
+def _unconverged(result: FitResult, plan: FitPlan) -> str:
+    if plan.method == "em":
+        return (f"EM stopped after max_iter={plan.max_iter} iterations before its change fell "
+                f"below tol={plan.tol}; raise max_iter")
+    gap = convergence_gap(result.losses, plan.tol)
+    if gap is None:
+        return (f"{result.steps} SVI steps are too few to tell whether the fit converged "
+                "(see pvae.infer.convergence); run more steps")
+    return (f"the fit had not converged after {result.steps} steps: the mean loss of its last "
+            f"steps still moved by {gap[0]:.3g} nats per datapoint, more than the {gap[1]:.3g} "
+            "its noise explains (pvae.infer.convergence); run more steps or raise lr")
 
 
 def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int | None,
@@ -185,10 +180,14 @@ def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int |
         if not callable(getattr(pair, hook, None)):
             raise TypeError(f"pvae.fit needs a pair with a callable .{hook}; "
                             f"got {type(pair).__name__}")
+    options = check_options(
+        method=method, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr,
+        lr_decay=lr_decay, optimizer=optimizer, n_init=n_init, reinitialize=reinitialize,
+        transform=transform, kl_warmup=kl_warmup, time_limit=time_limit, max_iter=max_iter,
+        tol=tol, device=device, seed=seed, progress=progress, resume=resume,
+        on_epoch_end=on_epoch_end, engine=engine)
     runner: Engine = engines.resolve(engine)
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    n_init = check_positive_int(n_init, "n_init")
+    n_init, batch_size, kl_warmup = options["n_init"], options["batch_size"], options["kl_warmup"]
     if resume is not None:
         if method != "svi" or n_init != 1:
             raise ValueError("resume continues a single SVI run: it needs method='svi' and "
@@ -198,17 +197,13 @@ def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int |
     if n_init > 1 and not callable(initialize):
         raise ValueError(f"n_init={n_init} needs a pair with initialize(x, generator) and "
                          f"reinitialize=True; {type(pair).__name__} has none or it is off")
-    if batch_size is not None:
-        batch_size = check_positive_int(batch_size, "batch_size")
-    lr = check_positive_number(lr, "lr")
-    lr_decay = check_positive_number(lr_decay, "lr_decay", at_most=1.0)
+    lr = options["lr"]
     make_optimizer = optimizer_factory(optimizer, lr)
-    kl_warmup = check_nonnegative_int(kl_warmup, "kl_warmup")
     x = _checked(pair, data, transform, "data")
     x_validation = None if validation is None else _checked(pair, validation, transform,
                                                             "validation data")
     x_terms = None if terms_on is None else _checked(pair, terms_on, None, "terms_on")
-    target = resolve_device(device)
+    target = options["device"]
     if isinstance(pair, torch.nn.Module):
         pair.to(device=target, dtype=x.dtype)
     x = x.to(target)
@@ -222,14 +217,16 @@ def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int |
         raise ValueError("a compiled objective (jit=True) cannot follow a KL warm-up: its KL "
                          "weight is fixed when it compiles. Drop jit or kl_warmup.")
     per_epoch = batches_per_epoch(x.shape[0], batch_size, objective)
-    total = _svi_steps(steps, epochs, per_epoch) if method == "svi" else max_iter
+    total = _svi_steps(steps, epochs, per_epoch) if method == "svi" else options["max_iter"]
     plan = FitPlan(
         x=x, method=method, objective=objective, make_optimizer=make_optimizer,
-        schedule=Schedule(lr=lr, total=total, lr_decay=lr_decay, kl_warmup=kl_warmup),
+        schedule=Schedule(lr=lr, total=total, lr_decay=options["lr_decay"],
+                          kl_warmup=kl_warmup),
         batch_size=batch_size, per_epoch=per_epoch, epochs=epochs, transform=transform,
         validation=x_validation, terms_on=x_terms, n_init=n_init,
         initialize=initialize if callable(initialize) else None, seed=seed, base_seed=base_seed,
-        time_limit=time_limit, max_iter=max_iter, tol=tol, device=target,
+        time_limit=options["time_limit"], max_iter=options["max_iter"], tol=options["tol"],
+        device=target,
         device_request=device, progress=progress, resume=resume, on_epoch_end=on_epoch_end)
     refused = runner.refuses(plan)
     if refused:

@@ -9,9 +9,11 @@ A training run is a sequence of steps :math:`t = 0, \dots, T-1`. Before step :ma
   warm-up ramp :math:`r_t = \min(1, (t + 1) / W)` over ``kl_warmup`` = :math:`W` steps
   (:math:`r_t = 1` without one).
 
-After each step the loss (and its gradient) must be finite, or the run stops with
-:class:`NonFiniteLossError` before the parameters move. After each epoch the core records
-the :class:`~pvae.infer.result.History`. Both engines call :class:`StepCore` for all of
+Before each step's update is applied, the core checks it for divergence (the rule of
+:mod:`pvae.infer.divergence`: a non-finite loss, gradient or parameter, or an exploding
+loss) and, on divergence, puts the last good parameters and optimiser state back and raises
+:class:`~pvae.infer.divergence.DivergenceError`. After each epoch the core records the
+:class:`~pvae.infer.result.History`. Both engines call :class:`StepCore` for all of
 this; neither computes a schedule of its own.
 """
 
@@ -21,18 +23,19 @@ import contextlib
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 from pyro.infer import ELBO, Trace_ELBO
 
 from ..objectives import is_compiled
+from .divergence import DivergenceGuard
 from .result import History
 from .state import rng_untouched
 from .terms import elbo_terms, true_objective
 
-__all__ = ["DEFAULTS", "OPTIMIZERS", "NonFiniteLossError", "Schedule", "StepCore",
-           "TrainingDefaults", "batches_per_epoch", "objective_of", "optimizer_factory"]
+__all__ = ["DEFAULTS", "OPTIMIZERS", "Schedule", "StepCore", "TrainingDefaults",
+           "batches_per_epoch", "objective_of", "optimizer_factory"]
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
 
@@ -72,10 +75,6 @@ class TrainingDefaults:
 
 
 DEFAULTS = TrainingDefaults()
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The loss or a gradient became NaN or infinite; the parameters were not updated."""
 
 
 def objective_of(pair: Any) -> ELBO:
@@ -166,6 +165,7 @@ class StepCore:
         self.objective: Any = objective if objective is not None else objective_of(pair)
         self.history = history.copy() if history is not None else History()
         self.weighted = getattr(pair, "kl_weight", None) is not None and hasattr(pair, "beta")
+        self.divergence = DivergenceGuard()
 
     def begin_step(self, step: int) -> float:
         """Set the KL weight for step ``step`` and return its learning rate."""
@@ -173,16 +173,24 @@ class StepCore:
             self.pair.kl_weight = self.pair.beta * self.schedule.ramp(step)
         return self.schedule.rate(step)
 
-    @staticmethod
-    def guard(loss: float, step: int, grads: Sequence[torch.Tensor] = ()) -> None:
-        """Raise :class:`NonFiniteLossError` unless the loss and every gradient are finite."""
-        finite = math.isfinite(loss) and (
-            not grads or bool(torch.isfinite(torch.stack([g.sum() for g in grads])).all()))
-        if not finite:
-            raise NonFiniteLossError(
-                f"the loss or its gradient became non-finite at step {step} (loss={loss}); "
-                "the parameters are kept as they were after the last finite step. Lower the "
-                "learning rate, or check the data and the model's initialisation.")
+    def check(self, loss: float, step: int, parameters: Sequence[torch.Tensor],
+              optimizer: torch.optim.Optimizer | None,
+              grads: Sequence[torch.Tensor] = ()) -> None:
+        """Check step ``step`` before its update (``loss`` in nats per datapoint).
+
+        A good step may be kept as the state to return to; a diverged one puts the last kept
+        state back and raises :class:`~pvae.infer.divergence.DivergenceError`.
+        """
+        reason = self.divergence.problem(loss, grads)
+        if reason is not None:
+            self.diverged(reason, step, parameters, optimizer)
+        self.divergence.keep(step, parameters, optimizer)
+
+    def diverged(self, reason: str, step: int, parameters: Sequence[torch.Tensor],
+                 optimizer: torch.optim.Optimizer | None) -> NoReturn:
+        """Put the last good state back and raise: ``reason`` says what diverged."""
+        restored = self.divergence.roll_back(parameters, optimizer)
+        raise self.divergence.error(reason, step, restored, self.schedule.rate(step))
 
     def restore(self) -> None:
         """Leave the pair at its own ``beta`` (after a run, or one stopped by an error)."""

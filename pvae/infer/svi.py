@@ -11,6 +11,7 @@ import torch
 from pyro import poutine
 from tqdm.auto import tqdm
 
+from .divergence import all_finite
 from .plan import FitPlan
 from .schedule import StepCore
 from .state import TrainingState, capture_rng, restore_rng, rng_untouched
@@ -26,12 +27,13 @@ class _SVIStepper:
     """
 
     def __init__(self, pair: Any, core: StepCore, make_optimizer: Callable[..., Any],
-                 optimizer_state: dict[str, Any] | None = None) -> None:
+                 num_data: int, optimizer_state: dict[str, Any] | None = None) -> None:
         self.pair = pair
         self.optimizer_state = optimizer_state
         self.core = core
         self.objective: Any = core.objective
         self.make_optimizer = make_optimizer
+        self.num_data = num_data
         self.optimizer: torch.optim.Optimizer | None = None
         self.seen: set[int] = set()
         self.params: list[torch.Tensor] = []
@@ -39,19 +41,31 @@ class _SVIStepper:
         # other pairs may create pyro.param sites at any step and are traced every time.
         self.trace_every_step = not isinstance(pair, torch.nn.Module)
 
-    def _loss_and_grads(self, number: int, *args: Any, **kwargs: Any) -> float:
+    def _objective(self, *args: Any, **kwargs: Any) -> tuple[float, list[torch.Tensor]]:
+        """The loss and gradients at the current parameters, and those parameters."""
         if self.params and not self.trace_every_step:
             loss = self.objective.loss_and_grads(self.pair.model, self.pair.guide, *args, **kwargs)
-            params = self.params
-        else:
-            with poutine.trace(param_only=True) as capture:
-                loss = self.objective.loss_and_grads(self.pair.model, self.pair.guide, *args,
-                                                     **kwargs)
-            nodes: dict[str, Any] = capture.trace.nodes
-            params = [site["value"].unconstrained() for site in nodes.values()]
-            self._track(params)
+            return loss, self.params
+        with poutine.trace(param_only=True) as capture:
+            loss = self.objective.loss_and_grads(self.pair.model, self.pair.guide, *args,
+                                                 **kwargs)
+        nodes: dict[str, Any] = capture.trace.nodes
+        params = [site["value"].unconstrained() for site in nodes.values()]
+        self._track(params)
+        return loss, params
+
+    def _loss_and_grads(self, number: int, *args: Any, **kwargs: Any) -> float:
         try:
-            self.core.guard(loss, number, [p.grad for p in params if p.grad is not None])
+            loss, params = self._objective(*args, **kwargs)
+        except ValueError as error:  # a distribution check: are the parameters still finite?
+            if self.params and not all_finite(self.params):
+                first = str(error).splitlines()[0] if str(error) else type(error).__name__
+                self.core.diverged(f"a parameter became NaN or infinite ({first})", number,
+                                   self.params, self.optimizer)
+            raise
+        grads = [p.grad for p in params if p.grad is not None]
+        try:
+            self.core.check(float(loss) / self.num_data, number, params, self.optimizer, grads)
         except FloatingPointError:
             for p in params:
                 p.grad = None
@@ -98,10 +112,10 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> list[float]:
     ``plan.on_epoch_end`` receives the state after every epoch.
     """
     resume = plan.resume
-    stepper = _SVIStepper(pair, core, plan.make_optimizer,
-                          resume.optimizer if resume is not None else None)
     x, batch_size, per_epoch = plan.x, plan.batch_size, plan.per_epoch
     n = x.shape[0]
+    stepper = _SVIStepper(pair, core, plan.make_optimizer, n,
+                          resume.optimizer if resume is not None else None)
     losses = list(resume.losses) if resume is not None else []
     first = resume.step if resume is not None else 0
     if resume is not None:

@@ -6,14 +6,8 @@ import torch
 
 import pvae
 from pvae.config import Config
-from pvae.infer.schedule import (
-    DEFAULTS,
-    OPTIMIZERS,
-    NonFiniteLossError,
-    Schedule,
-    StepCore,
-    optimizer_factory,
-)
+from pvae.infer.divergence import DivergenceError, NonFiniteLossError
+from pvae.infer.schedule import DEFAULTS, OPTIMIZERS, Schedule, StepCore, optimizer_factory
 
 
 def small_vae(beta=2.0):
@@ -47,12 +41,20 @@ def test_the_core_weights_the_kl_term_and_gives_beta_back():
     assert vae.kl_weight == 2.0
 
 
-def test_the_guard_refuses_non_finite_losses_and_gradients():
-    StepCore.guard(1.0, 3, [torch.ones(2)])
-    with pytest.raises(NonFiniteLossError, match="at step 3 .*loss=nan"):
-        StepCore.guard(math.nan, 3)
-    with pytest.raises(NonFiniteLossError, match="at step 4"):
-        StepCore.guard(1.0, 4, [torch.tensor([1.0, math.inf])])
+def test_a_diverged_step_puts_the_last_good_state_back():
+    core = StepCore(small_vae(), Schedule(lr=0.1, total=100))
+    weight = torch.nn.Parameter(torch.ones(2))
+    optimizer = torch.optim.SGD([weight], lr=0.1)
+    core.check(5.0, 0, [weight], optimizer, [torch.ones(2)])  # good: kept
+    with torch.no_grad():
+        weight.fill_(7.0)
+    with pytest.raises(NonFiniteLossError, match=r"diverged at step 3 \(the loss became nan\)"):
+        core.check(math.nan, 3, [weight], optimizer)
+    assert torch.equal(weight.detach(), torch.ones(2))
+    with pytest.raises(NonFiniteLossError, match=r"at step 4 \(a gradient"):
+        core.check(1.0, 4, [weight], optimizer, [torch.tensor([1.0, math.inf])])
+    with pytest.raises(DivergenceError, match=r"exploded from its best, 5, to 1e\+06"):
+        core.check(1e6, 5, [weight], optimizer)
 
 
 def test_epoch_ends_record_the_history():

@@ -111,3 +111,17 @@ def test_set_closed_form(rng):
     loc, scale = Gaussian.closed_form(x)
     torch.testing.assert_close(gaussian.loc.detach(), loc)
     torch.testing.assert_close(gaussian.scale.detach(), scale)
+
+
+@pytest.mark.parametrize("shift, spread", [(0.0, 1.0), (152.0, 77.0), (-3e4, 1e3), (5.0, 1e-3)])
+def test_the_readme_settings_reach_the_closed_form_at_any_location_and_scale(shift, spread):
+    from sklearn.datasets import load_diabetes
+
+    target = torch.as_tensor(load_diabetes().target, dtype=torch.float64)  # mean 152, sd 77
+    x = shift + spread * (target - target.mean()) / target.std()
+    gaussian = Gaussian()
+    result = pvae.fit(gaussian, x, seed=0, **FIT)
+    mle_loc, mle_scale = Gaussian.closed_form(x)
+    assert abs(float(gaussian.loc.detach() - mle_loc)) <= 1e-3 * float(mle_scale)
+    assert abs(float(gaussian.scale.detach() / mle_scale) - 1) <= 1e-3
+    assert result.converged is True
