@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["DataError", "as_data", "check_min_points", "check_nonnegative_int",
+__all__ = ["DataError", "as_data", "as_observations", "check_min_points", "check_nonnegative_int",
            "check_nonnegative_number", "check_positive_int", "check_positive_number",
-           "check_seed", "check_spread"]
+           "check_count", "check_seed", "check_spread"]
 
 
 class DataError(ValueError):
@@ -48,8 +48,8 @@ def as_data(
     Raises
     ------
     DataError
-        If ``x`` is not numeric, is empty, has the wrong number of dimensions, or holds NaN
-        or infinite values.
+        If ``x`` is not numeric (or is complex), is empty, has the wrong number of
+        dimensions, or holds NaN or infinite values.
     """
     if isinstance(x, torch.Tensor):
         tensor = x.detach()
@@ -57,12 +57,21 @@ def as_data(
         try:
             array = np.asarray(x)
         except (TypeError, ValueError) as error:  # ragged lists and the like
-            raise DataError(f"{name} could not be read as an array: {error}") from error
+            raise DataError(f"{name} could not be read as an array: "
+                            f"{str(error).splitlines()[0]}") from None
         numeric = np.issubdtype(array.dtype, np.number) or array.dtype == bool
         if array.dtype == object or not numeric:
             raise DataError(f"{name} must be numeric; got an array of dtype {array.dtype}")
-        tensor = torch.as_tensor(array)
-    if not tensor.is_floating_point():
+        if np.issubdtype(array.dtype, np.complexfloating):
+            raise DataError(f"{name} holds complex numbers; pvae's models are for real "
+                            "values (take .real, or abs(), first)")
+        tensor = torch.as_tensor(array.astype(array.dtype.newbyteorder("=")))
+    if tensor.is_complex():
+        raise DataError(f"{name} holds complex numbers; pvae's models are for real values "
+                        "(take .real, or abs(), first)")
+    if tensor.dtype in (torch.float16, torch.bfloat16):
+        tensor = tensor.float()  # half precision is promoted: the models compute in float32
+    elif not tensor.is_floating_point():
         tensor = tensor.to(torch.get_default_dtype())
     allowed = ", ".join(f"{1 + d}-D" for d in event_dims)
     if tensor.dim() - 1 not in event_dims:
@@ -71,6 +80,9 @@ def as_data(
         )
     if tensor.shape[0] == 0:
         raise DataError(f"{name} is empty: it needs at least one observation (row)")
+    if tensor[0].numel() == 0:
+        raise DataError(f"{name} has observations of shape {tuple(tensor.shape[1:])}: each "
+                        "holds no values")
     finite = torch.isfinite(tensor)
     if not bool(finite.all()):
         bad = (~finite).reshape(tensor.shape[0], -1).any(-1).nonzero().flatten()
@@ -81,6 +93,23 @@ def as_data(
         )
     if dtype is not None or device is not None:
         tensor = tensor.to(dtype=dtype or tensor.dtype, device=device)
+    return tensor
+
+
+def as_observations(x: Any, event_shape: tuple[int, ...], *, model: str,
+                    name: str = "data") -> torch.Tensor:
+    """:func:`as_data`, then check that every row has the shape ``event_shape``.
+
+    ``model`` names what expects the shape in the error message, e.g. ``"this VAE"``.
+    """
+    tensor = as_data(x, event_dims=tuple(range(0, 6)), name=name)
+    if tuple(tensor.shape[1:]) != tuple(event_shape):
+        expected = ", ".join(["N", *map(str, event_shape)])
+        hint = (" (flatten the rows with x.reshape(len(x), -1))"
+                if len(event_shape) == 1 and tensor.dim() > 2
+                and math.prod(tensor.shape[1:]) == math.prod(event_shape) else "")
+        raise DataError(f"{model} expects {name} of shape ({expected}); got "
+                        f"{tuple(tensor.shape)}{hint}")
     return tensor
 
 
@@ -150,6 +179,19 @@ def check_positive_number(value: Any, name: str, *, at_most: float | None = None
         raise ValueError(f"{name} must be positive and finite ({name} > 0{bound}); "
                          f"got {value!r}")
     return number
+
+
+#: the most values one call may produce at once (about 1 GB of float32)
+MAX_ELEMENTS = 2**28
+
+
+def check_count(value: Any, name: str, *, each: int = 1) -> int:
+    """A positive number of things of ``each`` values, small enough to fit in memory."""
+    count = check_positive_int(value, name)
+    if count * each > MAX_ELEMENTS:
+        raise ValueError(f"{name}={count} would make {count * each:.3g} values at once (more "
+                         f"than {MAX_ELEMENTS:.3g}, about 1 GB); ask for fewer, in batches")
+    return count
 
 
 def check_seed(value: Any, name: str = "seed") -> int | None:

@@ -6,7 +6,6 @@ public entry points. Each call either returns, or raises an error whose innermos
 entry point that writes files writes nothing when it raises.
 """
 
-import math
 import traceback
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from pvae.data import binarize, dequantize
 SOURCE = Path(pvae.__file__).parent
 #: the errors a user may see; anything else is a bug
 USER_ERRORS = (ValueError, TypeError, OSError, ArithmeticError)
-SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])
 
@@ -58,11 +57,10 @@ def arrays(draw, max_rows=6, widths=(0, 1, 2, 3, 64)):
     dims = draw(st.integers(0, 3))
     shape = [draw(st.integers(0, max_rows))] + [draw(st.sampled_from(widths))
                                                  for _ in range(dims - 1)]
-    size = math.prod(shape)
-    values = draw(st.lists(VALUES, min_size=size, max_size=size))
+    values = draw(st.lists(VALUES, min_size=1, max_size=8))  # repeated to fill the shape
     dtype = draw(DTYPES)
     with np.errstate(all="ignore"):
-        array = np.asarray(values, dtype=np.float64).reshape(shape)
+        array = np.resize(np.asarray(values, dtype=np.float64), shape)
         if dtype is object:
             return array.astype(object)
         return array.astype(dtype)
@@ -118,6 +116,16 @@ def test_a_vae_encodes_decodes_and_samples_anything(data, n, steps):
     call(vae.reconstruct, data)
     call(vae.sample, n)
     call(vae.interpolate, data[:1] if np.ndim(data) else data, data, steps=steps)
+
+
+@SETTINGS
+@given(data=arrays(), codes=arrays(widths=(1, 2, 3)), option=WRONG)
+def test_sampling_selection_and_decoding_any_input(data, codes, option):
+    call(pvae.mcmc, pvae.BayesianGaussian(), data, num_samples=3, warmup=2, chains=1)
+    call(pvae.mcmc, pvae.BayesianGaussian(), torch.randn(10), num_samples=option, warmup=2,
+         chains=1)
+    call(pvae.choose_components, data, data, [1], n_init=1)
+    call(small_vae().decode, codes)
 
 
 @SETTINGS

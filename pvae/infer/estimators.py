@@ -34,6 +34,9 @@ __all__ = ["EnumeratedSiteError", "Estimate", "Scores", "elbo", "exact", "iwae",
 
 #: How many floats one chunk of importance samples may hold (decoder outputs dominate).
 CHUNK_ELEMENTS = 2**24
+#: The most importance samples (k times the rows) one call draws: IWAE-5000 on the 10 000
+#: MNIST test images is 5e7 and takes minutes; beyond 1e9 it would take hours.
+MAX_SAMPLES = 10**9
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,10 @@ def iwae_ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int = 100,
     ks = _checked_ks(ks)
     tensor = _prepare(pair, x)
     k_max = ks[-1]
+    if k_max * tensor.shape[0] > MAX_SAMPLES:
+        raise ValueError(f"k={k_max} on {tensor.shape[0]} rows is {k_max * tensor.shape[0]:.3g} "
+                         f"importance samples, more than {MAX_SAMPLES:.0e}: hours of work. "
+                         "Use a smaller k or fewer rows")
     batch_size = check_positive_int(batch_size, "batch_size")
     width = max(1, math.prod(tensor.shape[1:]))
     per_chunk = max(1, min(k_max, CHUNK_ELEMENTS // (batch_size * width)))

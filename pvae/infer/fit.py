@@ -14,7 +14,7 @@ from ..objectives import is_compiled
 from ..validation import as_data
 from .convergence import ConvergenceWarning, convergence_gap, has_converged
 from .engine import Engine, engines
-from .options import check_options, resolve_device
+from .options import MAX_STEPS, check_options, resolve_device
 from .plan import FitPlan
 from .result import FitResult
 from .schedule import DEFAULTS, Schedule, batches_per_epoch, objective_of, optimizer_factory
@@ -218,6 +218,10 @@ def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int |
                          "weight is fixed when it compiles. Drop jit or kl_warmup.")
     per_epoch = batches_per_epoch(x.shape[0], batch_size, objective)
     total = _svi_steps(steps, epochs, per_epoch) if method == "svi" else options["max_iter"]
+    if total > MAX_STEPS:
+        raise ValueError(f"{epochs} epochs of {per_epoch} steps are {total} steps, more than "
+                         f"any run needs (at most {MAX_STEPS}); use fewer epochs or larger "
+                         "batches")
     plan = FitPlan(
         x=x, method=method, objective=objective, make_optimizer=make_optimizer,
         schedule=Schedule(lr=lr, total=total, lr_decay=options["lr_decay"],

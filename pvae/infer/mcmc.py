@@ -18,9 +18,12 @@ import torch
 from pyro import poutine
 from pyro.infer import MCMC, NUTS
 
-from ..validation import check_positive_int
+from ..validation import check_nonnegative_int, check_positive_int, check_seed
 
-__all__ = ["mcmc", "pointwise_log_likelihood"]
+__all__ = ["MAX_DRAWS", "mcmc", "pointwise_log_likelihood"]
+
+#: the most NUTS steps (draws and warm-up, over all chains) one call takes
+MAX_DRAWS = 10**6
 
 
 def _model_of(model: Any) -> Callable[..., Any]:
@@ -105,14 +108,28 @@ def mcmc(
     fn = _model_of(model)
     num_samples = check_positive_int(num_samples, "num_samples")
     chains = check_positive_int(chains, "chains")
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"warmup must be a non-negative integer; got {warmup!r}")
+    warmup = check_nonnegative_int(warmup, "warmup")
+    if (num_samples + warmup) * chains > MAX_DRAWS:
+        raise ValueError(f"{chains} chains of {num_samples + warmup} NUTS steps are more than "
+                         f"{MAX_DRAWS} steps: hours of sampling. Ask for fewer")
+    if check_seed(seed) is None or check_seed(seed + chains - 1) is None:
+        raise ValueError("seed must be an integer (chain c runs with seed + c)")
+    check = getattr(model, "check_data", None)
+    if callable(check) and args:  # the data, checked as the model's own fit would
+        args = (check(args[0]), *args[1:])
     per_chain: list[dict[str, torch.Tensor]] = []
     for chain in range(chains):
         pyro.set_rng_seed(seed + chain)
         sampler = MCMC(NUTS(fn), num_samples=num_samples, warmup_steps=warmup,
                        num_chains=1, disable_progbar=not progress)
-        sampler.run(*args, **kwargs)
+        try:
+            sampler.run(*args, **kwargs)
+        except (ValueError, RuntimeError) as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise ValueError(
+                f"NUTS could not sample this model ({reason}). Where no starting point has a "
+                "finite density the data usually lie far outside the priors' range: rescale "
+                "the data or widen the priors") from None
         per_chain.append({k: v.detach() for k, v in sampler.get_samples().items()})
     names = list(per_chain[0])
     posterior = {k: torch.stack([c[k] for c in per_chain]) for k in names}

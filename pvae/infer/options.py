@@ -25,6 +25,9 @@ __all__ = ["METHODS", "check_options", "resolve_device"]
 
 METHODS = ("svi", "em")
 DEVICE_TYPES = ("cpu", "cuda")
+#: more optimiser steps, EM iterations or restarts than any run needs: a typo, refused
+MAX_STEPS = 10**8
+MAX_RESTARTS = 1000
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -86,7 +89,7 @@ def check_options(*, method: str = "svi", steps: Any = None, epochs: Any = None,
                          f"{type(resume).__name__}")
     if not isinstance(engine, Engine):
         engines.check(engine)
-    return {
+    checked = {
         "method": method,
         "steps": _optional(steps, check_positive_int, "steps"),
         "epochs": _optional(epochs, check_positive_int, "epochs"),
@@ -107,3 +110,9 @@ def check_options(*, method: str = "svi", steps: Any = None, epochs: Any = None,
         "on_epoch_end": _callable_or_none(on_epoch_end, "on_epoch_end", "a callable"),
         "engine": engine,
     }
+    for name, limit in (("steps", MAX_STEPS), ("epochs", MAX_STEPS), ("max_iter", MAX_STEPS),
+                        ("n_init", MAX_RESTARTS)):
+        if checked[name] is not None and checked[name] > limit:
+            raise ValueError(f"{name}={checked[name]} is more than any run needs (at most "
+                             f"{limit}); did you mean a smaller number?")
+    return checked

@@ -12,7 +12,14 @@ from pyro.nn import PyroModule, PyroParam, pyro_method
 
 from ..common import data_plate, instance_name, set_constrained
 from ..registry import remember_spec
-from ..validation import DataError, as_data, check_min_points, check_spread
+from ..validation import (
+    DataError,
+    as_data,
+    as_observations,
+    check_count,
+    check_min_points,
+    check_spread,
+)
 
 __all__ = ["Gaussian"]
 
@@ -60,9 +67,11 @@ class Gaussian(PyroModule):
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__(name=instance_name("Gaussian"))
-        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or dim < 1):
-            raise ValueError(f"dim must be None (scalar data) or a positive integer; got {dim!r}")
-        self.dim = dim
+        try:
+            self.dim = None if dim is None else check_count(dim, "dim")
+        except ValueError as error:
+            raise ValueError(f"dim must be None (scalar data) or a positive integer: {error}") \
+                from None
         remember_spec(self, "gaussian", dim=dim)
         shape = () if dim is None else (dim,)
         self.register_buffer("center", torch.zeros(shape))
@@ -88,13 +97,13 @@ class Gaussian(PyroModule):
 
     def check_data(self, x: Any) -> torch.Tensor:
         """Validate ``x`` for this model and return it as a tensor of shape ``(N, *event)``."""
-        tensor = as_data(x, event_dims=(len(self.event_shape),))
+        tensor = as_data(x, event_dims=(0, 1))
         if tuple(tensor.shape[1:]) != self.event_shape:
-            raise DataError(
-                f"this Gaussian has dim={self.dim} and expects data of shape "
-                f"(N, {self.dim}); got {tuple(tensor.shape)}. "
-                f"Build Gaussian(dim={tensor.shape[1]}) for it."
-            )
+            fits = "Gaussian()" if tensor.dim() == 1 else f"Gaussian(dim={tensor.shape[1]})"
+            shape = "(N,)" if self.dim is None else f"(N, {self.dim})"
+            what = "1-D" if self.dim is None else "2-D"
+            raise DataError(f"data must be {what} for this Gaussian, dim={self.dim} and shape "
+                            f"{shape}; got {tuple(tensor.shape)}. Build {fits} for it.")
         check_min_points(tensor, 2, "a Gaussian's scale is estimated from the spread")
         check_spread(tensor)
         return tensor
@@ -131,7 +140,7 @@ class Gaussian(PyroModule):
 
     def log_likelihood(self, x: Any) -> torch.Tensor:
         r"""Exact :math:`\log p(x_i \mid \mu, \sigma)` for each row, shape ``(N,)``."""
-        tensor = as_data(x, event_dims=(len(self.event_shape),))
+        tensor = as_observations(x, self.event_shape, model=f"this Gaussian (dim={self.dim})")
         with torch.no_grad():
             return self.distribution().log_prob(tensor.to(self.loc))
 

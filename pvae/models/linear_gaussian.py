@@ -13,7 +13,7 @@ from pyro.nn import PyroModule, PyroParam, pyro_method
 
 from ..common import data_plate, instance_name, set_constrained
 from ..registry import remember_spec
-from ..validation import DataError, as_data, check_min_points, check_positive_int
+from ..validation import as_data, as_observations, check_count, check_min_points
 
 __all__ = ["LinearGaussian", "PPCASolution"]
 
@@ -61,8 +61,8 @@ class LinearGaussian(PyroModule):
 
     def __init__(self, dim: int, z_dim: int) -> None:
         super().__init__(name=instance_name("LinearGaussian"))
-        self.dim = check_positive_int(dim, "dim")
-        self.z_dim = check_positive_int(z_dim, "z_dim")
+        self.dim = check_count(dim, "dim")
+        self.z_dim = check_count(z_dim, "z_dim", each=self.dim)
         if z_dim > dim:
             raise ValueError(f"z_dim ({z_dim}) cannot exceed the data dimension ({dim})")
         remember_spec(self, "linear_gaussian", dim=self.dim, z_dim=self.z_dim)
@@ -106,12 +106,12 @@ class LinearGaussian(PyroModule):
         loc = x @ self.encoder_weight.T + self.encoder_bias
         return loc, self.posterior_scale.expand(loc.shape)
 
+    def _observations(self, x: Any) -> torch.Tensor:
+        return as_observations(x, (self.dim,), model=f"this model (dim={self.dim})")
+
     def check_data(self, x: Any) -> torch.Tensor:
         """Validate ``(N, D)`` data."""
-        tensor = as_data(x, event_dims=(1,))
-        if tensor.shape[1] != self.dim:
-            raise DataError(f"this model has dim={self.dim}; got data of shape "
-                            f"{tuple(tensor.shape)}")
+        tensor = self._observations(x)
         check_min_points(tensor, 2, "a covariance")
         return tensor
 
@@ -125,13 +125,13 @@ class LinearGaussian(PyroModule):
 
     def log_likelihood(self, x: Any) -> torch.Tensor:
         r"""Exact :math:`\log p(x_i)` for each row, shape ``(N,)``."""
-        tensor = as_data(x, event_dims=(1,)).to(self.bias)
+        tensor = self._observations(x).to(self.bias)
         with torch.no_grad():
             return self.marginal().log_prob(tensor)
 
     def exact_posterior(self, x: Any) -> tuple[torch.Tensor, torch.Tensor]:
         r"""The mean ``(N, q)`` and covariance ``(q, q)`` of :math:`p(z \mid x)`."""
-        tensor = as_data(x, event_dims=(1,)).to(self.bias)
+        tensor = self._observations(x).to(self.bias)
         with torch.no_grad():
             w, s2 = self.weight, self.noise**2
             m = w.T @ w + s2 * torch.eye(self.z_dim, dtype=w.dtype, device=w.device)
@@ -140,7 +140,7 @@ class LinearGaussian(PyroModule):
 
     def posterior_kl(self, x: Any) -> torch.Tensor:
         r""":math:`\mathrm{KL}(q(z \mid x_i) \,\|\, p(z \mid x_i))` for each row, closed form."""
-        tensor = as_data(x, event_dims=(1,)).to(self.bias)
+        tensor = self._observations(x).to(self.bias)
         with torch.no_grad():
             q_loc, q_scale = self.encode(tensor)
             p_loc, p_cov = self.exact_posterior(tensor)

@@ -15,7 +15,15 @@ from pyro.nn import PyroModule, PyroParam, pyro_method
 from ..common import data_plate, instance_name, set_constrained
 from ..enumeration import enumerated_log_joint
 from ..registry import remember_spec
-from ..validation import DataError, as_data, check_min_points, check_positive_int, check_spread
+from ..validation import (
+    DataError,
+    as_data,
+    as_observations,
+    check_count,
+    check_min_points,
+    check_nonnegative_number,
+    check_spread,
+)
 from .covariance import Covariance, covariances
 from .kmeans import kmeans_plusplus
 
@@ -60,19 +68,17 @@ class GaussianMixture(PyroModule):
                  covariance: str | dict[str, Any] | Covariance = "full",
                  reg_covar: float = 1e-6) -> None:
         super().__init__(name=instance_name("GaussianMixture"))
-        self.n_components = check_positive_int(n_components, "n_components")
-        if reg_covar < 0:
-            raise ValueError(f"reg_covar must be >= 0; got {reg_covar}")
-        self.reg_covar = float(reg_covar)
+        self.n_components = check_count(n_components, "n_components")
+        self.reg_covar = check_nonnegative_number(reg_covar, "reg_covar")
         self.covariance = covariances.resolve(covariance)
         self.dim: int | None = None
         remember_spec(self, "gaussian_mixture", n_components=self.n_components, dim=dim,
                       covariance=self.covariance, reg_covar=self.reg_covar)
         if dim is not None:
-            self._build(check_positive_int(dim, "dim"), torch.empty(0))
+            self._build(check_count(dim, "dim"), torch.empty(0))
 
     def _build(self, d: int, like: torch.Tensor) -> None:
-        k = self.n_components
+        k = check_count(self.n_components, "n_components", each=d * d)  # full covariances
         self.dim = d
         remember_spec(self, "gaussian_mixture", n_components=k, dim=d,
                       covariance=self.covariance, reg_covar=self.reg_covar)
@@ -83,9 +89,9 @@ class GaussianMixture(PyroModule):
 
     def _require_built(self) -> None:
         if self.dim is None:
-            raise RuntimeError(
+            raise ValueError(
                 "this GaussianMixture does not know its dimension yet: pass dim=D when "
-                "building it, or call initialize(x) (pvae.fit does) before using it"
+                "building it, or fit it first (pvae.fit calls initialize(x))"
             )
 
     # -- the model/guide pair --------------------------------------------------------------
@@ -122,10 +128,9 @@ class GaussianMixture(PyroModule):
 
     def _as_model_data(self, x: Any) -> torch.Tensor:
         self._require_built()
-        tensor = as_data(x, event_dims=(1,))
-        if tensor.shape[1] != self.dim:
-            raise DataError(f"this mixture has dim={self.dim}; got shape {tuple(tensor.shape)}")
-        return tensor.to(self.locs)
+        assert self.dim is not None
+        return as_observations(x, (self.dim,), model=f"this mixture (dim={self.dim})").to(
+            self.locs)
 
     # -- fitting ---------------------------------------------------------------------------
     def initialize(self, x: torch.Tensor, generator: torch.Generator) -> None:

@@ -19,7 +19,12 @@ from ..nets import Network, networks
 from ..objectives import is_compiled, objectives
 from ..priors import Prior, priors
 from ..registry import remember_spec
-from ..validation import DataError, as_data, check_positive_int
+from ..validation import (
+    DataError,
+    as_observations,
+    check_count,
+    check_positive_number,
+)
 
 __all__ = ["VAE", "VAEModel"]
 
@@ -97,13 +102,14 @@ class VAE(PyroModule):
     ) -> None:
         super().__init__(name=instance_name("VAE"))  # unique names in Pyro's param store
         shape = (x_shape,) if isinstance(x_shape, int) else tuple(x_shape)
-        if not shape or any(not isinstance(s, int) or s < 1 for s in shape):
+        if not shape or any(isinstance(s, bool) or not isinstance(s, int) or s < 1
+                            for s in shape):
             raise ValueError(f"x_shape must be positive integers, e.g. (784,); got {x_shape!r}")
+        check_count(math.prod(shape), "the values of one observation (x_shape)")
         self.x_shape = shape
-        self.z_dim = check_positive_int(z_dim, "z_dim")
-        if not beta > 0:  # Pyro scales log-densities by positive factors only
-            raise ValueError(f"beta must be > 0; got {beta}")
-        self.beta = float(beta)
+        self.z_dim = check_count(z_dim, "z_dim", each=math.prod(shape))
+        # Pyro scales log-densities by positive factors only
+        self.beta = check_positive_number(beta, "beta")
         resolved = objectives.resolve(objective)  # an unknown objective fails now
         self._objective = resolved  # kept: a compiled objective compiles once, not per fit
         if is_compiled(resolved) and self.beta != 1:
@@ -152,22 +158,25 @@ class VAE(PyroModule):
 
     def check_data(self, x: Any) -> torch.Tensor:
         """Validate data for this VAE: shape ``(N, *x_shape)``, finite, in the support."""
-        tensor = as_data(x, event_dims=tuple(range(1, 6)))
-        if tuple(tensor.shape[1:]) != self.x_shape:
-            hint = (" (flatten the images with x.reshape(len(x), -1))"
-                    if math.prod(tensor.shape[1:]) == math.prod(self.x_shape) else "")
-            expected = ", ".join(map(str, self.x_shape))
-            raise DataError(f"this VAE expects data of shape (N, {expected}); "
-                            f"got {tuple(tensor.shape)}{hint}")
+        tensor = as_observations(x, self.x_shape, model="this VAE")
         problem = self.model.likelihood.support_error(tensor)
         if problem:
             raise DataError(problem)
         return tensor
 
     # -- what a trained VAE does -----------------------------------------------------------
-    def _input(self, x: Any) -> torch.Tensor:
+    def _input(self, x: Any, name: str = "data") -> torch.Tensor:
         anchor = next(self.parameters())
-        return as_data(x, event_dims=(len(self.x_shape),)).to(anchor)
+        return as_observations(x, self.x_shape, model="this VAE", name=name).to(anchor)
+
+    def _one(self, value: Any, name: str) -> torch.Tensor:
+        """A single observation of shape ``x_shape``."""
+        try:
+            tensor = value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+        except (TypeError, ValueError, RuntimeError):
+            raise DataError(f"{name} must be one observation of shape {self.x_shape}; got "
+                            f"{type(value).__name__}") from None
+        return self._input(tensor.unsqueeze(0), name)[0]
 
     @torch.no_grad()
     def encode(self, x: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -175,9 +184,12 @@ class VAE(PyroModule):
         return self.guide.encode(self._input(x))
 
     @torch.no_grad()
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """The expected observation for each code, ``(N, *x_shape)``."""
-        return self.model.likelihood.mean(self.model.decoder(z))
+    def decode(self, z: Any) -> torch.Tensor:
+        """The expected observation for each code (rows of ``z``), ``(N, *x_shape)``."""
+        anchor = next(self.parameters())
+        codes = as_observations(z, (self.z_dim,), model="this VAE's decoder", name="codes")
+        check_count(len(codes), "codes", each=math.prod(self.x_shape))
+        return self.model.likelihood.mean(self.model.decoder(codes.to(anchor)))
 
     def reconstruct(self, x: Any) -> torch.Tensor:
         """Decode the guide's location for each row: ``E[x | z = mean of q(z | x)]``."""
@@ -187,8 +199,8 @@ class VAE(PyroModule):
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:
         """Draw ``n`` codes from the prior and return their expected observations."""
-        z = self.model.prior().sample((check_positive_int(n, "n"),))
-        return self.decode(z)
+        n = check_count(n, "n", each=math.prod(self.x_shape))
+        return self.decode(self.model.prior().sample((n,)))
 
     @torch.no_grad()
     def interpolate(self, start: Any, end: Any, steps: int = 8) -> torch.Tensor:
@@ -197,8 +209,8 @@ class VAE(PyroModule):
         ``start`` and ``end`` are single observations of shape ``x_shape``; the result is
         ``(steps, *x_shape)``, from ``start``'s reconstruction to ``end``'s.
         """
-        pair = torch.stack([self._input(start[None])[0], self._input(end[None])[0]])
+        steps = check_count(steps, "steps", each=math.prod(self.x_shape))
+        pair = torch.stack([self._one(start, "start"), self._one(end, "end")])
         loc, _ = self.guide.encode(pair)
-        weights = torch.linspace(0, 1, check_positive_int(steps, "steps"),
-                                 dtype=loc.dtype, device=loc.device)[:, None]
+        weights = torch.linspace(0, 1, steps, dtype=loc.dtype, device=loc.device)[:, None]
         return self.decode((1 - weights) * loc[0] + weights * loc[1])

@@ -81,10 +81,16 @@ def test_a_non_finite_loss_stops_with_the_step_and_keeps_the_parameters():
         ({"steps": 0}, ValueError, "steps must be a positive integer"),
         ({"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
         ({"lr": -1.0}, ValueError, "lr > 0"),
+        ({"lr": float("nan")}, ValueError, "lr must be positive and finite"),
+        ({"device": "tpu"}, ValueError, "unknown device 'tpu'"),
+        ({"seed": "abc"}, ValueError, "seed must be None or an integer"),
+        ({"time_limit": 0}, ValueError, "time_limit must be positive"),
+        ({"method": "em", "max_iter": 0}, ValueError, "max_iter must be a positive integer"),
+        ({"steps": 10**12}, ValueError, "more than any run needs"),
         ({"n_init": 3}, ValueError, "needs a pair with initialize"),
         ({"method": "em"}, ValueError, "closed-form m_step"),
         ({"device": "cuda"}, ValueError, "CUDA is not available") if not torch.cuda.is_available()
-        else ({"device": "nonsense"}, RuntimeError, "device"),
+        else ({"device": "nonsense"}, ValueError, "unknown device 'nonsense'"),
     ],
 )
 def test_bad_options_are_refused(options, error, message):

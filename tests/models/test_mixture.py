@@ -115,7 +115,7 @@ def test_bad_arguments(blobs):
         GaussianMixture(2, covariance="spherical")
     with pytest.raises(ValueError, match="n_components must be a positive integer"):
         GaussianMixture(0)
-    with pytest.raises(RuntimeError, match="does not know its dimension"):
+    with pytest.raises(ValueError, match="does not know its dimension"):
         GaussianMixture(2).log_likelihood(blobs[0])
     with pytest.raises(DataError, match="dim=3"):
         GaussianMixture(2, dim=3).log_likelihood(blobs[0])

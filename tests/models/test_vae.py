@@ -200,7 +200,8 @@ def test_bad_data_is_refused_before_training(likelihood, data, message):
     ("options", "error", "message"),
     [
         ({"z_dim": 0}, ValueError, "z_dim must be a positive integer"),
-        ({"beta": 0.0}, ValueError, "beta must be > 0"),
+        ({"beta": 0.0}, ValueError, "beta must be positive"),
+        ({"beta": float("inf")}, ValueError, "beta must be positive and finite"),
         ({"prior": "vampp"}, UnknownNameError, "Did you mean 'vamp'"),
         ({"likelihood": {"name": "gaussian", "sigma": 1}}, UnknownNameError, "no option 'sigma'"),
         ({"guide": "iaf"}, UnknownNameError, "Known guide names: delta, flow, normal"),
@@ -210,8 +211,8 @@ def test_bad_data_is_refused_before_training(likelihood, data, message):
         ({"likelihood": {"name": "gaussian", "scale": -1.0}}, ValueError, "must be positive"),
         ({"encoder": "conv"}, ValueError, "28x28"),
     ],
-    ids=["z_dim", "beta", "prior", "spec-key", "guide", "activation", "meanfield", "objective",
-         "scale", "conv"],
+    ids=["z_dim", "beta", "beta-inf", "prior", "spec-key", "guide", "activation", "meanfield",
+         "objective", "scale", "conv"],
 )
 def test_bad_parts_are_refused(options, error, message):
     arguments = {"x_shape": (64,), "z_dim": 2, **SMALL, **options}
