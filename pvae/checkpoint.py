@@ -21,10 +21,12 @@ from .infer.result import History
 from .infer.state import TrainingState
 from .registry import spec_of
 
-__all__ = ["FORMAT", "Checkpoint", "CheckpointError", "load_checkpoint", "save_checkpoint"]
+__all__ = ["FORMAT", "Checkpoint", "CheckpointError", "load_checkpoint",
+           "remove_stale_temporaries", "save_checkpoint"]
 
 FORMAT = "pvae-checkpoint"
 VERSION = 1
+TEMPORARY = ".tmp"
 
 
 class CheckpointError(ValueError):
@@ -71,6 +73,18 @@ class Checkpoint(NamedTuple):
                                   f"config builds: {str(error).splitlines()[0]}") from None
 
 
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete what an interrupted write of ``path`` left behind; return what was deleted.
+
+    Only one run writes into a folder at a time (``pvae train`` holds a lock on it), so a
+    temporary file found before a write belongs to a run that died mid-write.
+    """
+    stale = sorted(path.parent.glob(f".{path.name}.*{TEMPORARY}"))
+    for leftover in stale:
+        leftover.unlink(missing_ok=True)
+    return stale
+
+
 def save_checkpoint(path: str | Path, *, config: Config, model: torch.nn.Module,
                     training: TrainingState | None = None,
                     history: History | None = None) -> Path:
@@ -83,6 +97,7 @@ def save_checkpoint(path: str | Path, *, config: Config, model: torch.nn.Module,
     spec = spec_of(model)
     config = replace(config, model=spec if isinstance(spec, dict) else {"name": spec})
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     payload = {
         "format": FORMAT, "version": VERSION, "config": config.to_dict(),
         "model": {key: value.detach().cpu() for key, value in model.state_dict().items()},
@@ -90,7 +105,7 @@ def save_checkpoint(path: str | Path, *, config: Config, model: torch.nn.Module,
         "history": (history or History()).to_dict(),
     }
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp")
+                                         suffix=TEMPORARY)
     try:
         with os.fdopen(handle, "wb") as stream:
             torch.save(payload, stream)
@@ -131,6 +146,18 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if payload.get("version") != VERSION:
         raise CheckpointError(f"{path} is a pvae checkpoint of version "
                               f"{payload.get('version')}; this pvae reads version {VERSION}")
+    weights = payload.get("model")
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor)
+                                                for v in weights.values()):
+        raise CheckpointError(f"{path} is a pvae checkpoint without a model's weights; train "
+                              "again, or resume from an older copy")
+    broken = [name for name, value in weights.items()
+              if value.is_floating_point() and not bool(torch.isfinite(value).all())]
+    if broken:
+        raise CheckpointError(f"{path} holds NaN or infinite weights ({', '.join(broken[:3])}"
+                              f"{', ...' if len(broken) > 3 else ''}): the run that wrote it "
+                              "had diverged. Train again from an earlier checkpoint with a "
+                              "lower learning rate")
     try:
         training = payload["training"]
         return Checkpoint(

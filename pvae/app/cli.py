@@ -8,8 +8,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..validation import DataError
-
 __all__ = ["main"]
 
 BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder", "mnist_nll",
@@ -24,6 +22,8 @@ def _common(parser: argparse.ArgumentParser, *, seed: bool = True) -> None:
                             help="random seed (default: the config's, else 0)")
     parser.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bars")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, show the whole traceback instead of one line")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="the full benchmark (minutes to hours) instead of the smoke run")
     bench.add_argument("--out", type=Path, default=Path("results"),
                        help="folder for NAME.json and NAME.md (default: %(default)s)")
+    bench.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser
 
 
@@ -131,18 +132,41 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
             "sample": commands.sample, "plot": commands.plot, "bench": _bench}
 
 
+#: what a user's mistake raises: bad data, values, files, a diverged run
+USER_ERRORS = (ValueError, TypeError, OSError, ArithmeticError)
+#: exit statuses: 0 done, 1 an internal error (a bug: please report it), 2 a user error,
+#: 130 interrupted
+EXIT_OK, EXIT_BUG, EXIT_USER, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; user errors print one line and exit with status 2."""
+    """Run the command line; an error prints one line (``--debug``: the traceback).
+
+    Exit statuses: 0 done, 2 a user error (bad config, data, file or option, a diverged
+    run), 1 an internal error, 130 interrupted.
+    """
     args = _parser().parse_args(argv)
     try:
         return _handlers()[args.command](args)
-    except (DataError, ValueError, OSError) as error:
-        message = str(error).replace("\n", " ")
-        print(f"pvae {args.command}: error: {message}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"pvae {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except USER_ERRORS as error:
+        if args.debug:
+            raise
+        print(f"pvae {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_USER
+    except Exception as error:  # noqa: BLE001 - a bug: one line, and how to see more
+        if args.debug:
+            raise
+        print(f"pvae {args.command}: internal error ({type(error).__name__}: "
+              f"{_one_line(error)}); rerun with --debug for the traceback and report it",
+              file=sys.stderr)
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

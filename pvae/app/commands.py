@@ -16,6 +16,9 @@ from .runs import train as train_config
 
 __all__ = ["demo", "evaluate", "plot", "sample", "train"]
 
+#: the most images one ``pvae sample`` grid draws (a 32 x 32 grid)
+MAX_SAMPLE_IMAGES = 1024
+
 
 def demo(args: argparse.Namespace) -> int:
     """``pvae demo``."""
@@ -75,6 +78,8 @@ def evaluate(args: argparse.Namespace) -> int:
     """``pvae evaluate CHECKPOINT``."""
     if args.k < 1:
         raise ValueError(f"--k must be at least 1; got {args.k}")
+    if args.n is not None and args.n < 1:
+        raise ValueError(f"--n must be at least 1 (test rows to score); got {args.n}")
     model, data, _ = _model_and_data(args.checkpoint, args.device)
     test = data.test if args.n is None else data.test[:args.n]
     anchor = next(model.parameters())
@@ -97,10 +102,14 @@ def _needs_images(model: Any, command: str) -> None:
 
 def sample(args: argparse.Namespace) -> int:
     """``pvae sample CHECKPOINT``."""
+    if not 1 <= args.n <= MAX_SAMPLE_IMAGES:
+        raise ValueError(f"--n is the number of images in one grid, from 1 to "
+                         f"{MAX_SAMPLE_IMAGES}; got {args.n}")
+    if args.out.suffix.lower() not in (".png", ".pdf", ".svg", ".jpg"):
+        raise ValueError(f"--out must name an image file (.png, .pdf, .svg, .jpg); got "
+                         f"{args.out}")
     model, _ = _model(args.checkpoint, args.device)
     _needs_images(model, "sample")
-    if args.n < 1:
-        raise ValueError(f"--n must be at least 1; got {args.n}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     plots.samples(model.sample(args.n)).savefig(args.out, dpi=110)
     print(f"wrote {args.out}")

@@ -15,12 +15,13 @@ from typing import Any
 
 import torch
 
-from ..checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from ..checkpoint import Checkpoint, load_checkpoint, remove_stale_temporaries, save_checkpoint
 from ..config import Config
 from ..data.registry import PreparedData
 from ..infer import FitResult, History, fit
 from ..infer.engine import engines
 from ..infer.state import TrainingState
+from .lock import run_lock, writable_folder
 
 __all__ = ["CHECKPOINT", "TrainingRun", "train"]
 
@@ -98,6 +99,15 @@ def train(config: Config, out: str | Path, *, resume: bool = False, device: str 
         When the checkpoint was trained from a different config.
     """
     out = Path(out)
+    if resume and not out.is_dir():
+        raise FileNotFoundError(f"nothing to resume: {out} does not exist; run without "
+                                "--resume to start training")
+    with run_lock(writable_folder(out)):
+        return _train_locked(config, out, resume=resume, device=device, progress=progress)
+
+
+def _train_locked(config: Config, out: Path, *, resume: bool, device: str,
+                  progress: bool) -> TrainingRun:
     engine = engines.resolve(config.train.get("engine", "pvae"))
     lightning = engine.name == "lightning"
     path = out / (LIGHTNING_CHECKPOINT if lightning and resume else CHECKPOINT)
@@ -114,6 +124,7 @@ def train(config: Config, out: str | Path, *, resume: bool = False, device: str 
     elif (out / CHECKPOINT).exists():
         raise FileExistsError(f"{out} already holds a checkpoint; pass --resume to continue "
                               "it, or choose another --out")
+    remove_stale_temporaries(out / CHECKPOINT)
     model = config.build_model()
     if saved is not None:
         saved.load_into(model)

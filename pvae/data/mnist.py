@@ -6,6 +6,7 @@ import gzip
 import os
 import struct
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -48,9 +49,9 @@ def read_idx(path: Path) -> np.ndarray:
     try:
         with opener(path, "rb") as handle:
             raw = handle.read()
-    except (OSError, EOFError) as error:  # a truncated gzip stream ends early
+    except (OSError, EOFError, zlib.error) as error:  # a truncated or corrupt gzip stream
         raise IDXError(f"{path} could not be read ({error}); delete it and fetch it again") \
-            from error
+            from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise IDXError(f"{path} is not an IDX file (bad magic number)")
     type_code, ndim = raw[2], raw[3]
@@ -65,7 +66,23 @@ def read_idx(path: Path) -> np.ndarray:
     if len(raw) != expected:
         raise IDXError(f"{path} holds {len(raw)} bytes but its header {shape} says {expected}: "
                        "the file is truncated or corrupt; delete it and fetch it again")
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    values = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    return values.astype(dtype.newbyteorder("="))  # big-endian on disk, native in memory
+
+
+def _check_pair(folder: Path, split: str, images: np.ndarray, labels: np.ndarray) -> None:
+    """Images (N, rows, cols) of grey levels and N labels, or an IDXError naming the file."""
+    image_file, label_file = folder / FILES[f"{split}_images"], folder / FILES[f"{split}_labels"]
+    if images.ndim != 3:
+        raise IDXError(f"{image_file} holds an array of shape {images.shape}, not images "
+                       "(N, rows, columns)")
+    if labels.ndim != 1:
+        raise IDXError(f"{label_file} holds an array of shape {labels.shape}, not labels (N,)")
+    if len(images) != len(labels):
+        raise IDXError(f"{image_file} holds {len(images)} images but {label_file} holds "
+                       f"{len(labels)} labels; the files belong to different sets")
+    if images.dtype != np.uint8:
+        raise IDXError(f"{image_file} holds {images.dtype} values, not 8-bit grey levels")
 
 
 def _candidates(root: str | Path | None) -> list[Path]:
@@ -117,6 +134,8 @@ def mnist(root: str | Path | None = None, *, download: bool = False,
             "mnist/), or call mnist(download=True) where a network is available."
         )
     arrays = {key: read_idx(found / name) for key, name in FILES.items()}
+    for split in ("train", "test"):
+        _check_pair(found, split, arrays[f"{split}_images"], arrays[f"{split}_labels"])
     as_float = dtype or torch.get_default_dtype()
 
     def images(key: str) -> torch.Tensor:

@@ -64,3 +64,31 @@ def test_the_real_mnist():
     data = mnist(SHARED)
     assert data.train.shape == (60_000, 784) and data.test.shape == (10_000, 784)
     assert torch.bincount(data.test_labels).tolist()[:2] == [980, 1135]
+
+
+@pytest.mark.parametrize(("code", "dtype"), [(0x09, ">i1"), (0x0B, ">i2"), (0x0C, ">i4"),
+                                             (0x0D, ">f4"), (0x0E, ">f8")])
+def test_every_advertised_idx_type_reads_to_native_values(tmp_path, code, dtype):
+    values = np.arange(-6, 6).reshape(3, 4).astype(dtype)
+    path = tmp_path / "values.idx"
+    path.write_bytes(struct.pack(">BBBB", 0, 0, code, 2) + struct.pack(">2I", 3, 4)
+                     + values.tobytes())
+    read = read_idx(path)
+    np.testing.assert_array_equal(read, values)
+    assert read.dtype.isnative
+    torch.as_tensor(read)  # torch takes only native byte order
+
+
+def test_a_corrupt_gzip_stream_is_an_idx_error(tiny_mnist):
+    path = tiny_mnist / FILES["train_images"]
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2: len(raw) // 2 + 40] = bytes(40)  # zeros in the deflate stream
+    path.write_bytes(bytes(raw))
+    with pytest.raises(IDXError, match=str(path.name)):
+        mnist(tiny_mnist)
+
+
+def test_images_and_labels_must_be_the_same_set(tiny_mnist):
+    write_idx(tiny_mnist / FILES["test_labels"], np.zeros(3))
+    with pytest.raises(IDXError, match="holds 4 images but .*t10k-labels.* holds 3 labels"):
+        mnist(tiny_mnist)

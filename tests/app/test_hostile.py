@@ -1,0 +1,114 @@
+"""The command line as a hostile user meets it: every mistake is one line and status 2."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from pvae.app.cli import main
+from pvae.app.lock import run_lock
+from pvae.checkpoint import load_checkpoint, save_checkpoint
+
+
+def run(argv, capsys):
+    status = main(argv)
+    err = capsys.readouterr().err
+    return status, err
+
+
+def one_line(err):
+    return err.count("\n") == 1 and err.startswith("pvae ")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (("lr = 3e-3", 'lr = "fast"'), "lr must be a positive number"),
+    (("seed = 0", "seed = 0\ncheckpoint_every = 0"), "checkpoint_every must be a positive"),
+    (("seed = 0", 'seed = 0\ndevice = "cpu"'), "has no key 'device'"),
+    (("epochs = 2", "epochs = -2"), "epochs must be a positive integer"),
+    (("seed = 0", 'seed = 0\nengine = "lightnin"'), "Did you mean 'lightning'"),
+    (("z_dim = 2", "z_dim = 2.5"), "z_dim must be a positive integer"),
+])
+def test_bad_config_values_are_refused_before_any_work(tmp_path, config, capsys, change,
+                                                      message):
+    config.write_text(config.read_text().replace(*change))
+    status, err = run(["train", str(config), "--out", str(tmp_path / "run")], capsys)
+    assert status == 2 and one_line(err) and message in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_diverging_run_is_a_clear_error_that_keeps_nothing_broken(tmp_path, config, capsys):
+    config.write_text(config.read_text().replace("lr = 3e-3", "lr = 1e6"))
+    out = tmp_path / "run"
+    status, err = run(["train", str(config), "--out", str(out), "--no-progress"], capsys)
+    assert status == 2 and one_line(err) and "diverged at step" in err
+    assert not (out / "checkpoint.pt").exists()  # no epoch ended well: nothing to keep
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["evaluate", "{checkpoint}", "--n", "-350"], "--n must be at least 1"),
+    (["evaluate", "{checkpoint}", "--k", "0"], "--k must be at least 1"),
+    (["evaluate", "{checkpoint}", "--k", "100000000"], "hours of work"),
+    (["sample", "{checkpoint}", "--n", "100000"], "from 1 to 1024"),
+    (["sample", "{checkpoint}", "--out", "{folder}/samples.txt"], "must name an image"),
+    (["evaluate", "{checkpoint}", "--device", "tpu"], "unknown device 'tpu'"),
+    (["evaluate", "{nan_checkpoint}"], "NaN or infinite weights"),
+    (["train", "{config}", "--out", "{file}/run"], "cannot write into"),
+])
+def test_bad_command_lines(tmp_path, config, capsys, arguments, message):
+    out = tmp_path / "run"
+    assert main(["train", str(config), "--out", str(out), "--no-progress"]) == 0
+    saved = load_checkpoint(out / "checkpoint.pt")
+    model = saved.build_model()
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("nan"))
+    save_checkpoint(tmp_path / "nan.pt", config=saved.config, model=model)
+    (tmp_path / "file").write_text("not a folder")
+    capsys.readouterr()
+    names = {"checkpoint": out / "checkpoint.pt", "nan_checkpoint": tmp_path / "nan.pt",
+             "config": config, "file": tmp_path / "file", "folder": tmp_path}
+    status, err = run([a.format(**names) for a in arguments], capsys)
+    assert status == 2 and one_line(err) and message in err, err
+
+
+def test_debug_shows_the_traceback(tmp_path, capsys):
+    with pytest.raises(FileNotFoundError):
+        main(["evaluate", str(tmp_path / "absent.pt"), "--debug"])
+
+
+def test_a_second_run_into_a_busy_folder_is_refused(tmp_path, config, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    with run_lock(out):
+        status, err = run(["train", str(config), "--out", str(out)], capsys)
+    assert status == 2 and "in use by another pvae train (pid " in err
+    assert not (out / "checkpoint.pt").exists()
+    assert main(["train", str(config), "--out", str(out), "--no-progress"]) == 0  # free again
+
+
+def test_a_killed_run_leaves_no_stuck_lock_and_resumes(tmp_path, config):
+    config.write_text(config.read_text().replace("epochs = 2", "epochs = 200"))
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "pvae.app.cli", "train", str(config), "--out", str(out),
+               "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.pt").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # somewhere in a later epoch, perhaps mid-write
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    epoch = load_checkpoint(out / "checkpoint.pt").training.epoch
+    assert 1 <= epoch < 200
+    (out / ".checkpoint.pt.leftover.tmp").write_bytes(b"half a write")
+    shorter = config.read_text().replace("epochs = 200", f"epochs = {epoch + 1}")
+    config.write_text(shorter)
+    done = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "different config" in done.stderr  # epochs changed
+    config.write_text(shorter.replace(f"epochs = {epoch + 1}", "epochs = 200"))
+    assert main(["train", str(config), "--out", str(out), "--resume", "--no-progress"]) == 0
+    assert load_checkpoint(out / "checkpoint.pt").training.epoch == 200
+    assert not list(out.glob(".*.tmp"))
