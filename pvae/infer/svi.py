@@ -99,6 +99,9 @@ class _SVIStepper:
         self.params.extend(new)
         if self.optimizer is None:
             self.optimizer = self.make_optimizer(new)
+            if not isinstance(self.optimizer, torch.optim.Optimizer):
+                raise TypeError(f"optimizer must make a torch.optim.Optimizer from the "
+                                f"parameters; it made a {type(self.optimizer).__name__}")
         else:
             self.optimizer.add_param_group({"params": new})
 

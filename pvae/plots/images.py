@@ -9,6 +9,8 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..validation import as_data, check_positive_int
+
 __all__ = ["image_shape_of", "interpolations", "reconstructions", "samples"]
 
 
@@ -27,6 +29,11 @@ def _show(axes: Axes, image: torch.Tensor, shape: tuple[int, int]) -> None:
     axes.imshow(image.detach().cpu().reshape(shape).numpy(), cmap="gray_r", vmin=0, vmax=1)
     axes.set_xticks([])
     axes.set_yticks([])
+
+
+def _images(images: torch.Tensor, name: str) -> torch.Tensor:
+    """Rows of images to draw: at least one, each with more than one value, finite."""
+    return as_data(images, event_dims=(1, 2, 3), name=name)
 
 
 def _grid(rows: Mapping[str, torch.Tensor], shape: tuple[int, int], title: str,
@@ -50,8 +57,10 @@ def reconstructions(inputs: torch.Tensor, outputs: torch.Tensor, *,
                     image_shape: tuple[int, int] | None = None,
                     title: str = "Inputs and their reconstructions") -> Figure:
     r"""Inputs (top row) above their reconstructions :math:`\mathbb{E}[x \mid z=\mu(x)]`."""
-    if len(inputs) != len(outputs):
-        raise ValueError(f"got {len(inputs)} inputs but {len(outputs)} reconstructions")
+    inputs, outputs = _images(inputs, "inputs"), _images(outputs, "reconstructions")
+    if inputs.shape != outputs.shape:
+        raise ValueError(f"got inputs of shape {tuple(inputs.shape)} but reconstructions of "
+                         f"shape {tuple(outputs.shape)}")
     shape = image_shape or image_shape_of(tuple(inputs.shape[1:]))
     return _grid({"input": inputs, "reconstruction": outputs}, shape, title)
 
@@ -60,6 +69,8 @@ def samples(images: torch.Tensor, *, columns: int = 8,
             image_shape: tuple[int, int] | None = None,
             title: str = r"Samples: $\mathbb{E}[x \mid z]$, $z \sim p(z)$") -> Figure:
     """A grid of images decoded from codes drawn from the prior."""
+    images = _images(images, "samples")
+    columns = check_positive_int(columns, "columns")
     shape = image_shape or image_shape_of(tuple(images.shape[1:]))
     rows = {f"{start + 1}-{min(start + columns, len(images))}": images[start:start + columns]
             for start in range(0, len(images), columns)}
@@ -76,6 +87,7 @@ def interpolations(paths: Mapping[str, torch.Tensor], *,
     """One row per model: decodings along the straight line between two inputs' codes."""
     if not paths:
         raise ValueError("interpolations needs at least one model's path")
+    paths = {label: _images(path, f"the path of {label}") for label, path in paths.items()}
     first = next(iter(paths.values()))
     shape = image_shape or image_shape_of(tuple(first.shape[1:]))
     return _grid(dict(paths), shape, title)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 import torch
 from matplotlib.figure import Figure
 
+from ..validation import as_data, check_min_points, check_spread
+
 __all__ = ["gaussian_likelihood", "mixture_density"]
 
 
@@ -18,9 +20,9 @@ def gaussian_likelihood(x: torch.Tensor, *, grid: int = 120) -> Figure:
     the 1/N standard deviation) marked. Right: the density over *x* at that maximum, over a
     histogram of the data: a probability distribution, which the surface on the left is not.
     """
-    x = x.detach().cpu().double().reshape(-1)
-    if x.numel() < 2:
-        raise ValueError("gaussian_likelihood needs at least two observations")
+    x = as_data(x, name="gaussian_likelihood's data").cpu().double().reshape(-1)
+    check_min_points(x, 2, "gaussian_likelihood draws a likelihood surface")
+    check_spread(x, "gaussian_likelihood's data")
     loc, scale = x.mean(), x.std(unbiased=False)
     n = x.numel()
     # Five standard errors either way: sigma / sqrt(N) for mu, sigma / sqrt(2N) for sigma.
