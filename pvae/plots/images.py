@@ -59,8 +59,8 @@ def reconstructions(inputs: torch.Tensor, outputs: torch.Tensor, *,
     r"""Inputs (top row) above their reconstructions :math:`\mathbb{E}[x \mid z=\mu(x)]`."""
     inputs, outputs = _images(inputs, "inputs"), _images(outputs, "reconstructions")
     if inputs.shape != outputs.shape:
-        raise ValueError(f"got inputs of shape {tuple(inputs.shape)} but reconstructions of "
-                         f"shape {tuple(outputs.shape)}")
+        raise ValueError(f"got {len(inputs)} inputs but {len(outputs)} reconstructions (shapes "
+                         f"{tuple(inputs.shape)} and {tuple(outputs.shape)})")
     shape = image_shape or image_shape_of(tuple(inputs.shape[1:]))
     return _grid({"input": inputs, "reconstruction": outputs}, shape, title)
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 from matplotlib.figure import Figure
 
-from ..validation import as_data, check_min_points, check_spread
+from ..validation import DataError, as_data, check_spread
 
 __all__ = ["gaussian_likelihood", "mixture_density"]
 
@@ -21,7 +21,8 @@ def gaussian_likelihood(x: torch.Tensor, *, grid: int = 120) -> Figure:
     histogram of the data: a probability distribution, which the surface on the left is not.
     """
     x = as_data(x, name="gaussian_likelihood's data").cpu().double().reshape(-1)
-    check_min_points(x, 2, "gaussian_likelihood draws a likelihood surface")
+    if x.numel() < 2:
+        raise DataError("gaussian_likelihood needs at least two observations")
     check_spread(x, "gaussian_likelihood's data")
     loc, scale = x.mean(), x.std(unbiased=False)
     n = x.numel()
