@@ -6,12 +6,16 @@ Every model is a Pyro model/guide pair: import it, fit it with :func:`fit` (or w
 
 from . import engines  # registers the engines above inference (Lightning) by name
 from .infer import (
+    AISEstimate,
     ConvergenceWarning,
     DivergenceError,
     Estimate,
     FitResult,
     NonFiniteLossError,
+    Sandwich,
     Scores,
+    ais,
+    bdmc,
     elbo,
     exact,
     fit,
@@ -26,6 +30,10 @@ from .selection import ComponentChoice, choose_components
 from .validation import DataError
 
 __all__ = [
+    "Sandwich",
+    "bdmc",
+    "AISEstimate",
+    "ais",
     "ConvergenceWarning",
     "DivergenceError",
     "Estimate",

@@ -1,5 +1,7 @@
 """Inference: one SVI step core, the engines that run it, estimators, and MCMC for ArviZ."""
 
+from .ais import AISEstimate, ais
+from .bdmc import Sandwich, Simulated, bdmc, simulate
 from .convergence import ConvergenceWarning
 from .divergence import DivergenceError, NonFiniteLossError
 from .engine import Engine, engines
@@ -12,6 +14,12 @@ from .schedule import DEFAULTS, OPTIMIZERS, Schedule, StepCore
 from .terms import true_objective
 
 __all__ = [
+    "Sandwich",
+    "Simulated",
+    "bdmc",
+    "simulate",
+    "AISEstimate",
+    "ais",
     "ConvergenceWarning",
     "DEFAULTS",
     "DivergenceError",

@@ -18,15 +18,15 @@ import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import pyro
 import torch
 from pyro import poutine
-from pyro.poutine.util import site_is_subsample
 from tqdm.auto import tqdm
 
 from ..validation import as_data, check_positive_int
+from .joint import EnumeratedSiteError, in_particles, sample_sites, site_log_prob
 from .terms import true_objective
 
 __all__ = ["EnumeratedSiteError", "Estimate", "Scores", "elbo", "exact", "iwae", "iwae_ladder",
@@ -65,7 +65,7 @@ class Estimate:
     unit: str = "nats per datapoint"
 
     @classmethod
-    def of(cls, name: str, values: torch.Tensor, num_samples: int) -> Estimate:
+    def of(cls, name: str, values: torch.Tensor, num_samples: int) -> Self:
         """Summarise per-datapoint values."""
         values = values.detach()
         spread = float(values.std()) if values.numel() > 1 else 0.0
@@ -80,10 +80,6 @@ class Estimate:
         return f"{self.name}: {self.value:.4f} ± {self.stderr:.4f} {self.unit}"
 
 
-class EnumeratedSiteError(ValueError):
-    """The model sums a discrete site out by enumeration: its likelihood is exact, not sampled."""
-
-
 class Scores(NamedTuple):
     """Whatever applies to a model: its exact log-likelihood, its ELBO, its IWAE-k."""
 
@@ -92,7 +88,8 @@ class Scores(NamedTuple):
     iwae: tuple[Estimate, ...]
 
 
-def _prepare(pair: Any, x: Any) -> torch.Tensor:
+def prepare(pair: Any, x: Any) -> torch.Tensor:
+    """Check ``x`` as the pair does and put it on the pair's device and dtype."""
     if not callable(getattr(pair, "guide", None)) or not callable(getattr(pair, "model", None)):
         raise ValueError(f"{type(pair).__name__} has no model/guide pair to sample from; the "
                          "ELBO and IWAE need a guide q(z | x). Use exact() for exact models.")
@@ -107,31 +104,18 @@ def _prepare(pair: Any, x: Any) -> torch.Tensor:
 
 def _log_weights(pair: Any, x: torch.Tensor, k: int) -> torch.Tensor:
     r"""``(k, B)`` log-weights :math:`\log p(x, z) - \log q(z \mid x)`, ``z ~ q``."""
-
-    def in_particles(fn: Any) -> Any:
-        def run() -> Any:
-            with pyro.plate("particles", k, dim=-2):
-                return fn(x)
-        return run
-
-    guide_trace = poutine.trace(in_particles(pair.guide)).get_trace()
+    guide_trace = poutine.trace(in_particles(pair.guide, x, k)).get_trace()
     model_trace = poutine.trace(
-        poutine.replay(in_particles(pair.model), trace=guide_trace)).get_trace()
-    total = x.new_zeros(k, x.shape[0])
+        poutine.replay(in_particles(pair.model, x, k), trace=guide_trace)).get_trace()
+    shape = torch.Size((k, x.shape[0]))
+    total = x.new_zeros(shape)
     for sign, trace in ((1.0, model_trace), (-1.0, guide_trace)):
-        for site in trace.nodes.values():
-            if site["type"] != "sample" or site_is_subsample(site):
-                continue
-            if site["infer"].get("enumerate"):
-                raise EnumeratedSiteError("this model sums out a discrete site by enumeration: its "
-                                 "likelihood is exact; use exact() or log_likelihood()")
-            log_prob = site["fn"].log_prob(site["value"])
-            total = total + sign * log_prob.reshape(log_prob.shape[-2:] if log_prob.dim() > 1
-                                                    else log_prob.shape).expand_as(total)
+        for _, site in sample_sites(trace):
+            total = total + sign * site_log_prob(site, shape)
     return total
 
 
-def _checked_ks(ks: Sequence[int]) -> list[int]:
+def checked_ks(ks: Sequence[int]) -> list[int]:
     """The distinct numbers of importance samples, sorted; each must be a positive integer."""
     if isinstance(ks, str) or not isinstance(ks, Sequence):
         raise ValueError(f"ks must be a sequence of positive integers, e.g. (1, 10, 100); "
@@ -151,8 +135,8 @@ def iwae_ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int = 100,
     go in chunks of ``batch_size`` rows and the samples in chunks of at most
     :data:`CHUNK_ELEMENTS` floats. ``progress`` shows a bar (on a terminal).
     """
-    ks = _checked_ks(ks)
-    tensor = _prepare(pair, x)
+    ks = checked_ks(ks)
+    tensor = prepare(pair, x)
     k_max = ks[-1]
     if k_max * tensor.shape[0] > MAX_SAMPLES:
         raise ValueError(f"k={k_max} on {tensor.shape[0]} rows is {k_max * tensor.shape[0]:.3g} "
@@ -217,7 +201,7 @@ def score(pair: Any, x: Any, ks: Sequence[int] = (1, 10, 100), **options: Any) -
     ``ks`` is checked whatever the model (a bad ``k`` is an error even where only the exact
     value applies).
     """
-    ks = _checked_ks(ks)
+    ks = checked_ks(ks)
     has_exact = callable(getattr(pair, "log_likelihood", None))
     exact_estimate = exact(pair, x) if has_exact else None
     try:

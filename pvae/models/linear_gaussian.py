@@ -75,6 +75,11 @@ class LinearGaussian(PyroModule):
         self.posterior_scale = PyroParam(  # type: ignore[assignment]
             torch.ones(z_dim), constraint=constraints.positive)
 
+    @property
+    def x_shape(self) -> tuple[int, ...]:
+        """The shape of one observation, ``(dim,)``."""
+        return (self.dim,)
+
     # -- the pair ------------------------------------------------------------------------
     def objective(self) -> ELBO:
         """``TraceMeanField_ELBO``: the KL between two Normals is closed form.
