@@ -68,12 +68,20 @@ def _parser() -> argparse.ArgumentParser:
         "evaluate", help="score a checkpoint on its test data: exact, ELBO, IWAE-k",
         description="Score the checkpoint's model on the test split its config names: the "
                     "exact log-likelihood where there is one, the ELBO and IWAE-k for "
-                    "k = 1, 10, 100, ... up to --k, in nats per datapoint.")
+                    "k = 1, 10, 100, ... up to --k, in nats per datapoint; with --ais, AIS; "
+                    "with --bdmc, log p(x) sandwiched on data simulated from the model.")
     evaluate.add_argument("checkpoint", type=Path)
     evaluate.add_argument("--k", type=int, default=5000,
                           help="the largest number of importance samples (default: 5000)")
     evaluate.add_argument("--n", type=int, default=None,
                           help="score only the first N test rows (default: all)")
+    evaluate.add_argument("--ais", type=int, default=None, metavar="STEPS",
+                          help="add annealed importance sampling with STEPS temperatures")
+    evaluate.add_argument("--bdmc", type=int, default=None, metavar="N",
+                          help="add the BDMC sandwich on N points simulated from the model "
+                               "(with --ais STEPS temperatures, default 1000)")
+    evaluate.add_argument("--chains", type=int, default=16,
+                          help="AIS chains per datapoint (default: 16)")
     _common(evaluate)
 
     sample = commands.add_parser(

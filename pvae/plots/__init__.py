@@ -5,6 +5,7 @@ from .checkpoint import checkpoint_figures, draws_images
 from .images import interpolations, reconstructions, samples
 from .latent import latent_manifold, latent_space
 from .likelihood import gaussian_likelihood, mixture_density
+from .sandwich import sandwich
 from .training import training_curves
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "mixture_density",
     "reconstructions",
     "samples",
+    "sandwich",
     "training_curves",
 ]

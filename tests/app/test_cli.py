@@ -67,3 +67,14 @@ def test_bench_refuses_unknown_names(capsys):
         main(["bench", "nonsense"])
     assert exit_status.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_evaluate_adds_ais_and_the_bdmc_sandwich(tmp_path, config, capsys):
+    out = tmp_path / "run"
+    assert main(["train", str(config), "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "checkpoint.pt"), "--k", "10", "--n", "12",
+                 "--ais", "8", "--bdmc", "6", "--chains", "3", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "| ais-8 |" in printed and "BDMC on 6 points simulated from the model" in printed
+    assert "| upper (reverse AIS) |" in printed and "| lower (forward AIS) |" in printed

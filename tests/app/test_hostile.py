@@ -13,6 +13,8 @@ from pvae.app.cli import main
 from pvae.app.lock import run_lock
 from pvae.checkpoint import load_checkpoint, save_checkpoint
 
+from .conftest import TINY
+
 
 def run(argv, capsys):
     status = main(argv)
@@ -48,6 +50,24 @@ def test_a_diverging_run_is_a_clear_error_that_keeps_nothing_broken(tmp_path, co
     assert not (out / "checkpoint.pt").exists()  # no epoch ended well: nothing to keep
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A trained checkpoint, one with NaN weights, and a file where a folder should be."""
+    folder = tmp_path_factory.mktemp("trained")
+    config = folder / "tiny.toml"
+    config.write_text(TINY)
+    out = folder / "run"
+    assert main(["train", str(config), "--out", str(out), "--no-progress"]) == 0
+    saved = load_checkpoint(out / "checkpoint.pt")
+    model = saved.build_model()
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("nan"))
+    save_checkpoint(folder / "nan.pt", config=saved.config, model=model)
+    (folder / "file").write_text("not a folder")
+    return {"checkpoint": out / "checkpoint.pt", "nan_checkpoint": folder / "nan.pt",
+            "config": config, "file": folder / "file", "folder": folder}
+
+
 @pytest.mark.parametrize(("arguments", "message"), [
     (["evaluate", "{checkpoint}", "--n", "-350"], "--n must be at least 1"),
     (["evaluate", "{checkpoint}", "--k", "0"], "--k must be at least 1"),
@@ -55,22 +75,14 @@ def test_a_diverging_run_is_a_clear_error_that_keeps_nothing_broken(tmp_path, co
     (["sample", "{checkpoint}", "--n", "100000"], "from 1 to 1024"),
     (["sample", "{checkpoint}", "--out", "{folder}/samples.txt"], "must name an image"),
     (["evaluate", "{checkpoint}", "--device", "tpu"], "unknown device 'tpu'"),
+    (["evaluate", "{checkpoint}", "--ais", "0"], "steps must be a positive integer"),
+    (["evaluate", "{checkpoint}", "--bdmc", "0"], "--bdmc must be at least 1"),
+    (["evaluate", "{checkpoint}", "--ais", "5", "--chains", "0"], "chains must be a positive"),
     (["evaluate", "{nan_checkpoint}"], "NaN or infinite weights"),
     (["train", "{config}", "--out", "{file}/run"], "cannot write into"),
 ])
-def test_bad_command_lines(tmp_path, config, capsys, arguments, message):
-    out = tmp_path / "run"
-    assert main(["train", str(config), "--out", str(out), "--no-progress"]) == 0
-    saved = load_checkpoint(out / "checkpoint.pt")
-    model = saved.build_model()
-    with torch.no_grad():
-        next(model.parameters()).fill_(float("nan"))
-    save_checkpoint(tmp_path / "nan.pt", config=saved.config, model=model)
-    (tmp_path / "file").write_text("not a folder")
-    capsys.readouterr()
-    names = {"checkpoint": out / "checkpoint.pt", "nan_checkpoint": tmp_path / "nan.pt",
-             "config": config, "file": tmp_path / "file", "folder": tmp_path}
-    status, err = run([a.format(**names) for a in arguments], capsys)
+def test_bad_command_lines(trained, capsys, arguments, message):
+    status, err = run([a.format(**trained) for a in arguments], capsys)
     assert status == 2 and one_line(err) and message in err, err
 
 
