@@ -1,5 +1,6 @@
 """Every Python block in the docs runs; every `pvae` command and TOML config in them parses."""
 
+import os
 import re
 import shlex
 import tomllib
@@ -52,3 +53,26 @@ def test_pvae_commands_in_the_docs_parse(page):
 def test_toml_blocks_are_valid_configs(page):
     for code in blocks(page, "toml"):
         load_config(tomllib.loads(code))
+
+
+LEFTOVER_TEX = re.compile(r"\\\(|\\\[|:math:|\.\. math::|\$\$|>\\[A-Za-z]+<")
+
+
+def test_built_pages_show_maths_without_a_script_or_a_network(tmp_path):
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+                           "--site-dir", str(site)], cwd=DOCS.parent, capture_output=True,
+                          text=True, timeout=300, env={**os.environ,
+                                                       "NO_MKDOCS_2_WARNING": "1"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    pages = sorted(site.rglob("*.html"))
+    assert sum(page.read_text().count("<math") for page in pages) > 100
+    for page in pages:
+        text = page.read_text()
+        assert "mathjax" not in text.lower(), page
+        leftover = LEFTOVER_TEX.search(re.sub(r"<(code|pre)[^>]*>.*?</\1>", "", text,
+                                              flags=re.DOTALL))
+        assert leftover is None, (page, text[leftover.start() - 80:leftover.end() + 80])

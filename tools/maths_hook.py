@@ -1,0 +1,51 @@
+"""An mkdocs hook: every formula becomes MathML when the site is built.
+
+The pages need no script and no network to show their maths: arithmatex's ``\\( \\)`` and
+``\\[ \\]`` spans, and the numpy docstrings' ``:math:`...``` roles and ``.. math::``
+paragraphs that mkdocstrings passes through as text, are converted with ``latex2mathml``
+(a PyPI package) and rendered by the browser itself. A formula it cannot convert fails the
+build, naming the page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from latex2mathml.converter import convert
+
+INLINE = re.compile(r'<span class="arithmatex">\\\((.+?)\\\)</span>', re.DOTALL)
+DISPLAY = re.compile(r'<div class="arithmatex">\\\[(.+?)\\\]</div>', re.DOTALL)
+ROLE = re.compile(r":math:<code>(.+?)</code>", re.DOTALL)
+DIRECTIVE = re.compile(r"<p>\.\. math::(.+?)</p>", re.DOTALL)
+#: a command the converter passed through as text
+UNKNOWN = re.compile(r">(\\[A-Za-z]+)<")
+
+
+def to_mathml(tex: str, *, display: bool, page: str) -> str:
+    """One formula (HTML-escaped TeX) as MathML."""
+    source = html.unescape(tex).strip()
+    try:
+        mathml = convert(source, display="block" if display else "inline")
+    except Exception as error:  # noqa: BLE001 - any converter failure fails the build
+        raise ValueError(f"{page}: cannot render the formula {source!r}: {error}") from None
+    unknown = UNKNOWN.search(mathml)
+    if unknown:
+        raise ValueError(f"{page}: the formula {source!r} uses {unknown.group(1)}, which "
+                         "latex2mathml does not know; write it another way")
+    return mathml
+
+
+def render(text: str, page: str = "page") -> str:
+    """``text`` (a page's HTML) with every formula as MathML."""
+    for pattern, display in ((DISPLAY, True), (DIRECTIVE, True), (INLINE, False),
+                             (ROLE, False)):
+        text = pattern.sub(lambda m, d=display: to_mathml(m.group(1), display=d, page=page),
+                           text)
+    return text
+
+
+def on_page_content(html_text: str, page: Any, **_: Any) -> str:
+    """mkdocs calls this with each page's HTML after its markdown is converted."""
+    return render(html_text, page.file.src_path)
