@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 ## Lint, type-check, run the test suite, build the docs strictly, smoke-run the benchmarks.
 test: $(STAMP)
-	$(BIN)/ruff check pvae tests benchmarks
+	$(BIN)/ruff check pvae tests benchmarks tools
 	$(BIN)/mypy pvae
 	$(BIN)/python -m pytest
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site

@@ -1,7 +1,7 @@
-"""An mkdocs hook: every formula becomes MathML when the site is built.
+r"""An mkdocs hook: every formula becomes MathML when the site is built.
 
-The pages need no script and no network to show their maths: arithmatex's ``\\( \\)`` and
-``\\[ \\]`` spans, and the numpy docstrings' ``:math:`...``` roles and ``.. math::``
+The pages need no script and no network to show their maths: arithmatex's ``\( \)`` and
+``\[ \]`` spans, and the numpy docstrings' ``:math:`...``` roles and ``.. math::``
 paragraphs that mkdocstrings passes through as text, are converted with ``latex2mathml``
 (a PyPI package) and rendered by the browser itself. A formula it cannot convert fails the
 build, naming the page.
@@ -47,5 +47,5 @@ def render(text: str, page: str = "page") -> str:
 
 
 def on_page_content(html_text: str, page: Any, **_: Any) -> str:
-    """mkdocs calls this with each page's HTML after its markdown is converted."""
+    """Convert a page's formulas (called by mkdocs once its markdown is HTML)."""
     return render(html_text, page.file.src_path)
