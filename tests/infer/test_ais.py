@@ -6,6 +6,9 @@ from pyro.nn import PyroModule, pyro_method
 
 import pvae
 from pvae.data import digits
+from pvae.guides import guides
+from pvae.likelihoods import likelihoods
+from pvae.priors import priors
 from pvae.infer.ais import sigmoid_schedule
 from pvae.infer.joint import EnumeratedSiteError
 
@@ -55,14 +58,19 @@ def test_from_the_prior_too():
     assert abs(estimate.value - exact) < 0.05
 
 
-@pytest.mark.parametrize(("prior", "guide"), [("normal", "normal"), ("mog", "flow"),
-                                               ("vamp", "normal"), ("normal", "delta")])
-def test_every_vae_part_anneals(prior, guide):
-    vae = pvae.VAE((64,), 2, prior=prior, guide=guide, likelihood="continuous_bernoulli",
+PARTS = [(prior, likelihood, guide) for prior in priors.names()
+         for likelihood in likelihoods.names() for guide in guides.names()
+         if not (prior == "vamp" and guide == "delta")]
+
+
+@pytest.mark.parametrize(("prior", "likelihood", "guide"), PARTS, ids="-".join)
+def test_every_vae_part_anneals(prior, likelihood, guide):
+    vae = pvae.VAE((64,), 2, prior=prior, guide=guide, likelihood=likelihood,
                    encoder={"name": "mlp", "hidden": [8]}, decoder={"name": "mlp", "hidden": [8]})
     x = digits().test[:6]
+    x = x.round() if likelihood == "bernoulli" else x
     start = "prior" if guide == "delta" else "guide"
-    estimate = pvae.ais(vae, x, steps=20, chains=4, leapfrog=2, start=start)
+    estimate = pvae.ais(vae, x, steps=10, chains=4, leapfrog=2, start=start)
     assert torch.isfinite(estimate.per_datapoint).all()
     if guide != "delta":  # AIS from the guide is no worse than the guide's own bound
         assert estimate.value > pvae.elbo(vae, x, num_particles=50).value - 0.5
