@@ -7,10 +7,10 @@ from pyro.nn import PyroModule, pyro_method
 import pvae
 from pvae.data import digits
 from pvae.guides import guides
-from pvae.likelihoods import likelihoods
-from pvae.priors import priors
 from pvae.infer.ais import sigmoid_schedule
 from pvae.infer.joint import EnumeratedSiteError
+from pvae.likelihoods import likelihoods
+from pvae.priors import priors
 
 
 def linear_gaussian(scale_factor=2.0):
