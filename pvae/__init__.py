@@ -7,20 +7,26 @@ Every model is a Pyro model/guide pair: import it, fit it with :func:`fit` (or w
 from . import engines  # registers the engines above inference (Lightning) by name
 from .infer import (
     AISEstimate,
+    Comparison,
     ConvergenceWarning,
     DivergenceError,
     Estimate,
     FitResult,
+    Gaps,
+    LatentUsage,
     NonFiniteLossError,
     Sandwich,
     Scores,
     ais,
     bdmc,
+    compare,
     elbo,
     exact,
     fit,
+    gaps,
     iwae,
     iwae_ladder,
+    latent_usage,
     mcmc,
     score,
 )
@@ -30,6 +36,12 @@ from .selection import ComponentChoice, choose_components
 from .validation import DataError
 
 __all__ = [
+    "Comparison",
+    "Gaps",
+    "LatentUsage",
+    "compare",
+    "gaps",
+    "latent_usage",
     "Sandwich",
     "bdmc",
     "AISEstimate",

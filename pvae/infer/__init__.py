@@ -2,18 +2,27 @@
 
 from .ais import AISEstimate, ais
 from .bdmc import Sandwich, Simulated, bdmc, simulate
+from .compare import Comparison, compare
 from .convergence import ConvergenceWarning
 from .divergence import DivergenceError, NonFiniteLossError
 from .engine import Engine, engines
 from .estimators import Estimate, Scores, elbo, exact, iwae, iwae_ladder, score
 from .fit import fit, resolve_device
+from .gaps import Gaps, gaps
 from .mcmc import mcmc, pointwise_log_likelihood
 from .plan import FitPlan
 from .result import FitResult, History
 from .schedule import DEFAULTS, OPTIMIZERS, Schedule, StepCore
 from .terms import true_objective
+from .usage import LatentUsage, latent_usage
 
 __all__ = [
+    "Comparison",
+    "Gaps",
+    "LatentUsage",
+    "compare",
+    "gaps",
+    "latent_usage",
     "Sandwich",
     "Simulated",
     "bdmc",
