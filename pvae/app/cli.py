@@ -70,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
                     "exact log-likelihood where there is one, the ELBO and IWAE-k for "
                     "k = 1, 10, 100, ... up to --k, in nats per datapoint; with --ais, AIS; "
                     "with --bdmc, log p(x) sandwiched on data simulated from the model.")
-    evaluate.add_argument("checkpoint", type=Path)
+    evaluate.add_argument("checkpoint", type=Path, nargs="+",
+                          help="one checkpoint, or several to compare on the same test rows")
     evaluate.add_argument("--k", type=int, default=5000,
                           help="the largest number of importance samples (default: 5000)")
     evaluate.add_argument("--n", type=int, default=None,
@@ -82,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
                                "(with --ais STEPS temperatures, default 1000)")
     evaluate.add_argument("--chains", type=int, default=16,
                           help="AIS chains per datapoint (default: 16)")
+    evaluate.add_argument("--gaps", action="store_true",
+                          help="split log p(x) - ELBO into approximation and amortisation gaps")
+    evaluate.add_argument("--usage", action="store_true",
+                          help="the KL term's mutual information and marginal KL, active units")
     _common(evaluate)
 
     sample = commands.add_parser(
@@ -134,9 +139,9 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from . import commands  # deferred: `pvae --help` stays fast
+    from . import commands, evaluate  # deferred: `pvae --help` stays fast
 
-    return {"demo": commands.demo, "train": commands.train, "evaluate": commands.evaluate,
+    return {"demo": commands.demo, "train": commands.train, "evaluate": evaluate.evaluate,
             "sample": commands.sample, "plot": commands.plot, "bench": _bench}
 
 

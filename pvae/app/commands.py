@@ -10,12 +10,11 @@ from .. import plots
 from ..checkpoint import Checkpoint, load_checkpoint
 from ..config import load_config
 from ..data.registry import PreparedData
-from ..infer import ais, bdmc, resolve_device, score
-from ..infer.ais import check_settings
+from ..infer import resolve_device
 from .demo import run_demo
 from .runs import train as train_config
 
-__all__ = ["demo", "evaluate", "plot", "sample", "train"]
+__all__ = ["demo", "model_and_data", "plot", "sample", "train"]
 
 #: the most images one ``pvae sample`` grid draws (a 32 x 32 grid)
 MAX_SAMPLE_IMAGES = 1024
@@ -69,49 +68,10 @@ def _model(path: Path, device: str) -> tuple[Any, Checkpoint]:
     return saved.build_model().to(target), saved
 
 
-def _model_and_data(path: Path, device: str) -> tuple[Any, PreparedData, Checkpoint]:
+def model_and_data(path: Path, device: str) -> tuple[Any, PreparedData, Checkpoint]:
     """The checkpoint's model and its config's data."""
     model, saved = _model(path, device)
     return model, saved.config.prepare_data(), saved
-
-
-def evaluate(args: argparse.Namespace) -> int:
-    """``pvae evaluate CHECKPOINT``."""
-    if args.k < 1:
-        raise ValueError(f"--k must be at least 1; got {args.k}")
-    if args.n is not None and args.n < 1:
-        raise ValueError(f"--n must be at least 1 (test rows to score); got {args.n}")
-    annealing = {"steps": 1000 if args.ais is None else args.ais, "chains": args.chains,
-                 "progress": args.progress}
-    if args.ais is not None or args.bdmc is not None:  # checked before any work
-        check_settings(annealing["steps"], args.chains, 10, 100, 0.65, "guide")
-    if args.bdmc is not None and args.bdmc < 1:
-        raise ValueError(f"--bdmc must be at least 1 (points to simulate); got {args.bdmc}")
-    model, data, _ = _model_and_data(args.checkpoint, args.device)
-    test = data.test if args.n is None else data.test[:args.n]
-    anchor = next(model.parameters())
-    ks = sorted({k for k in (1, 10, 100, 1000, args.k) if k <= args.k})
-    scores = score(model, test.to(anchor), ks=ks, progress=args.progress)
-    rows = [(estimate.name, estimate) for estimate in (scores.exact, scores.elbo, *scores.iwae)
-            if estimate is not None]
-    if args.ais is not None:
-        rows.append((f"ais-{args.ais}", ais(model, test.to(anchor), **annealing)))
-    print(f"{args.checkpoint}: {len(test)} test rows, nats per datapoint (higher is better)")
-    print("| estimate | value | standard error |")
-    print("|---|---|---|")
-    for name, estimate in rows:
-        print(f"| {name} | {estimate.value:.3f} | {estimate.stderr:.3f} |")
-    if args.bdmc is not None:
-        sandwich = bdmc(model, args.bdmc, ks=(ks[-1],), **annealing)
-        print(f"\nBDMC on {args.bdmc} points simulated from the model: log p(x) lies between "
-              f"the two bounds (width {sandwich.width:.3f} nats)")
-        print("| estimate | value | standard error |")
-        print("|---|---|---|")
-        for name, estimate in (("upper (reverse AIS)", sandwich.upper),
-                               ("lower (forward AIS)", sandwich.lower),
-                               ("elbo", sandwich.elbo), *((e.name, e) for e in sandwich.iwae)):
-            print(f"| {name} | {estimate.value:.3f} | {estimate.stderr:.3f} |")
-    return 0
 
 
 def _needs_images(model: Any, command: str) -> None:
@@ -138,7 +98,7 @@ def sample(args: argparse.Namespace) -> int:
 
 def plot(args: argparse.Namespace) -> int:
     """``pvae plot CHECKPOINT``."""
-    model, data, saved = _model_and_data(args.checkpoint, args.device)
+    model, data, saved = model_and_data(args.checkpoint, args.device)
     compare = None
     if args.compare is not None:
         other, _ = _model(args.compare, args.device)

@@ -19,6 +19,7 @@ from ..infer import History, fit, mcmc, score
 from ..infer.terms import elbo_terms
 from ..models import BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
 from ..selection import choose_components, format_table
+from .demo_gaps import gap_section
 from .runs import train
 
 __all__ = ["run_demo"]
@@ -157,6 +158,9 @@ def _latent_section(train_x: torch.Tensor, test_x: torch.Tensor, labels: torch.T
     autoencoder = models["autoencoder"]
     reconstruction = elbo_terms(autoencoder, test_x).reconstruction
     _latent_figures(models, runs["vae"].history, test_x, labels, ladders, figures)
+    gap_lines = gap_section({"LinearGaussian q=10": pca.cpu(),
+                             "VAE z=8, Gaussian pixels": models["vae"]}, test_x, quick=quick,
+                            figures=figures)
     lines = [
         "## 3. Latent-variable models: bounds that close the gap",
         "",
@@ -177,6 +181,7 @@ def _latent_section(train_x: torch.Tensor, test_x: torch.Tensor, labels: torch.T
         "Checkpoints of the VAE, the autoencoder and a 2-D VAE are in `runs/`: "
         "`pvae evaluate runs/vae/checkpoint.pt` and `pvae plot ...` work on them.",
         "",
+        *gap_lines,
     ]
     return lines, scores
 

@@ -2,6 +2,7 @@
 
 from .bounds import BoundLadder, bounds_against_k
 from .checkpoint import checkpoint_figures, draws_images
+from .gaps import gap_bars, latent_usage
 from .images import interpolations, reconstructions, samples
 from .latent import latent_manifold, latent_space
 from .likelihood import gaussian_likelihood, mixture_density
@@ -13,10 +14,12 @@ __all__ = [
     "bounds_against_k",
     "checkpoint_figures",
     "draws_images",
+    "gap_bars",
     "gaussian_likelihood",
     "interpolations",
     "latent_manifold",
     "latent_space",
+    "latent_usage",
     "mixture_density",
     "reconstructions",
     "samples",

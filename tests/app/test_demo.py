@@ -3,7 +3,8 @@ import pytest
 from pvae.app.cli import main
 
 FIGURES = {"gaussian_likelihood", "mixture_density", "bounds_against_k", "training_curves",
-           "reconstructions", "samples", "latent_space", "latent_manifold", "interpolation"}
+           "reconstructions", "samples", "latent_space", "latent_manifold", "interpolation",
+           "gaps", "latent_usage"}
 
 
 # the quick demo draws only 100 posterior samples; ArviZ rightly flags its LOO as rough

@@ -1,0 +1,98 @@
+"""``pvae evaluate``: every estimate of log p(x) for one checkpoint or several, as tables."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..checkpoint import load_checkpoint
+from ..infer import Estimate, ais, bdmc, compare, gaps, latent_usage, score
+from ..infer.ais import check_settings
+from ..infer.compare import comparison_table
+from .commands import model_and_data
+
+__all__ = ["evaluate"]
+
+
+def _table(title: str, rows: list[tuple[str, Estimate]]) -> None:
+    print(title)
+    print("| estimate | value | standard error |")
+    print("|---|---|---|")
+    for name, estimate in rows:
+        print(f"| {name} | {estimate.value:.3f} | {estimate.stderr:.3f} |")
+
+
+def _check(args: argparse.Namespace) -> dict[str, Any]:
+    """Every option, before any file is read; the AIS settings."""
+    if args.k < 1:
+        raise ValueError(f"--k must be at least 1; got {args.k}")
+    if args.n is not None and args.n < 1:
+        raise ValueError(f"--n must be at least 1 (test rows to score); got {args.n}")
+    if args.bdmc is not None and args.bdmc < 1:
+        raise ValueError(f"--bdmc must be at least 1 (points to simulate); got {args.bdmc}")
+    annealing = {"steps": 1000 if args.ais is None else args.ais, "chains": args.chains,
+                 "progress": args.progress}
+    if args.ais is not None or args.bdmc is not None:
+        check_settings(annealing["steps"], args.chains, 10, 100, 0.65, "guide")
+    return annealing
+
+
+def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Estimate:
+    """Print one checkpoint's tables; return its best estimate of log p(x) per datapoint."""
+    model, data, saved = model_and_data(path, args.device)
+    test = data.test if args.n is None else data.test[:args.n]
+    test = test.to(next(model.parameters()))
+    ks = sorted({k for k in (1, 10, 100, 1000, args.k) if k <= args.k})
+    scores = score(model, test, ks=ks, progress=args.progress)
+    rows = [(e.name, e) for e in (scores.exact, scores.elbo, *scores.iwae) if e is not None]
+    best = scores.exact or scores.iwae[-1]
+    if args.ais is not None:
+        estimate = ais(model, test, **annealing)
+        rows.append((estimate.name, estimate))
+        best = scores.exact or estimate
+    _table(f"{path}: {len(test)} test rows, nats per datapoint (higher is better)", rows)
+    if args.bdmc is not None:
+        sandwich = bdmc(model, args.bdmc, ks=(ks[-1],), **annealing)
+        _table(f"\nBDMC on {args.bdmc} points simulated from the model: log p(x) lies between "
+               f"the two bounds (width {sandwich.width:.3f} nats)",
+               [("upper (reverse AIS)", sandwich.upper), ("lower (forward AIS)", sandwich.lower),
+                ("elbo", sandwich.elbo), *((e.name, e) for e in sandwich.iwae)])
+    if args.gaps:
+        split = gaps(model, test, log_likelihood=best, progress=args.progress)
+        _table(f"\nWhere the gap comes from (log p(x) from {best.name}):",
+               [(f"log p(x) ({best.name})", split.log_likelihood),
+                ("local ELBO (q fitted to each image)", split.local_elbo),
+                ("ELBO (amortised q)", split.elbo),
+                ("approximation gap", split.approximation),
+                ("amortisation gap", split.amortization)])
+        if len(split.fallback):
+            print(f"({len(split.fallback)} images kept the amortised q: their local fit "
+                  "diverged)")
+    if args.usage:
+        usage = latent_usage(model, test)
+        print(f"\nLatent usage: KL {usage.kl:.3f} = mutual information "
+              f"{usage.mutual_information:.3f} + marginal KL {usage.marginal_kl:.3f} nats; "
+              f"{usage.active_units} of {len(usage.activity)} units active")
+        if usage.kl_per_dim is not None:
+            print("KL per dimension: " + ", ".join(f"{v:.2f}" for v in usage.kl_per_dim))
+        print(f"({usage.note})")
+    return best
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """``pvae evaluate CHECKPOINT [CHECKPOINT ...]``."""
+    annealing = _check(args)
+    tables = {str(path): load_checkpoint(path).config.data for path in args.checkpoint}
+    if len({repr(sorted(table.items())) for table in tables.values()}) > 1:
+        raise ValueError("these checkpoints were trained on different data ([data] tables "
+                         "differ): models are compared on the same test rows only")
+    best = {}
+    for number, path in enumerate(args.checkpoint):
+        if number:
+            print()
+        name = str(path) if str(path) not in best else f"{path} ({number + 1})"
+        best[name] = _one(args, path, annealing)
+    if len(best) > 1:
+        print("\nThe models on the same test rows, best first (paired standard errors):")
+        print(comparison_table(compare(best)))
+    return 0
