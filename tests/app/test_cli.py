@@ -78,3 +78,18 @@ def test_evaluate_adds_ais_and_the_bdmc_sandwich(tmp_path, config, capsys):
     printed = capsys.readouterr().out
     assert "| ais-8 |" in printed and "BDMC on 6 points simulated from the model" in printed
     assert "| upper (reverse AIS) |" in printed and "| lower (forward AIS) |" in printed
+
+
+def test_evaluate_splits_the_gap_reports_usage_and_compares_checkpoints(tmp_path, config,
+                                                                       capsys):
+    for name, seed in (("one", "1"), ("two", "2")):
+        assert main(["train", str(config), "--out", str(tmp_path / name), "--seed", seed,
+                     "--no-progress"]) == 0
+    capsys.readouterr()
+    first, second = (str(tmp_path / name / "checkpoint.pt") for name in ("one", "two"))
+    assert main(["evaluate", first, second, "--k", "10", "--n", "10", "--gaps", "--usage",
+                 "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("| approximation gap |") == 2 and "Latent usage: KL" in printed
+    assert "best first (paired standard errors)" in printed
+    assert f"| {first} | iwae-10 |" in printed and f"| {second} | iwae-10 |" in printed

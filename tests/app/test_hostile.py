@@ -64,7 +64,11 @@ def trained(tmp_path_factory):
         next(model.parameters()).fill_(float("nan"))
     save_checkpoint(folder / "nan.pt", config=saved.config, model=model)
     (folder / "file").write_text("not a folder")
+    other = folder / "other.toml"
+    other.write_text(TINY.replace('"dynamic_binarization"', '"binarize"'))
+    assert main(["train", str(other), "--out", str(folder / "other"), "--no-progress"]) == 0
     return {"checkpoint": out / "checkpoint.pt", "nan_checkpoint": folder / "nan.pt",
+            "other_data": folder / "other" / "checkpoint.pt",
             "config": config, "file": folder / "file", "folder": folder}
 
 
@@ -80,6 +84,7 @@ def trained(tmp_path_factory):
     (["evaluate", "{checkpoint}", "--ais", "5", "--chains", "0"], "chains must be a positive"),
     (["evaluate", "{nan_checkpoint}"], "NaN or infinite weights"),
     (["train", "{config}", "--out", "{file}/run"], "cannot write into"),
+    (["evaluate", "{checkpoint}", "{other_data}"], "trained on different data"),
 ])
 def test_bad_command_lines(trained, capsys, arguments, message):
     status, err = run([a.format(**trained) for a in arguments], capsys)
