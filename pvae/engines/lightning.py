@@ -44,6 +44,7 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
 
 from ..infer.divergence import all_finite
 from ..infer.engine import Engine
+from ..infer.minibatch import minibatch_callables
 from ..infer.plan import FitPlan
 from ..infer.result import FitResult, History
 
@@ -142,8 +143,8 @@ class PairModule(pl.LightningModule):
         self.core.begin_step(self.global_step)  # the rate itself comes from the scheduler
         x = self.plan.transform(x) if self.plan.transform else x
         try:
-            loss = self.core.objective.differentiable_loss(self.pair.model, self.pair.guide, x,
-                                                           num_data=self.num_data)
+            model, guide, kwargs = minibatch_callables(self.pair, len(x), self.num_data)
+            loss = self.core.objective.differentiable_loss(model, guide, x, **kwargs)
         except ValueError as error:  # a distribution check: are the parameters finite?
             parameters, optimizer = self._state()
             if all_finite(parameters):

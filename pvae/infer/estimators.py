@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from ..validation import as_data, check_positive_int
 from .joint import EnumeratedSiteError, in_particles, sample_sites, site_log_prob
+from .protocol import check_pair
 from .terms import true_objective
 
 __all__ = ["EnumeratedSiteError", "Estimate", "Scores", "elbo", "exact", "iwae", "iwae_ladder",
@@ -90,15 +91,14 @@ class Scores(NamedTuple):
 
 def prepare(pair: Any, x: Any) -> torch.Tensor:
     """Check ``x`` as the pair does and put it on the pair's device and dtype."""
-    if not callable(getattr(pair, "guide", None)) or not callable(getattr(pair, "model", None)):
-        raise ValueError(f"{type(pair).__name__} has no model/guide pair to sample from; the "
-                         "ELBO and IWAE need a guide q(z | x). Use exact() for exact models.")
+    check_pair(pair)
     check = getattr(pair, "check_data", None)
     tensor = check(x) if callable(check) else as_data(x)
     if isinstance(pair, torch.nn.Module):
         anchor = next(iter(pair.parameters()), None)
         if anchor is not None:
             tensor = tensor.to(anchor)
+    check_pair(pair, tensor)
     return tensor
 
 
@@ -110,7 +110,14 @@ def _log_weights(pair: Any, x: torch.Tensor, k: int) -> torch.Tensor:
     shape = torch.Size((k, x.shape[0]))
     total = x.new_zeros(shape)
     for sign, trace in ((1.0, model_trace), (-1.0, guide_trace)):
-        for _, site in sample_sites(trace):
+        for name, site in sample_sites(trace):
+            log_prob = site["fn"].log_prob(site["value"])
+            if not site["is_observed"] and x.shape[0] > 1 and (
+                    log_prob.dim() < 2 or log_prob.shape[-1] != x.shape[0]):
+                raise ValueError(
+                    f"an estimate per datapoint needs every latent site inside the data "
+                    f"plate; this pair's latent site {name!r} is global (one value for all "
+                    "rows). Score it with its total ELBO instead")
             total = total + sign * site_log_prob(site, shape)
     return total
 

@@ -16,6 +16,7 @@ from .convergence import ConvergenceWarning, convergence_gap, has_converged
 from .engine import Engine, engines
 from .options import MAX_STEPS, check_options, resolve_device
 from .plan import FitPlan
+from .protocol import check_pair
 from .result import FitResult
 from .schedule import DEFAULTS, Schedule, batches_per_epoch, objective_of, optimizer_factory
 from .state import TrainingState
@@ -176,10 +177,7 @@ def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int |
           seed: int | None, progress: bool, resume: TrainingState | None,
           on_epoch_end: Any, engine: Any) -> tuple[Engine, FitPlan]:
     """Check every argument of :func:`fit` before any work; return the engine and plan."""
-    for hook in ("model", "guide"):
-        if not callable(getattr(pair, hook, None)):
-            raise TypeError(f"pvae.fit needs a pair with a callable .{hook}; "
-                            f"got {type(pair).__name__}")
+    check_pair(pair)
     options = check_options(
         method=method, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr,
         lr_decay=lr_decay, optimizer=optimizer, n_init=n_init, reinitialize=reinitialize,
@@ -211,6 +209,8 @@ def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int |
                              for rows in (x_validation, x_terms))
     if seed is not None and resume is None:
         pyro.set_rng_seed(seed)
+    if not callable(getattr(pair, "initialize", None)):  # one that needs it cannot run yet
+        check_pair(pair, x)  # the model's and the guide's sites agree
     base_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,)))
     objective = objective_of(pair)
     if is_compiled(objective) and kl_warmup:

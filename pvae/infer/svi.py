@@ -12,6 +12,7 @@ from pyro import poutine
 from tqdm.auto import tqdm
 
 from .divergence import all_finite
+from .minibatch import minibatch_callables
 from .plan import FitPlan
 from .schedule import StepCore
 from .state import TrainingState, capture_rng, restore_rng, rng_untouched
@@ -41,14 +42,14 @@ class _SVIStepper:
         # other pairs may create pyro.param sites at any step and are traced every time.
         self.trace_every_step = not isinstance(pair, torch.nn.Module)
 
-    def _objective(self, *args: Any, **kwargs: Any) -> tuple[float, list[torch.Tensor]]:
+    def _objective(self, model: Callable[..., Any], guide: Callable[..., Any], *args: Any,
+                   **kwargs: Any) -> tuple[float, list[torch.Tensor]]:
         """The loss and gradients at the current parameters, and those parameters."""
         if self.params and not self.trace_every_step:
-            loss = self.objective.loss_and_grads(self.pair.model, self.pair.guide, *args, **kwargs)
+            loss = self.objective.loss_and_grads(model, guide, *args, **kwargs)
             return loss, self.params
         with poutine.trace(param_only=True) as capture:
-            loss = self.objective.loss_and_grads(self.pair.model, self.pair.guide, *args,
-                                                 **kwargs)
+            loss = self.objective.loss_and_grads(model, guide, *args, **kwargs)
         nodes: dict[str, Any] = capture.trace.nodes
         params = [site["value"].unconstrained() for site in nodes.values()]
         self._track(params)
@@ -72,9 +73,12 @@ class _SVIStepper:
             raise
         return float(loss)
 
-    def step(self, number: int, lr: float, *args: Any, **kwargs: Any) -> float:
+    def step(self, number: int, lr: float, model: Callable[..., Any],
+             guide: Callable[..., Any], batch: torch.Tensor, **kwargs: Any) -> float:
+        """One optimiser step on ``batch``; the loss at the parameters it started from."""
+        args = (model, guide, batch)
         if self.optimizer is None:  # the first call finds the parameters ...
-            with rng_untouched(args[0]):  # ... without using up random numbers
+            with rng_untouched(batch):  # ... without using up random numbers
                 self._loss_and_grads(number, *args, **kwargs)
             assert self.optimizer is not None
             if self.optimizer_state is not None:  # a resumed run continues its moments
@@ -133,14 +137,15 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> list[float]:
             rate = core.begin_step(number)
             position = number % per_epoch
             if batch_size is None:
-                batch, kwargs = x, {}
+                batch = x
             else:
                 if position == 0:  # a new epoch, in a new order
                     order = torch.randperm(n, device=x.device)
                 batch = x[order[position * batch_size:(position + 1) * batch_size]]
-                kwargs = {"num_data": n}
             batch = plan.transform(batch) if plan.transform else batch
-            losses.append(stepper.step(number, rate, batch, **kwargs) / n)
+            model, guide, kwargs = (minibatch_callables(pair, len(batch), n) if batch_size
+                                    else (pair.model, pair.guide, {}))
+            losses.append(stepper.step(number, rate, model, guide, batch, **kwargs) / n)
             bar.update()
             if number % 10 == 0 or number == plan.total - 1:
                 bar.set_postfix(elbo=f"{-losses[-1]:.4f} nats/pt", refresh=False)
