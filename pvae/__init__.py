@@ -15,6 +15,8 @@ from .infer import (
     Gaps,
     LatentUsage,
     NonFiniteLossError,
+    Pair,
+    PairError,
     Sandwich,
     Scores,
     ais,
@@ -36,6 +38,8 @@ from .selection import ComponentChoice, choose_components
 from .validation import DataError
 
 __all__ = [
+    "Pair",
+    "PairError",
     "Comparison",
     "Gaps",
     "LatentUsage",

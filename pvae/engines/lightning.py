@@ -44,8 +44,8 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
 
 from ..infer.divergence import all_finite
 from ..infer.engine import Engine
-from ..infer.minibatch import minibatch_callables
 from ..infer.plan import FitPlan
+from ..infer.protocol import PairError, params_outside
 from ..infer.result import FitResult, History
 
 __all__ = ["LightningEngine", "PairDataModule", "PairModule"]
@@ -66,6 +66,21 @@ class EpochPermutation(Sampler[int]):
 
     def __len__(self) -> int:
         return self.size
+
+
+def _check_module(pair: Any, x: torch.Tensor) -> None:
+    """Lightning optimises a module's parameters: refuse a pair whose parameters live elsewhere."""
+    if not isinstance(pair, torch.nn.Module):
+        raise PairError(f"the Lightning engine trains a torch.nn.Module's parameters, and "
+                        f"{type(pair).__name__} is not one: wrap its callables as "
+                        "pvae.Pair(model, guide), or use engine='pvae'")
+    outside = params_outside(pair, x)
+    if outside:
+        raise PairError(f"the Lightning engine trains the pair's module parameters, but the "
+                        f"pyro.param sites {outside} live only in Pyro's parameter store: "
+                        "hold them in a module (an autoguide, a PyroModule), or use "
+                        "engine='pvae' (pyro.module sites left by an earlier model are "
+                        "cleared by pyro.clear_param_store())")
 
 
 class PairDataModule(pl.LightningDataModule):
@@ -143,7 +158,7 @@ class PairModule(pl.LightningModule):
         self.core.begin_step(self.global_step)  # the rate itself comes from the scheduler
         x = self.plan.transform(x) if self.plan.transform else x
         try:
-            model, guide, kwargs = minibatch_callables(self.pair, len(x), self.num_data)
+            model, guide, kwargs = self.plan.minibatches.callables(self.pair, len(x))
             loss = self.core.objective.differentiable_loss(model, guide, x, **kwargs)
         except ValueError as error:  # a distribution check: are the parameters finite?
             parameters, optimizer = self._state()
@@ -260,6 +275,7 @@ class LightningEngine(Engine):
 
     def run(self, pair: Any, plan: FitPlan) -> FitResult:  # noqa: D102
         plan.start(pair)
+        _check_module(pair, plan.x)
         x = plan.x.cpu()
         module = PairModule(pair, plan, self.config)
         data = PairDataModule(x, plan.batch_size, plan.seed or 0)  # the same on every process

@@ -11,12 +11,15 @@ from .fit import fit, resolve_device
 from .gaps import Gaps, gaps
 from .mcmc import mcmc, pointwise_log_likelihood
 from .plan import FitPlan
+from .protocol import Pair, PairError
 from .result import FitResult, History
 from .schedule import DEFAULTS, OPTIMIZERS, Schedule, StepCore
 from .terms import true_objective
 from .usage import LatentUsage, latent_usage
 
 __all__ = [
+    "Pair",
+    "PairError",
     "Comparison",
     "Gaps",
     "LatentUsage",

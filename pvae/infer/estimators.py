@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from ..validation import as_data, check_positive_int
 from .joint import EnumeratedSiteError, in_particles, sample_sites, site_log_prob
-from .protocol import check_pair
+from .protocol import check_local_latents, check_pair
 from .terms import true_objective
 
 __all__ = ["EnumeratedSiteError", "Estimate", "Scores", "elbo", "exact", "iwae", "iwae_ladder",
@@ -99,6 +99,7 @@ def prepare(pair: Any, x: Any) -> torch.Tensor:
         if anchor is not None:
             tensor = tensor.to(anchor)
     check_pair(pair, tensor)
+    check_local_latents(pair, tensor)
     return tensor
 
 
@@ -110,14 +111,7 @@ def _log_weights(pair: Any, x: torch.Tensor, k: int) -> torch.Tensor:
     shape = torch.Size((k, x.shape[0]))
     total = x.new_zeros(shape)
     for sign, trace in ((1.0, model_trace), (-1.0, guide_trace)):
-        for name, site in sample_sites(trace):
-            log_prob = site["fn"].log_prob(site["value"])
-            if not site["is_observed"] and x.shape[0] > 1 and (
-                    log_prob.dim() < 2 or log_prob.shape[-1] != x.shape[0]):
-                raise ValueError(
-                    f"an estimate per datapoint needs every latent site inside the data "
-                    f"plate; this pair's latent site {name!r} is global (one value for all "
-                    "rows). Score it with its total ELBO instead")
+        for _, site in sample_sites(trace):
             total = total + sign * site_log_prob(site, shape)
     return total
 

@@ -14,6 +14,7 @@ from ..objectives import is_compiled
 from ..validation import as_data
 from .convergence import ConvergenceWarning, convergence_gap, has_converged
 from .engine import Engine, engines
+from .minibatch import minibatches
 from .options import MAX_STEPS, check_options, resolve_device
 from .plan import FitPlan
 from .protocol import check_pair
@@ -211,6 +212,7 @@ def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int |
         pyro.set_rng_seed(seed)
     if not callable(getattr(pair, "initialize", None)):  # one that needs it cannot run yet
         check_pair(pair, x)  # the model's and the guide's sites agree
+    scaling = minibatches(pair, x, batch_size)  # and how a minibatch is scaled to N rows
     base_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,)))
     objective = objective_of(pair)
     if is_compiled(objective) and kl_warmup:
@@ -226,8 +228,8 @@ def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int |
         x=x, method=method, objective=objective, make_optimizer=make_optimizer,
         schedule=Schedule(lr=lr, total=total, lr_decay=options["lr_decay"],
                           kl_warmup=kl_warmup),
-        batch_size=batch_size, per_epoch=per_epoch, epochs=epochs, transform=transform,
-        validation=x_validation, terms_on=x_terms, n_init=n_init,
+        batch_size=batch_size, minibatches=scaling, per_epoch=per_epoch, epochs=epochs,
+        transform=transform, validation=x_validation, terms_on=x_terms, n_init=n_init,
         initialize=initialize if callable(initialize) else None, seed=seed, base_seed=base_seed,
         time_limit=options["time_limit"], max_iter=options["max_iter"], tol=options["tol"],
         device=target,

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from pyro.infer import ELBO
 
+from .minibatch import Minibatches
 from .schedule import Schedule, StepCore
 from .state import TrainingState
 
@@ -24,7 +25,8 @@ class FitPlan:
     The fields are ``fit``'s keywords after checking; ``total`` is the number of SVI steps
     (or EM's ``max_iter``), ``per_epoch`` the optimiser steps per pass over the data, and
     ``device`` the resolved device (``device_request`` what the caller asked for), and
-    ``base_seed`` the seed of the restarts' initialisations (``seed``, or a random draw).
+    ``base_seed`` the seed of the restarts' initialisations (``seed``, or a random draw);
+    ``minibatches`` how a minibatch's log-densities are scaled to the whole data set.
     """
 
     x: torch.Tensor
@@ -33,6 +35,7 @@ class FitPlan:
     objective: ELBO
     make_optimizer: Callable[..., torch.optim.Optimizer]
     batch_size: int | None
+    minibatches: Minibatches
     per_epoch: int
     epochs: int | None
     transform: Transform | None

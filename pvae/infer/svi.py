@@ -12,7 +12,6 @@ from pyro import poutine
 from tqdm.auto import tqdm
 
 from .divergence import all_finite
-from .minibatch import minibatch_callables
 from .plan import FitPlan
 from .schedule import StepCore
 from .state import TrainingState, capture_rng, restore_rng, rng_untouched
@@ -143,8 +142,7 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> list[float]:
                     order = torch.randperm(n, device=x.device)
                 batch = x[order[position * batch_size:(position + 1) * batch_size]]
             batch = plan.transform(batch) if plan.transform else batch
-            model, guide, kwargs = (minibatch_callables(pair, len(batch), n) if batch_size
-                                    else (pair.model, pair.guide, {}))
+            model, guide, kwargs = plan.minibatches.callables(pair, len(batch))
             losses.append(stepper.step(number, rate, model, guide, batch, **kwargs) / n)
             bar.update()
             if number % 10 == 0 or number == plan.total - 1:
