@@ -13,6 +13,7 @@ from .infer import (
     Estimate,
     FitResult,
     Gaps,
+    Holes,
     LatentUsage,
     NonFiniteLossError,
     Pair,
@@ -26,6 +27,8 @@ from .infer import (
     exact,
     fit,
     gaps,
+    hole_distances,
+    holes,
     iwae,
     iwae_ladder,
     latent_usage,
@@ -38,6 +41,9 @@ from .selection import ComponentChoice, choose_components
 from .validation import DataError
 
 __all__ = [
+    "Holes",
+    "hole_distances",
+    "holes",
     "Pair",
     "PairError",
     "Comparison",

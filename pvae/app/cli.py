@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="AIS chains per datapoint (default: 16)")
     evaluate.add_argument("--gaps", action="store_true",
                           help="split log p(x) - ELBO into approximation and amortisation gaps")
+    evaluate.add_argument("--holes", action="store_true",
+                          help="how many prior draws and interpolation points fall in holes "
+                               "between the training codes (pvae.holes)")
     evaluate.add_argument("--usage", action="store_true",
                           help="the KL term's mutual information and marginal KL, active units")
     _common(evaluate)

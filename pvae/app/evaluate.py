@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import torch
+
 from ..checkpoint import load_checkpoint
-from ..infer import Estimate, ais, bdmc, compare, gaps, latent_usage, score
+from ..infer import Estimate, ais, bdmc, compare, gaps, holes, latent_usage, score
 from ..infer.ais import check_settings
 from ..infer.compare import comparison_table
 from .commands import model_and_data
 
 __all__ = ["evaluate"]
+
+#: training rows whose codes the holes are measured against
+HOLE_ROWS = 5000
 
 
 def _table(title: str, rows: list[tuple[str, Estimate]]) -> None:
@@ -37,8 +42,11 @@ def _check(args: argparse.Namespace) -> dict[str, Any]:
     return annealing
 
 
-def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Estimate:
-    """Print one checkpoint's tables; return its best estimate of log p(x) per datapoint."""
+def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Estimate | None:
+    """Print one checkpoint's tables; return its best estimate of log p(x) per datapoint.
+
+    ``None`` for an autoencoder, whose numbers do not estimate log p(x).
+    """
     model, data, saved = model_and_data(path, args.device)
     test = data.test if args.n is None else data.test[:args.n]
     test = test.to(next(model.parameters()))
@@ -50,7 +58,12 @@ def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Esti
         estimate = ais(model, test, **annealing)
         rows.append((estimate.name, estimate))
         best = scores.exact or estimate
-    _table(f"{path}: {len(test)} test rows, nats per datapoint (higher is better)", rows)
+    title = f"{path}: {len(test)} test rows, nats per datapoint (higher is better)"
+    point_mass = getattr(getattr(model, "guide", None), "has_density", True) is False
+    if point_mass:
+        title += ("\n(a point-mass guide, an autoencoder: these are log p(x | f(x)) + "
+                  "log p(f(x)), not bounds on log p(x), and it is left out of comparisons)")
+    _table(title, rows)
     if args.bdmc is not None:
         sandwich = bdmc(model, args.bdmc, ks=(ks[-1],), **annealing)
         _table(f"\nBDMC on {args.bdmc} points simulated from the model: log p(x) lies between "
@@ -68,6 +81,12 @@ def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Esti
         if len(split.fallback):
             print(f"({len(split.fallback)} images kept the amortised q: their local fit "
                   "diverged)")
+    if args.holes:
+        train = data.train[:HOLE_ROWS]
+        with torch.random.fork_rng(devices=[]):  # the codes of what fit saw: transformed
+            torch.manual_seed(0)
+            train = data.transform(train) if data.transform is not None else train
+        _holes(model, train.to(test))
     if args.usage:
         usage = latent_usage(model, test)
         print(f"\nLatent usage: KL {usage.kl:.3f} = mutual information "
@@ -76,7 +95,18 @@ def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Esti
         if usage.kl_per_dim is not None:
             print("KL per dimension: " + ", ".join(f"{v:.2f}" for v in usage.kl_per_dim))
         print(f"({usage.note})")
-    return best
+    return None if point_mass else best
+
+
+def _holes(model: Any, train: torch.Tensor) -> None:
+    measured = holes(model, train)
+    covered = ("" if measured.coverage is None else
+               f"; the codes cover {measured.coverage:.0%} of the prior's mass")
+    print(f"\nHoles, against {len(train)} training codes: {measured.prior.share:.1%} of prior "
+          f"draws and {measured.interpolation.share:.1%} of interpolation points lie in a "
+          f"hole; a prior draw's median distance to the nearest code is "
+          f"{float(measured.prior.distance.median()):.2f} code spacings{covered}")
+    print(f"({measured.note})")
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -91,7 +121,9 @@ def evaluate(args: argparse.Namespace) -> int:
         if number:
             print()
         name = str(path) if str(path) not in best else f"{path} ({number + 1})"
-        best[name] = _one(args, path, annealing)
+        estimate = _one(args, path, annealing)
+        if estimate is not None:
+            best[name] = estimate
     if len(best) > 1:
         print("\nThe models on the same test rows, best first (paired standard errors):")
         print(comparison_table(compare(best)))

@@ -9,6 +9,7 @@ from .engine import Engine, engines
 from .estimators import Estimate, Scores, elbo, exact, iwae, iwae_ladder, score
 from .fit import fit, resolve_device
 from .gaps import Gaps, gaps
+from .holes import Holes, hole_distances, holes
 from .mcmc import mcmc, pointwise_log_likelihood
 from .plan import FitPlan
 from .protocol import Pair, PairError
@@ -18,6 +19,9 @@ from .terms import true_objective
 from .usage import LatentUsage, latent_usage
 
 __all__ = [
+    "Holes",
+    "hole_distances",
+    "holes",
     "Pair",
     "PairError",
     "Comparison",

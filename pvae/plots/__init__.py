@@ -3,7 +3,8 @@
 from .bounds import BoundLadder, bounds_against_k
 from .checkpoint import checkpoint_figures, draws_images
 from .gaps import gap_bars, latent_usage
-from .images import interpolations, reconstructions, samples
+from .holes import codes_over_prior
+from .images import image_rows, interpolations, reconstructions, samples
 from .latent import latent_manifold, latent_space
 from .likelihood import gaussian_likelihood, mixture_density
 from .sandwich import sandwich
@@ -13,9 +14,11 @@ __all__ = [
     "BoundLadder",
     "bounds_against_k",
     "checkpoint_figures",
+    "codes_over_prior",
     "draws_images",
     "gap_bars",
     "gaussian_likelihood",
+    "image_rows",
     "interpolations",
     "latent_manifold",
     "latent_space",

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from ..validation import as_data, check_positive_int
 
-__all__ = ["image_shape_of", "interpolations", "reconstructions", "samples"]
+__all__ = ["image_rows", "image_shape_of", "interpolations", "reconstructions", "samples"]
 
 
 def image_shape_of(x_shape: tuple[int, ...]) -> tuple[int, int]:
@@ -80,6 +80,17 @@ def samples(images: torch.Tensor, *, columns: int = 8,
     return figure
 
 
+def image_rows(rows: Mapping[str, torch.Tensor], *, title: str,
+               image_shape: tuple[int, int] | None = None) -> Figure:
+    """One labelled row of images per entry, e.g. each model's samples above another's."""
+    if not rows:
+        raise ValueError("image_rows needs at least one row of images")
+    rows = {label: _images(images, f"the row {label!r}") for label, images in rows.items()}
+    first = next(iter(rows.values()))
+    shape = image_shape or image_shape_of(tuple(first.shape[1:]))
+    return _grid(dict(rows), shape, title)
+
+
 def interpolations(paths: Mapping[str, torch.Tensor], *,
                    image_shape: tuple[int, int] | None = None,
                    title: str = "Interpolating between two inputs through the latent space"
@@ -87,7 +98,4 @@ def interpolations(paths: Mapping[str, torch.Tensor], *,
     """One row per model: decodings along the straight line between two inputs' codes."""
     if not paths:
         raise ValueError("interpolations needs at least one model's path")
-    paths = {label: _images(path, f"the path of {label}") for label, path in paths.items()}
-    first = next(iter(paths.values()))
-    shape = image_shape or image_shape_of(tuple(first.shape[1:]))
-    return _grid(dict(paths), shape, title)
+    return image_rows(paths, title=title, image_shape=image_shape)

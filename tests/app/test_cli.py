@@ -93,3 +93,19 @@ def test_evaluate_splits_the_gap_reports_usage_and_compares_checkpoints(tmp_path
     assert printed.count("| approximation gap |") == 2 and "Latent usage: KL" in printed
     assert "best first (paired standard errors)" in printed
     assert f"| {first} | iwae-10 |" in printed and f"| {second} | iwae-10 |" in printed
+
+
+def test_evaluate_measures_the_holes_of_an_autoencoder_and_a_vae(tmp_path, config, capsys):
+    autoencoder = tmp_path / "autoencoder.toml"
+    autoencoder.write_text(config.read_text().replace('z_dim = 2', 'z_dim = 2\nguide = "delta"'))
+    for name, path in (("vae", config), ("ae", autoencoder)):
+        assert main(["train", str(path), "--out", str(tmp_path / name), "--no-progress"]) == 0
+    capsys.readouterr()
+    vae, ae = (str(tmp_path / name / "checkpoint.pt") for name in ("vae", "ae"))
+    assert main(["evaluate", vae, ae, "--k", "10", "--n", "10", "--holes",
+                 "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("of prior draws and") == 2
+    assert "the codes cover" in printed  # the VAE has a density; the autoencoder has none
+    assert "a point-mass guide, an autoencoder" in printed
+    assert "best first" not in printed  # an autoencoder's numbers are not compared

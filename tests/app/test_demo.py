@@ -4,7 +4,7 @@ from pvae.app.cli import main
 
 FIGURES = {"gaussian_likelihood", "mixture_density", "bounds_against_k", "training_curves",
            "reconstructions", "samples", "latent_space", "latent_manifold", "interpolation",
-           "gaps", "latent_usage"}
+           "gaps", "latent_usage", "prior_samples", "codes_over_prior"}
 
 
 # the quick demo draws only 100 posterior samples; ArviZ rightly flags its LOO as rough
@@ -15,6 +15,7 @@ def test_demo_writes_a_report_with_its_figures(tmp_path, capsys):
     assert "## Held-out log-likelihood" in report
     assert "| closed form (mean, 1/N std) |" in report
     assert "autoencoder" in report
+    assert "| autoencoder (2-D) |" in report and "| VAE (2-D) |" in report  # the holes
     assert report == capsys.readouterr().out.rstrip("\n") + "\n"
     assert {p.stem for p in (tmp_path / "figures").glob("*.png")} == FIGURES
     for name in FIGURES:
