@@ -37,7 +37,7 @@ from pyro import poutine
 from pyro.ops.integrator import velocity_verlet
 from tqdm.auto import tqdm
 
-from ..validation import check_positive_int, check_positive_number
+from ..validation import check_count, check_positive_int, check_positive_number
 from .estimators import Estimate, prepare
 from .joint import Latent, in_particles, latent_of, log_joint
 from .terms import true_objective
@@ -50,6 +50,8 @@ STARTS = ("guide", "prior")
 FIRST_STEP_SIZE = 0.05
 #: how fast the log step size follows (acceptance - target)
 ADAPTATION = 0.5
+#: more temperatures than any run needs (10 000 is already a very long one)
+MAX_STEPS = 10**6
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,9 @@ def effective_sample_size(log_w: torch.Tensor) -> torch.Tensor:
 def check_settings(steps: int, chains: int, leapfrog: int, batch_size: int,
                    target_acceptance: float, start: str) -> float:
     """Check AIS's settings before any work; return the target acceptance rate."""
-    check_positive_int(steps, "steps")
+    if check_positive_int(steps, "steps") > MAX_STEPS:
+        raise ValueError(f"steps={steps} temperatures is more than any run needs (at most "
+                         f"{MAX_STEPS:.0e}; 1000 to 10 000 anneal a VAE well)")
     check_positive_int(chains, "chains")
     check_positive_int(leapfrog, "leapfrog")
     check_positive_int(batch_size, "batch_size")
@@ -237,6 +241,7 @@ def anneal_rows(pair: Any, x: torch.Tensor, betas: torch.Tensor, *, start: str, 
     ``codes`` (one per row) start every chain of their row there instead of at draws from
     the start density: the exact posterior samples of reverse AIS.
     """
+    check_count(chains, "chains", each=min(batch_size, len(x)) * x[0].numel())
     weights, acceptance, step_sizes = [], [], []
     chunks = range(0, x.shape[0], batch_size)
     with _annealing(pair), tqdm(total=len(chunks) * (len(betas) - 1), desc=label, leave=False,

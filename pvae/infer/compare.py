@@ -46,6 +46,10 @@ def compare(estimates: Mapping[str, Estimate]) -> list[Comparison]:
     ValueError
         With fewer than two models, or estimates over different numbers of datapoints.
     """
+    if not isinstance(estimates, Mapping) or not all(
+            isinstance(estimate, Estimate) for estimate in estimates.values()):
+        raise ValueError("compare takes a dict of model name -> Estimate (from pvae.exact, "
+                         f"pvae.ais, pvae.iwae or pvae.elbo); got {type(estimates).__name__}")
     if len(estimates) < 2:
         raise ValueError("compare needs at least two models' estimates")
     sizes = {name: len(estimate.per_datapoint) for name, estimate in estimates.items()}

@@ -171,6 +171,9 @@ def gaps(pair: Any, x: Any, *, steps: int = 500, lr: float = 0.05,
     ais_steps = check_positive_int(ais_steps, "ais_steps")
     batch_size = check_positive_int(batch_size, "batch_size")
     tensor = prepare(pair, x)
+    if log_likelihood is not None and not isinstance(log_likelihood, Estimate):
+        raise ValueError("log_likelihood must be an Estimate (from pvae.exact, pvae.ais or "
+                         f"pvae.iwae); got {type(log_likelihood).__name__}")
     if log_likelihood is not None and len(log_likelihood.per_datapoint) != len(tensor):
         raise ValueError(f"log_likelihood has {len(log_likelihood.per_datapoint)} values for "
                          f"{len(tensor)} datapoints")

@@ -88,8 +88,10 @@ def latent_of(pair: Any, x: torch.Tensor) -> Latent:
     latent = [(name, site) for name, site in sample_sites(trace) if not site["is_observed"]]
     if len(latent) != 1:
         found = [name for name, _ in latent] or "none"
-        raise ValueError(f"this estimator anneals one continuous latent site per datapoint; "
-                         f"the model has latent sites {found}")
+        raise ValueError(f"this estimator needs one continuous latent site per datapoint; "
+                         f"the model has latent sites {found}"
+                         + (" (without a latent its likelihood is exact: use pvae.exact)"
+                            if not latent else ""))
     name, site = latent[0]
     support = site["fn"].support
     while isinstance(support, constraints.independent):

@@ -103,6 +103,8 @@ def test_a_divergent_move_is_rejected_not_a_nan():
     ({"chains": 0}, "chains must be a positive integer"),
     ({"start": "posterior"}, "unknown start 'posterior'"),
     ({"target_acceptance": 1.5}, "target_acceptance"),
+    ({"steps": 10**12}, "more than any run needs"),
+    ({"chains": 10**12}, "chains=.* would make"),
 ])
 def test_bad_settings_are_refused(options, message):
     model, x = linear_gaussian()

@@ -26,3 +26,7 @@ def test_models_must_share_their_datapoints():
         compare({"a": one})
     with pytest.raises(ValueError, match="different numbers of datapoints"):
         compare({"a": one, "b": Estimate.of("exact", torch.zeros(4), 0)})
+    with pytest.raises(ValueError, match="dict of model name -> Estimate"):
+        compare(["a", "b"])
+    with pytest.raises(ValueError, match="dict of model name -> Estimate"):
+        compare({"a": one, "b": 0.5})

@@ -75,3 +75,7 @@ def test_what_has_no_gaps_says_why():
         pvae.gaps(model, x, steps=0)
     with pytest.raises(pvae.DataError, match=r"\(N, 6\)"):
         pvae.gaps(model, torch.randn(5, 3))
+    with pytest.raises(ValueError, match="log_likelihood must be an Estimate"):
+        pvae.gaps(model, x, steps=2, log_likelihood=3.0)
+    with pytest.raises(ValueError, match="without a latent .* exact"):
+        pvae.gaps(pvae.Gaussian(), torch.randn(20), steps=2)
