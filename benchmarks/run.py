@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder", "mnist_nll",
-              "lightning_engine", "sandwich", "gaps")
+              "lightning_engine", "sandwich", "gaps", "holes")
 
 # Set before torch starts. The gmm benchmark alternates torch (OpenMP) with scikit-learn
 # (OpenBLAS): OpenMP's spinning workers otherwise steal the cores from whichever library runs

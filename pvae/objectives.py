@@ -11,6 +11,7 @@ from pyro.infer import (
     TraceMeanField_ELBO,
 )
 
+from .lean_elbo import LeanTrace_ELBO
 from .registry import Registry
 from .validation import check_positive_int
 
@@ -33,11 +34,16 @@ def is_compiled(objective: ELBO) -> bool:
 
 @objectives.register("elbo")
 def elbo(num_particles: int = 1, jit: bool = False) -> ELBO:
-    r"""``Trace_ELBO``: :math:`\mathbb{E}_q[\log p(x, z) - \log q(z \mid x)]` by sampling."""
+    r"""``Trace_ELBO``: :math:`\mathbb{E}_q[\log p(x, z) - \log q(z \mid x)]` by sampling.
+
+    With one particle it is :class:`~pvae.lean_elbo.LeanTrace_ELBO`: the same estimator,
+    with Pyro's traces recorded on the first step only."""
     options = {"num_particles": check_positive_int(num_particles, "num_particles"),
                "vectorize_particles": num_particles > 1, "max_plate_nesting": 1}
     if jit:
         return JitTrace_ELBO(ignore_jit_warnings=True, **options)
+    if num_particles == 1:
+        return LeanTrace_ELBO(max_plate_nesting=1)
     return Trace_ELBO(**options)
 
 

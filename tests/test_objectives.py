@@ -5,13 +5,15 @@ import pvae
 from pvae import VAE
 from pvae.data import binarize, digits
 from pvae.infer.schedule import objective_of
+from pvae.lean_elbo import LeanTrace_ELBO
 from pvae.objectives import is_compiled, objectives
 
 SMALL = {"encoder": {"name": "mlp", "hidden": [16]}, "decoder": {"name": "mlp", "hidden": [16]}}
 
 
 def test_names_resolve_to_pyro_objectives():
-    assert type(objectives.resolve("elbo")) is Trace_ELBO
+    assert type(objectives.resolve("elbo")) is LeanTrace_ELBO  # a Trace_ELBO, traced once
+    assert type(objectives.resolve({"name": "elbo", "num_particles": 3})) is Trace_ELBO
     assert isinstance(objectives.resolve("meanfield"), TraceMeanField_ELBO)
     iwae = objectives.resolve({"name": "iwae", "k": 7})
     assert isinstance(iwae, RenyiELBO) and iwae.alpha == 0 and iwae.num_particles == 7

@@ -11,7 +11,7 @@ from pathlib import Path
 __all__ = ["main"]
 
 BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder", "mnist_nll",
-              "lightning_engine", "sandwich", "gaps")
+              "lightning_engine", "sandwich", "gaps", "holes")
 
 
 def _common(parser: argparse.ArgumentParser, *, seed: bool = True) -> None:

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import torch
-from pyro.infer import ELBO, Trace_ELBO
+from pyro.infer import ELBO
 
+from ..lean_elbo import LeanTrace_ELBO
 from ..objectives import is_compiled
 from .divergence import DivergenceGuard
 from .result import History
@@ -78,9 +79,9 @@ DEFAULTS = TrainingDefaults()
 
 
 def objective_of(pair: Any) -> ELBO:
-    """The pair's own ``objective()`` when it has one, else ``Trace_ELBO``."""
+    """The pair's own ``objective()`` when it has one, else ``Trace_ELBO`` (lean)."""
     make = getattr(pair, "objective", None)
-    return make() if callable(make) else Trace_ELBO()
+    return make() if callable(make) else LeanTrace_ELBO()
 
 
 def optimizer_factory(optimizer: str | Callable[..., torch.optim.Optimizer],

@@ -1,0 +1,167 @@
+r"""``Trace_ELBO``'s estimator with Pyro's bookkeeping paid once, on the first step.
+
+For a pair whose every latent site is reparameterised, ``Trace_ELBO`` computes
+
+.. math:: \widehat{\mathcal L} = \sum_{\text{model sites}} s_i \log p(v_i \mid \dots)
+          - \sum_{\text{guide sites}} s_j \log q(v_j \mid \dots),
+          \qquad v_j = g_\phi(\varepsilon_j, x),
+
+one draw :math:`\varepsilon` per latent, every site scaled by its :math:`s` (the plate's
+``N / B``, a ``poutine.scale`` such as the KL weight) and masked by its mask. Its gradient
+is the gradient of :math:`\widehat{\mathcal L}` itself: no score-function term. To get it,
+``Trace_ELBO`` records two full traces each step (a graph of every site, with its shapes
+checked, its log-density stored and its plates' frames), prunes them and sums them up.
+
+:class:`LeanTrace_ELBO` runs the same model and guide, under two small effect handlers
+instead: one keeps the guide's draws and adds up their log-densities as they are made, the
+other puts those draws into the model and adds up its log-densities. The same random
+numbers are drawn in the same order, so both compute the same value and the same gradient.
+
+The first call for a pair is an ordinary ``Trace_ELBO`` call, with Pyro's checks on; it
+also decides whether the pair can take the lean path. One that cannot — a latent site
+without ``rsample`` (its gradient needs a score-function term), an enumerated site, a
+model latent the guide does not sample, several particles — stays on ``Trace_ELBO`` for
+good, and says why once, as a :class:`EagerPathWarning`. Later calls switch argument
+validation off: the first call has already validated the pair's distributions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pyro
+import torch
+from pyro.distributions.util import scale_and_mask
+from pyro.infer import Trace_ELBO
+from pyro.infer.util import torch_item
+from pyro.poutine.messenger import Messenger
+from pyro.poutine.util import site_is_subsample
+
+__all__ = ["EagerPathWarning", "LeanTrace_ELBO", "lean_path_problem"]
+
+
+class EagerPathWarning(UserWarning):
+    """A pair takes the eager ``Trace_ELBO`` path; the message says why."""
+
+
+def _log_density(msg: dict[str, Any]) -> torch.Tensor:
+    """A site's log-density, scaled and masked as ``Trace_ELBO`` scales it, summed."""
+    return scale_and_mask(msg["fn"].log_prob(msg["value"]), msg["scale"], msg["mask"]).sum()
+
+
+class _GuideDraws(Messenger):
+    """Keeps the guide's draws and adds up the guide's log-densities as they are made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, torch.Tensor] = {}
+        self.total: Any = 0.0
+
+    def _pyro_post_sample(self, msg: dict[str, Any]) -> None:
+        if site_is_subsample(msg):
+            return
+        self.values[msg["name"]] = msg["value"]
+        self.total = self.total + _log_density(msg)
+
+
+class _ModelAtDraws(Messenger):
+    """Runs the model at the guide's draws and adds up its log-densities."""
+
+    def __init__(self, values: dict[str, torch.Tensor]) -> None:
+        super().__init__()
+        self.values = values
+        self.total: Any = 0.0
+
+    def _pyro_sample(self, msg: dict[str, Any]) -> None:
+        if not msg["is_observed"] and msg["name"] in self.values:
+            msg["value"] = self.values[msg["name"]]
+            msg["done"] = True
+
+    def _pyro_post_sample(self, msg: dict[str, Any]) -> None:
+        if not site_is_subsample(msg):
+            self.total = self.total + _log_density(msg)
+
+
+def lean_path_problem(model_trace: Any, guide_trace: Any) -> str | None:
+    """Why a pair (seen through one step's traces) cannot take the lean path, or None."""
+    guide_sites = {}
+    for name, site in guide_trace.nodes.items():
+        if site["type"] != "sample" or site_is_subsample(site):
+            continue
+        guide_sites[name] = site
+        if site["infer"].get("enumerate"):
+            return f"the guide enumerates its site {name!r}"
+        if not site["is_observed"] and not getattr(site["fn"], "has_rsample", False):
+            return (f"the guide's site {name!r} ({type(site['fn']).__name__}) has no rsample: "
+                    "its gradient needs a score-function term")
+    for name, site in model_trace.nodes.items():
+        if site["type"] != "sample" or site_is_subsample(site) or site["is_observed"]:
+            continue
+        if site["infer"].get("enumerate"):
+            return f"the model enumerates its site {name!r}"
+        if name not in guide_sites:
+            return f"the model's latent site {name!r} is not sampled by the guide"
+    return None
+
+
+class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO classes)
+    """``Trace_ELBO`` with one particle, traced fully on the first call only.
+
+    A drop-in ``Trace_ELBO``: ``SVI(model, guide, optim, LeanTrace_ELBO())`` works as with
+    Pyro's own. See the module's docstring for what it computes and when it falls back.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: None until the first call; then "" on the lean path, else why not
+        self.eager_reason: str | None = None if self.num_particles == 1 else (
+            f"{self.num_particles} particles (the lean path draws one)")
+
+    @property
+    def lean(self) -> bool:
+        """Whether calls after the first take the lean path."""
+        return self.eager_reason == ""
+
+    def _get_trace(self, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
+        """Trace_ELBO's traces; the first ones also decide the path (no extra draws)."""
+        model_trace, guide_trace = super()._get_trace(model, guide, args, kwargs)
+        if self.eager_reason is None:
+            reason = lean_path_problem(model_trace, guide_trace)
+            self.eager_reason = reason or ""
+            if reason:
+                warnings.warn(f"pvae: this pair trains on the eager Trace_ELBO path: {reason}",
+                              EagerPathWarning, stacklevel=5)
+        return model_trace, guide_trace
+
+    def _lean_loss(self, model: Any, guide: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
+        """Minus the single-sample ELBO, differentiable, without traces."""
+        with pyro.validation_enabled(False):
+            with _GuideDraws() as draws:
+                guide(*args, **kwargs)
+            with _ModelAtDraws(draws.values) as scored:
+                model(*args, **kwargs)
+        return -(scored.total - draws.total)
+
+    def loss(self, model: Any, guide: Any, *args: Any, **kwargs: Any) -> float:
+        """Minus the ELBO estimate, as a float (``Trace_ELBO.loss``)."""
+        if not self.lean:
+            return super().loss(model, guide, *args, **kwargs)
+        with torch.no_grad():
+            return torch_item(self._lean_loss(model, guide, *args, **kwargs))
+
+    def differentiable_loss(self, model: Any, guide: Any, *args: Any,
+                            **kwargs: Any) -> torch.Tensor:
+        """Minus the ELBO estimate, differentiable (``Trace_ELBO.differentiable_loss``)."""
+        if not self.lean:
+            return super().differentiable_loss(model, guide, *args, **kwargs)
+        return self._lean_loss(model, guide, *args, **kwargs)
+
+    def loss_and_grads(self, model: Any, guide: Any, *args: Any, **kwargs: Any) -> float:
+        """Minus the ELBO estimate; its gradient is accumulated into the parameters."""
+        if not self.lean:
+            return super().loss_and_grads(model, guide, *args, **kwargs)
+        loss = self._lean_loss(model, guide, *args, **kwargs)
+        if loss.requires_grad:
+            loss.backward(retain_graph=self.retain_graph)
+        return torch_item(loss)

@@ -1,0 +1,106 @@
+"""The lean ELBO computes Trace_ELBO's value and gradient, and says when it cannot."""
+
+import pyro
+import pyro.distributions as dist
+import pytest
+import torch
+from pyro.infer import Trace_ELBO
+
+import pvae
+from pvae.data import binarize, digits
+from pvae.guides import guides
+from pvae.lean_elbo import EagerPathWarning, LeanTrace_ELBO
+from pvae.likelihoods import likelihoods
+from pvae.priors import priors
+
+PARTS = [(prior, likelihood, guide) for prior in priors.names()
+         for likelihood in likelihoods.names() for guide in guides.names()
+         if not (prior == "vamp" and guide == "delta")]
+
+
+def value_and_grads(objective, pair, x, **kwargs):
+    torch.manual_seed(1)
+    for parameter in pair.parameters():
+        parameter.grad = None
+    loss = objective.loss_and_grads(pair.model, pair.guide, x, **kwargs)
+    return loss, [p.grad.clone() for p in pair.parameters() if p.grad is not None]
+
+
+@pytest.mark.parametrize(("prior", "likelihood", "guide"), PARTS, ids="-".join)
+def test_the_same_value_and_gradient_as_trace_elbo(prior, likelihood, guide):
+    vae = pvae.VAE((64,), 3, prior=prior, guide=guide, likelihood=likelihood,
+                   encoder={"name": "mlp", "hidden": [8]},
+                   decoder={"name": "mlp", "hidden": [8]}).double()
+    x = digits(torch.float64).test[:37]  # a partial batch of a data set of 500
+    x = x.round() if likelihood == "bernoulli" else x.clamp(0, 1)
+    vae.kl_weight = 0.3  # a warm-up's KL weight reaches both the same way
+    lean = LeanTrace_ELBO(max_plate_nesting=1)
+    lean.loss(vae.model, vae.guide, x, num_data=500)  # the first call decides the path
+    assert lean.lean, lean.eager_reason
+    lean_loss, lean_grads = value_and_grads(lean, vae, x, num_data=500)
+    eager_loss, eager_grads = value_and_grads(Trace_ELBO(), vae, x, num_data=500)
+    assert lean_loss == pytest.approx(eager_loss, rel=1e-12, abs=1e-9)
+    assert len(lean_grads) == len(eager_grads) > 0
+    for ours, theirs in zip(lean_grads, eager_grads, strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-10, atol=1e-10)
+    differentiable = lean.differentiable_loss(vae.model, vae.guide, x, num_data=500)
+    assert differentiable.requires_grad and torch.isfinite(differentiable)
+
+
+def test_fit_on_the_lean_path_follows_the_eager_one():
+    x = binarize(digits().train[:300])
+    runs = []
+    for objective in ("elbo", Trace_ELBO(max_plate_nesting=1)):
+        torch.manual_seed(0)
+        vae = pvae.VAE((64,), 2, objective=objective, encoder={"name": "mlp", "hidden": [16]},
+                       decoder={"name": "mlp", "hidden": [16]})
+        runs.append(pvae.fit(vae, x, epochs=3, batch_size=128, kl_warmup=4, seed=0,
+                             progress=False).losses)
+    assert type(vae.objective()) is Trace_ELBO
+    torch.testing.assert_close(torch.tensor(runs[0]), torch.tensor(runs[1]), rtol=1e-4,
+                               atol=0)
+
+
+def discrete_latent(x):
+    """A latent coin the guide cannot reparameterise: its gradient needs a score function."""
+    with pyro.plate("data", len(x)):
+        coin = pyro.sample("coin", dist.Bernoulli(x.new_full((len(x),), 0.5)))
+        pyro.sample("x", dist.Normal(coin, 1.0), obs=x)
+
+
+def discrete_guide(x):
+    probability = pyro.param("probability", x.new_tensor(0.3),
+                             constraint=dist.constraints.unit_interval)
+    with pyro.plate("data", len(x)):
+        pyro.sample("coin", dist.Bernoulli(probability.expand(len(x))))
+
+
+def continuous_latent(x):
+    with pyro.plate("data", len(x)):
+        code = pyro.sample("code", dist.Normal(x.new_zeros(len(x)), 1.0))
+        pyro.sample("x", dist.Normal(code, 1.0), obs=x)
+
+
+def empty_guide(x):
+    pass
+
+
+@pytest.mark.parametrize(("model", "guide", "reason"), [
+    (discrete_latent, discrete_guide, "'coin' .* has no rsample"),
+    (continuous_latent, empty_guide, "latent site 'code' is not sampled by the guide"),
+], ids=["score-function", "missing-latent"])
+@pytest.mark.filterwarnings("ignore:Found vars in model but not guide")  # Pyro's own word
+def test_a_pair_it_cannot_take_stays_eager_and_says_why_once(model, guide, reason):
+    x = torch.randn(20)
+    lean = LeanTrace_ELBO()
+    with pytest.warns(EagerPathWarning, match=reason):
+        lean.loss(model, guide, x)
+    assert not lean.lean and lean.eager_reason
+    pyro.set_rng_seed(3)
+    ours = lean.loss(model, guide, x)  # no second warning (warnings are errors here)
+    pyro.set_rng_seed(3)
+    assert ours == Trace_ELBO().loss(model, guide, x)
+
+
+def test_several_particles_stay_eager():
+    assert not LeanTrace_ELBO(num_particles=4).lean
