@@ -18,8 +18,29 @@ from typing import Any
 
 import torch
 from pyro import poutine
+from pyro.poutine.messenger import Messenger
+from pyro.poutine.util import site_is_subsample
 
 __all__ = ["enumerated_log_joint"]
+
+
+class _SumOfLogDensities(Messenger):
+    """Adds up every sample site's log-density as the model runs, and notes enumerated sites.
+
+    No trace is kept: EM calls this once per iteration, and the sum is all it needs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total: torch.Tensor | int = 0
+        self.enumerated: list[str] = []
+
+    def _pyro_post_sample(self, msg: dict[str, Any]) -> None:
+        if site_is_subsample(msg):
+            return
+        if msg["infer"].get("enumerate") == "parallel":
+            self.enumerated.append(msg["name"])
+        self.total = self.total + msg["fn"].log_prob(msg["value"])
 
 
 def enumerated_log_joint(model: Callable[..., Any], *args: Any, **kwargs: Any) -> torch.Tensor:
@@ -38,21 +59,13 @@ def enumerated_log_joint(model: Callable[..., Any], *args: Any, **kwargs: Any) -
     ValueError
         If the model has no enumerated site, or more than one.
     """
-    enumerated = poutine.enum(model, first_available_dim=-2)
-    nodes: dict[str, Any] = poutine.trace(enumerated).get_trace(*args, **kwargs).nodes
-    discrete = [
-        name
-        for name, site in nodes.items()
-        if site["type"] == "sample" and site["infer"].get("enumerate") == "parallel"
-    ]
-    if len(discrete) != 1:
+    with _SumOfLogDensities() as summed:
+        poutine.enum(model, first_available_dim=-2)(*args, **kwargs)
+    if len(summed.enumerated) != 1:
         raise ValueError(
             "enumerated_log_joint needs a model with exactly one enumerated discrete site; "
-            f"found {discrete or 'none'}"
+            f"found {summed.enumerated or 'none'}"
         )
-    total: torch.Tensor | int = 0
-    for site in nodes.values():
-        if site["type"] == "sample":
-            total = total + site["fn"].log_prob(site["value"])
+    total = summed.total
     assert isinstance(total, torch.Tensor)
     return total.reshape(total.shape[-2], -1)
