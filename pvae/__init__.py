@@ -35,12 +35,15 @@ from .infer import (
     mcmc,
     score,
 )
+from .lean_elbo import EagerPathWarning, LeanTrace_ELBO
 from .models import VAE, BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
 from .registry import Registry, UnknownNameError
 from .selection import ComponentChoice, choose_components
 from .validation import DataError
 
 __all__ = [
+    "EagerPathWarning",
+    "LeanTrace_ELBO",
     "Holes",
     "hole_distances",
     "holes",

@@ -32,6 +32,7 @@ from typing import Any
 
 import pyro
 import torch
+from pyro.distributions import constraints
 from pyro.distributions.util import scale_and_mask
 from pyro.infer import Trace_ELBO
 from pyro.infer.util import torch_item
@@ -50,7 +51,27 @@ def _log_density(msg: dict[str, Any]) -> torch.Tensor:
     return scale_and_mask(msg["fn"].log_prob(msg["value"]), msg["scale"], msg["mask"]).sum()
 
 
-class _GuideDraws(Messenger):
+_STORE = pyro.get_param_store()  # Pyro's one global store
+
+
+class _Lean(Messenger):
+    """What both lean handlers share: a module parameter is handed back without a look-up.
+
+    A ``PyroModule`` announces each ``nn.Parameter`` it reads with ``pyro.param(name, p)``.
+    Once the first step has registered ``p`` under ``name``, the store would hand back ``p``
+    itself (its constraint is the real line), so the handler does that directly.
+    """
+
+    def _pyro_param(self, msg: dict[str, Any]) -> None:
+        args = msg["args"]
+        if (len(args) > 1 and isinstance(args[1], torch.nn.Parameter)
+                and _STORE._params.get(args[0]) is args[1]  # the unconstrained tensors
+                and msg["kwargs"].get("constraint", constraints.real) is constraints.real):
+            msg["value"] = args[1]
+            msg["done"] = True
+
+
+class _GuideDraws(_Lean):
     """Keeps the guide's draws and adds up the guide's log-densities as they are made."""
 
     def __init__(self) -> None:
@@ -65,7 +86,7 @@ class _GuideDraws(Messenger):
         self.total = self.total + _log_density(msg)
 
 
-class _ModelAtDraws(Messenger):
+class _ModelAtDraws(_Lean):
     """Runs the model at the guide's draws and adds up its log-densities."""
 
     def __init__(self, values: dict[str, torch.Tensor]) -> None:

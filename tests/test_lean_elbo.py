@@ -104,3 +104,17 @@ def test_a_pair_it_cannot_take_stays_eager_and_says_why_once(model, guide, reaso
 
 def test_several_particles_stay_eager():
     assert not LeanTrace_ELBO(num_particles=4).lean
+
+
+def test_plain_pyro_svi_trains_with_it():
+    from pyro.infer import SVI
+    from pyro.optim import Adam
+
+    vae = pvae.VAE((64,), 2, encoder={"name": "mlp", "hidden": [8]},
+                   decoder={"name": "mlp", "hidden": [8]})
+    x = binarize(digits().train[:64])
+    before = [p.detach().clone() for p in vae.parameters()]
+    svi = SVI(vae.model, vae.guide, Adam({"lr": 1e-2}), LeanTrace_ELBO())
+    losses = [svi.step(x) for _ in range(5)]
+    assert all(torch.isfinite(torch.tensor(losses)))
+    assert all(not torch.equal(a, b) for a, b in zip(before, vae.parameters(), strict=True))
