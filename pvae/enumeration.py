@@ -35,7 +35,7 @@ class _SumOfLogDensities(Messenger):
         self.total: torch.Tensor | int = 0
         self.enumerated: list[str] = []
 
-    def _pyro_post_sample(self, msg: dict[str, Any]) -> None:
+    def _pyro_post_sample(self, msg: Any) -> None:
         if site_is_subsample(msg):
             return
         if msg["infer"].get("enumerate") == "parallel":

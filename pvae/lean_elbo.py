@@ -46,7 +46,7 @@ class EagerPathWarning(UserWarning):
     """A pair takes the eager ``Trace_ELBO`` path; the message says why."""
 
 
-def _log_density(msg: dict[str, Any]) -> torch.Tensor:
+def _log_density(msg: Any) -> torch.Tensor:
     """A site's log-density, scaled and masked as ``Trace_ELBO`` scales it, summed."""
     return scale_and_mask(msg["fn"].log_prob(msg["value"]), msg["scale"], msg["mask"]).sum()
 
@@ -62,7 +62,7 @@ class _Lean(Messenger):
     itself (its constraint is the real line), so the handler does that directly.
     """
 
-    def _pyro_param(self, msg: dict[str, Any]) -> None:
+    def _pyro_param(self, msg: Any) -> None:
         args = msg["args"]
         if (len(args) > 1 and isinstance(args[1], torch.nn.Parameter)
                 and _STORE._params.get(args[0]) is args[1]  # the unconstrained tensors
@@ -79,7 +79,7 @@ class _GuideDraws(_Lean):
         self.values: dict[str, torch.Tensor] = {}
         self.total: Any = 0.0
 
-    def _pyro_post_sample(self, msg: dict[str, Any]) -> None:
+    def _pyro_post_sample(self, msg: Any) -> None:
         if site_is_subsample(msg):
             return
         self.values[msg["name"]] = msg["value"]
@@ -94,12 +94,12 @@ class _ModelAtDraws(_Lean):
         self.values = values
         self.total: Any = 0.0
 
-    def _pyro_sample(self, msg: dict[str, Any]) -> None:
+    def _pyro_sample(self, msg: Any) -> None:
         if not msg["is_observed"] and msg["name"] in self.values:
             msg["value"] = self.values[msg["name"]]
             msg["done"] = True
 
-    def _pyro_post_sample(self, msg: dict[str, Any]) -> None:
+    def _pyro_post_sample(self, msg: Any) -> None:
         if not site_is_subsample(msg):
             self.total = self.total + _log_density(msg)
 

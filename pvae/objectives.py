@@ -37,7 +37,8 @@ def elbo(num_particles: int = 1, jit: bool = False) -> ELBO:
     r"""``Trace_ELBO``: :math:`\mathbb{E}_q[\log p(x, z) - \log q(z \mid x)]` by sampling.
 
     With one particle it is :class:`~pvae.lean_elbo.LeanTrace_ELBO`: the same estimator,
-    with Pyro's traces recorded on the first step only."""
+    with Pyro's traces recorded on the first step only.
+    """
     options = {"num_particles": check_positive_int(num_particles, "num_particles"),
                "vectorize_particles": num_particles > 1, "max_plate_nesting": 1}
     if jit:

@@ -80,6 +80,12 @@ def latent_sites(trace: Any) -> set[str]:
             and not site["infer"].get("is_auxiliary")}
 
 
+def _built(fn: Any) -> bool:
+    """A module (not an autoguide) that holds parameters already: it makes none on first use."""
+    return (isinstance(fn, torch.nn.Module) and not isinstance(fn, AutoGuide)
+            and any(True for _ in fn.parameters()))
+
+
 def check_pair(pair: Any, x: torch.Tensor | None = None) -> None:
     """Raise a :class:`PairError` naming what the pair lacks, before any work.
 
@@ -90,11 +96,13 @@ def check_pair(pair: Any, x: torch.Tensor | None = None) -> None:
         _callable_with_data(pair, hook)
     if x is None:
         return
-    # All of x: a guide that makes its parameters on first use (an autoguide, a pyro.param
-    # per row) must make them for the data it will be given, not for a few rows.
+    # A guide that makes its parameters on first use (an autoguide, a pyro.param per row)
+    # must make them for the data it will be given, not for a few rows: such pairs run on
+    # all of x. Modules that already hold their parameters run on two rows.
+    rows = x[:2] if all(_built(fn) for fn in (pair.model, pair.guide)) else x
     with torch.random.fork_rng(devices=[]), torch.no_grad(), pyro.validation_enabled(False):
-        guide = poutine.trace(pair.guide).get_trace(x)
-        model = poutine.trace(poutine.replay(pair.model, trace=guide)).get_trace(x)
+        guide = poutine.trace(pair.guide).get_trace(rows)
+        model = poutine.trace(poutine.replay(pair.model, trace=guide)).get_trace(rows)
     in_model, in_guide = latent_sites(model), latent_sites(guide)
     if in_model - in_guide:
         raise PairError(f"the model samples {sorted(in_model - in_guide)} but the guide does "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
@@ -44,6 +45,6 @@ def sandwich(runs: Sequence[Sandwich], *, exact: float | None = None,
     axes.grid(True, which="major", alpha=0.3)
     axes.legend(fontsize="x-small", loc="lower right")
     points = len(last.data.x)
-    axes.set_title(title or f"log p(x) between two bounds on {points} points simulated from "
-                            "the model", fontsize="medium")
+    axes.set_title(textwrap.fill(title or f"log p(x) between two bounds on {points} points "
+                                          "simulated from the model", 80), fontsize="medium")
     return figure
