@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import pyro
@@ -32,7 +33,18 @@ def data_plate(x: torch.Tensor, num_data: int | None = None) -> pyro.plate:
     batch = x.shape[0]
     if num_data is None or num_data == batch:
         return pyro.plate("data", batch)
-    return pyro.plate("data", num_data, subsample=torch.arange(batch, device=x.device))
+    return pyro.plate("data", num_data, subsample=_rows(batch, x.device))
+
+
+@functools.lru_cache(maxsize=16)
+def _rows(batch: int, device: torch.device) -> torch.Tensor:
+    """``arange(batch)`` on ``device``, made once per batch size and not on every step.
+
+    Made outside inference mode, so that a first call from a no-gradient loop (Lightning's
+    validation) leaves an ordinary tensor for the training steps after it.
+    """
+    with torch.inference_mode(False):
+        return torch.arange(batch, device=device)
 
 
 def set_constrained(module: torch.nn.Module, name: str, value: torch.Tensor) -> None:
