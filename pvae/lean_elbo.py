@@ -131,6 +131,8 @@ class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO cla
 
     A drop-in ``Trace_ELBO``: ``SVI(model, guide, optim, LeanTrace_ELBO())`` works as with
     Pyro's own. See the module's docstring for what it computes and when it falls back.
+    The first call decides for the pair it sees, so use one instance per pair, whose sites
+    do not change from call to call (what a compiled objective assumes too).
     """
 
     def __init__(self, **kwargs: Any) -> None:
