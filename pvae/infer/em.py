@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import pyro
-import pyro.infer.util
 import torch
+from pyro.infer.util import is_validation_enabled
 from tqdm.auto import tqdm
 
 from ..enumeration import enumerated_log_joint
@@ -44,8 +44,7 @@ def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float,
         for iteration in range(max_iter):
             # The first E-step checks every distribution's arguments; the later ones, on
             # parameters that the closed-form M-step keeps valid, skip those checks.
-            with pyro.validation_enabled(pyro.infer.util.is_validation_enabled()
-                                         and iteration == 0):
+            with pyro.validation_enabled(is_validation_enabled() and iteration == 0):
                 log_joint = enumerated_log_joint(pair.model, x)
             log_norm = torch.logsumexp(log_joint, 0)
             pair.m_step(x, torch.exp(log_joint - log_norm))
