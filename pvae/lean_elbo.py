@@ -55,12 +55,20 @@ _STORE = pyro.get_param_store()  # Pyro's one global store
 
 
 class _Lean(Messenger):
-    """What both lean handlers share: a module parameter is handed back without a look-up.
+    """Adds up a program's scaled log-densities as its sites are drawn, keeping the draws.
 
-    A ``PyroModule`` announces each ``nn.Parameter`` it reads with ``pyro.param(name, p)``.
-    Once the first step has registered ``p`` under ``name``, the store would hand back ``p``
-    itself (its constraint is the real line), so the handler does that directly.
+    Given ``replayed`` draws (the guide's), it puts them in at the latent sites of the same
+    name: that runs the model at the guide's draws. A ``PyroModule`` announces each
+    ``nn.Parameter`` it reads with ``pyro.param(name, p)``; once the first step has
+    registered ``p`` under ``name`` the store would hand back ``p`` itself (its constraint
+    is the real line), so the handler does that directly, without a look-up.
     """
+
+    def __init__(self, replayed: dict[str, torch.Tensor] | None = None) -> None:
+        super().__init__()
+        self.replayed = replayed or {}
+        self.values: dict[str, torch.Tensor] = {}
+        self.total: Any = 0.0
 
     def _pyro_param(self, msg: Any) -> None:
         args = msg["args"]
@@ -70,38 +78,16 @@ class _Lean(Messenger):
             msg["value"] = args[1]
             msg["done"] = True
 
-
-class _GuideDraws(_Lean):
-    """Keeps the guide's draws and adds up the guide's log-densities as they are made."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[str, torch.Tensor] = {}
-        self.total: Any = 0.0
+    def _pyro_sample(self, msg: Any) -> None:
+        if not msg["is_observed"] and msg["name"] in self.replayed:
+            msg["value"] = self.replayed[msg["name"]]
+            msg["done"] = True
 
     def _pyro_post_sample(self, msg: Any) -> None:
         if site_is_subsample(msg):
             return
         self.values[msg["name"]] = msg["value"]
         self.total = self.total + _log_density(msg)
-
-
-class _ModelAtDraws(_Lean):
-    """Runs the model at the guide's draws and adds up its log-densities."""
-
-    def __init__(self, values: dict[str, torch.Tensor]) -> None:
-        super().__init__()
-        self.values = values
-        self.total: Any = 0.0
-
-    def _pyro_sample(self, msg: Any) -> None:
-        if not msg["is_observed"] and msg["name"] in self.values:
-            msg["value"] = self.values[msg["name"]]
-            msg["done"] = True
-
-    def _pyro_post_sample(self, msg: Any) -> None:
-        if not site_is_subsample(msg):
-            self.total = self.total + _log_density(msg)
 
 
 def lean_path_problem(model_trace: Any, guide_trace: Any) -> str | None:
@@ -160,9 +146,9 @@ class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO cla
     def _lean_loss(self, model: Any, guide: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
         """Minus the single-sample ELBO, differentiable, without traces."""
         with pyro.validation_enabled(False):
-            with _GuideDraws() as draws:
+            with _Lean() as draws:
                 guide(*args, **kwargs)
-            with _ModelAtDraws(draws.values) as scored:
+            with _Lean(replayed=draws.values) as scored:
                 model(*args, **kwargs)
         return -(scored.total - draws.total)
 
