@@ -14,9 +14,10 @@ Model code never branches on the name: it asks the registry once and uses the ob
 from __future__ import annotations
 
 import difflib
-import inspect
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+from .common import signature_of
 
 __all__ = ["Registry", "UnknownNameError", "closest", "merge_spec", "remember_spec", "spec_of"]
 
@@ -98,7 +99,7 @@ class Registry:
         if isinstance(spec, self.base):
             return
         name, options = self._split(spec)
-        signature = inspect.signature(self._accepting(name, options))
+        signature = signature_of(self._accepting(name, options))
         try:
             signature.bind(**options)
         except TypeError as error:
@@ -129,7 +130,7 @@ class Registry:
         factory = self._factories[name]
         accepted = [
             p.name
-            for p in inspect.signature(factory).parameters.values()
+            for p in signature_of(factory).parameters.values()
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         ]
         for key in options:

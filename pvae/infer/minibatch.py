@@ -18,7 +18,6 @@ the batch, not by datapoint. pvae refuses it with the reason instead of training
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ import torch
 from pyro.poutine.messenger import Messenger
 from pyro.poutine.runtime import Message
 
+from ..common import signature_of
 from .protocol import PairError, data_plates, per_datapoint_sites
 
 __all__ = ["DataPlateScale", "Minibatches", "minibatches", "takes_num_data"]
@@ -40,7 +40,7 @@ def takes_num_data(fn: Callable[..., Any]) -> bool:
     """
     target = fn.forward if isinstance(fn, torch.nn.Module) else fn
     try:
-        parameters = inspect.signature(target).parameters
+        parameters = signature_of(target).parameters
     except (TypeError, ValueError):  # builtins and the like: assume the plain convention
         return False
     return "num_data" in parameters

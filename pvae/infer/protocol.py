@@ -8,7 +8,6 @@ nothing the model does not.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -17,6 +16,8 @@ import torch
 from pyro import poutine
 from pyro.infer.autoguide import AutoGuide
 from pyro.poutine.util import site_is_subsample
+
+from ..common import signature_of
 
 __all__ = ["Pair", "PairError", "check_local_latents", "check_pair", "data_plates", "latent_sites",
            "params_outside", "per_datapoint_sites"]
@@ -61,7 +62,7 @@ def _callable_with_data(pair: Any, hook: str) -> None:
                         f"callable .{hook}(x), and it has {found} (exact-only models are "
                         "scored with pvae.exact)")
     try:
-        signature = inspect.signature(fn)
+        signature = signature_of(fn)
     except (TypeError, ValueError):
         return
     try:
