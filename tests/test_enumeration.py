@@ -3,7 +3,7 @@ import pyro.distributions as dist
 import pytest
 import torch
 
-from pvae.enumeration import enumerated_log_joint
+from pvae.enumeration import EnumeratedLogJoint, enumerated_log_joint
 
 
 def two_coins(x):
@@ -30,3 +30,23 @@ def test_needs_exactly_one_enumerated_site():
 
     with pytest.raises(ValueError, match="exactly one enumerated discrete site; found none"):
         enumerated_log_joint(no_discrete, torch.zeros(3))
+
+
+def test_replayed_table_follows_the_parameters():
+    """After its first call, EnumeratedLogJoint puts the enumerated values back in: the
+    table must still be the fresh enumeration's at the parameters of each call."""
+    heads = torch.tensor([0.1, 0.8])
+
+    def coins(x):
+        with pyro.plate("data", len(x)):
+            c = pyro.sample("c", dist.Categorical(torch.tensor([0.3, 0.7])),
+                            infer={"enumerate": "parallel"})
+            pyro.sample("x", dist.Bernoulli(heads[c]), obs=x)
+
+    x = torch.tensor([1.0, 0.0, 1.0, 1.0])
+    e_step = EnumeratedLogJoint(coins)
+    for _ in range(3):
+        torch.testing.assert_close(e_step(x), enumerated_log_joint(coins, x))
+        heads.mul_(0.9)
+    with pytest.raises(ValueError, match="exactly one enumerated discrete site"):
+        EnumeratedLogJoint(lambda x: None)(x)

@@ -9,7 +9,7 @@ import torch
 from pyro.infer.util import is_validation_enabled
 from tqdm.auto import tqdm
 
-from ..enumeration import enumerated_log_joint
+from ..enumeration import EnumeratedLogJoint
 
 __all__ = ["SupportsEM", "run_em"]
 
@@ -40,12 +40,13 @@ def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float,
             f"{type(pair).__name__} has none. Use method='svi'."
         )
     losses: list[float] = []
+    e_step = EnumeratedLogJoint(pair.model)
     with torch.no_grad():
         for iteration in range(max_iter):
             # The first E-step checks every distribution's arguments; the later ones, on
             # parameters that the closed-form M-step keeps valid, skip those checks.
             with pyro.validation_enabled(is_validation_enabled() and iteration == 0):
-                log_joint = enumerated_log_joint(pair.model, x)
+                log_joint = e_step(x)
             log_norm = torch.logsumexp(log_joint, 0)
             pair.m_step(x, torch.exp(log_joint - log_norm))
             losses.append(-float(log_norm.mean()))
