@@ -16,6 +16,7 @@ from pyro.nn import PyroModule, PyroParam
 
 from ..common import set_constrained
 from ..registry import Registry
+from .cholesky_gaussian import CholeskyGaussian
 
 __all__ = ["Covariance", "DiagonalCovariance", "FullCovariance", "covariances"]
 
@@ -67,15 +68,14 @@ class FullCovariance(Covariance):
 
     @override
     def component(self, locs: torch.Tensor, index: torch.Tensor) -> dist.Distribution:
-        return dist.MultivariateNormal(locs[index], scale_tril=self.scale_tril[index])
+        return CholeskyGaussian(locs[index], self.scale_tril[index])
 
     @override
     def m_step(self, deviations: torch.Tensor, resp: torch.Tensor, counts: torch.Tensor,
                reg_covar: float) -> None:
-        d = deviations.shape[-1]
         weighted = deviations * resp.unsqueeze(-1)
         cov = weighted.transpose(-1, -2) @ deviations / counts[:, None, None]
-        cov = cov + reg_covar * torch.eye(d, dtype=cov.dtype, device=cov.device)
+        cov.diagonal(dim1=-2, dim2=-1).add_(reg_covar)
         set_constrained(self, "scale_tril", torch.linalg.cholesky(cov))
 
     @override
