@@ -86,8 +86,8 @@ def run(tiny: bool) -> Table:
         "log p(x) is the mean log-likelihood per point (nats) on the training data, at the "
         "fitted parameters; both EM runs start from the same k-means++ initialisation and "
         f"stop when it changes by less than {TOL}.",
-        "Times are medians of alternating runs in one process (float64, CPU, "
-        "OMP_WAIT_POLICY=PASSIVE, torch's default threads). SVI runs a fixed "
+        "Times are medians of alternating runs in one process (float64, CPU, one thread "
+        "for each library: OMP_NUM_THREADS=1; see benchmarks/run.py). SVI runs a fixed "
         f"{svi_steps} Adam steps (lr 0.05) on the enumerated ELBO.",
     ]
     return table

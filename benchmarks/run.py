@@ -18,10 +18,13 @@ BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder"
               "lightning_engine", "sandwich", "gaps", "holes")
 
 # Set before torch starts. The gmm benchmark alternates torch (OpenMP) with scikit-learn
-# (OpenBLAS): OpenMP's spinning workers otherwise steal the cores from whichever library runs
-# next, which made either side look up to 3x slower. Passive waiting in turn slows torch's
-# many small parallel regions (about 2x for a VAE step), so it is set for gmm alone.
-ENVIRONMENT = {"gmm": {"OMP_WAIT_POLICY": "PASSIVE"}}
+# (OpenBLAS) on a 2-core machine. With two threads each, OpenMP's spinning workers steal the
+# cores from whichever library runs next (either side looked up to 3x slower); with passive
+# waiting instead, every small parallel region pays a thread wake-up (an exp of 3 000 floats:
+# 75 us instead of 2 us), which is the machine's latency, not either library's work. So gmm
+# compares the two on one thread each.
+ENVIRONMENT = {"gmm": {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                       "MKL_NUM_THREADS": "1"}}
 
 
 def main(argv: list[str] | None = None) -> None:
