@@ -9,7 +9,8 @@ PACKAGE = Path(__file__).parent.parent / "pvae"
 
 #: lowest first; a package may import only from lower layers (and from itself)
 LAYERS = [
-    {"validation", "registry", "common", "enumeration", "lean_elbo"},
+    {"common"},
+    {"validation", "registry", "enumeration", "lean_elbo", "independent"},
     {"objectives", "nets", "likelihoods", "priors", "data"},
     {"guides"},
     {"models", "infer"},

@@ -8,6 +8,7 @@ import pyro.distributions as dist
 import torch
 from torch.nn.functional import softplus
 
+from ..independent import LeanIndependent
 from ..nets import Network
 from .base import Guide, guides
 
@@ -40,4 +41,4 @@ class NormalGuide(Guide):
     @override
     def posterior(self, x: torch.Tensor) -> dist.TorchDistribution:
         loc, scale = self.encode(x)
-        return dist.Normal(loc, scale).to_event(1)
+        return LeanIndependent(dist.Normal(loc, scale), 1)

@@ -6,16 +6,16 @@ from typing import override
 
 import pyro.distributions as dist
 import torch
-from pyro.distributions.util import sum_rightmost
 from torch.distributions.utils import broadcast_all
 from torch.nn.functional import binary_cross_entropy_with_logits
 
+from ..independent import LeanIndependent
 from .base import Likelihood, likelihoods
 
 __all__ = ["Bernoulli", "BernoulliPixels", "ContinuousBernoulli"]
 
 
-class BernoulliPixels(dist.Independent):
+class BernoulliPixels(LeanIndependent):
     """Independent Bernoulli pixels: the same density, with one pass less over them.
 
     ``Bernoulli.log_prob`` negates the per-pixel cross-entropy before ``Independent`` sums
@@ -26,9 +26,12 @@ class BernoulliPixels(dist.Independent):
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:  # noqa: D102
         if self._validate_args:
             self._validate_sample(value)
-        logits, value = broadcast_all(self.base_dist.logits, value)
+        logits = self.base_dist.logits
+        if logits.shape != value.shape:
+            logits, value = broadcast_all(logits, value)
         cross_entropy = binary_cross_entropy_with_logits(logits, value, reduction="none")
-        return -sum_rightmost(cross_entropy, self.reinterpreted_batch_ndims)
+        event_dims = tuple(range(-self.reinterpreted_batch_ndims, 0))
+        return -cross_entropy.sum(event_dims)  # one reduction, without a reshape first
 
 
 @likelihoods.register("bernoulli")
