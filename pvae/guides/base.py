@@ -5,13 +5,11 @@ from __future__ import annotations
 import pyro
 import pyro.distributions as dist
 import torch
-from pyro import poutine
 from pyro.nn import PyroModule
-from pyro.nn.module import to_pyro_module_
 from torch import nn
 
-from ..common import data_plate
-from ..nets import Network
+from ..common import data_plate, kl_scale
+from ..nets import Network, pyro_visible
 from ..registry import Registry
 
 __all__ = ["Guide", "guides"]
@@ -48,14 +46,13 @@ class Guide(PyroModule):
 
     def forward(self, x: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
         """Sample ``z ~ q(z | x)`` for every row of ``x``."""
-        with data_plate(x, num_data), poutine.scale(scale=self.kl_weight):
+        with data_plate(x, num_data), kl_scale(self.kl_weight):
             return pyro.sample("z", self.posterior(x))
 
     @staticmethod
     def pyro_net(net: nn.Module) -> nn.Module:
         """Make a plain torch network's parameters visible to Pyro (and to plain SVI)."""
-        to_pyro_module_(net)
-        return net
+        return pyro_visible(net)
 
 
 guides = Registry("guide", Guide)

@@ -7,15 +7,13 @@ from typing import Any
 
 import pyro
 import torch
-from pyro import poutine
 from pyro.infer import ELBO, TraceMeanField_ELBO
 from pyro.nn import PyroModule
-from pyro.nn.module import to_pyro_module_
 
-from ..common import data_plate, instance_name
+from ..common import data_plate, instance_name, kl_scale
 from ..guides import Guide, guides
 from ..likelihoods import Likelihood, likelihoods
-from ..nets import Network, networks
+from ..nets import Network, networks, pyro_visible
 from ..objectives import is_compiled, objectives
 from ..priors import Prior, priors
 from ..registry import remember_spec
@@ -44,7 +42,7 @@ class VAEModel(PyroModule):
         """Draw ``z ~ p(z)`` and observe ``x ~ p(x | decoder(z))`` for every row."""
         prior = self.prior()
         with data_plate(x, num_data):
-            with poutine.scale(scale=self.kl_weight):
+            with kl_scale(self.kl_weight):
                 z = pyro.sample("z", prior)
             return pyro.sample("x", self.likelihood(self.decoder(z)), obs=x)
 
@@ -125,7 +123,7 @@ class VAE(PyroModule):
         likelihood_part.setup(shape)
         decoder_part: Network = networks.resolve(decoder)
         decoder_net = decoder_part.build((self.z_dim,), shape)
-        to_pyro_module_(decoder_net)
+        pyro_visible(decoder_net)
 
         remember_spec(self, "vae", x_shape=list(shape), z_dim=self.z_dim, prior=prior_part,
                       likelihood=likelihood_part, guide=guide_part, encoder=encoder_part,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import torch
+from pyro.nn.module import to_pyro_module_
 from torch import nn
 
 from ..registry import Registry
 
-__all__ = ["ACTIVATIONS", "Network", "Reshape", "activation", "networks"]
+__all__ = ["ACTIVATIONS", "Network", "Reshape", "activation", "networks", "pyro_visible"]
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -55,5 +56,31 @@ class Reshape(nn.Module):
             raise ValueError(f"cannot reshape {from_shape} to {to_shape}")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        batch = x.shape[: x.dim() - self.from_dims]
-        return x.reshape(*batch, *self.to_shape)
+        cut = x.dim() - self.from_dims
+        if x.shape[cut:] == self.to_shape:  # (784,) to (784,): no op, no autograd node
+            return x
+        return x.reshape(*x.shape[:cut], *self.to_shape)
+
+
+def pyro_visible(net: nn.Module) -> nn.Module:
+    """Make ``net``'s parameters visible to Pyro, in place, and return ``net``.
+
+    The modules holding parameters, and the containers above them, become ``PyroModule``
+    s. A ``PyroModule`` announces each parameter it reads with ``pyro.param``, under the name
+    of its chain of modules, which is how SVI finds the parameters and the param store
+    names them. A module without parameters (an activation, a reshape) has nothing to
+    announce, but every ``PyroModule`` call pays for its context; those stay plain torch
+    modules. The names are those of ``pyro.nn.module.to_pyro_module_``.
+    """
+    if next(net.parameters(), None) is None:
+        return net
+    to_pyro_module_(net, recurse=False)
+    for name, child in list(net._modules.items()):
+        if child is None:
+            continue
+        pyro_visible(child)
+        # PyroModule re-registers a PyroModule child at the end of the order; moving every
+        # child the same way keeps a Sequential's order
+        delattr(net, name)
+        setattr(net, name, child)
+    return net
