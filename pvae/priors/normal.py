@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import override
 
 import pyro.distributions as dist
+import torch
 
+from ..independent import LeanIndependent
 from .base import Prior, priors
 
 __all__ = ["StandardNormal"]
@@ -21,8 +23,18 @@ class StandardNormal(Prior):
 
     @override
     def forward(self) -> dist.TorchDistribution:
-        zeros = self.anchor.expand(self.z_dim)
-        return dist.Normal(zeros, zeros + 1).to_event(1)
+        # Made once per anchor buffer (.to(device, dtype) replaces it), outside inference
+        # mode so that a training step after an evaluation can use it; its parameters are
+        # the constants 0 and 1, so there is nothing to validate.
+        anchor = self.anchor
+        made = self.__dict__.get("_made_for")
+        if made is None or made[0] is not anchor:
+            with torch.inference_mode(False), torch.no_grad():
+                zeros = anchor.expand(self.z_dim)
+                normal = dist.Normal(zeros, zeros + 1, validate_args=False)
+                made = (anchor, LeanIndependent(normal, 1, validate_args=False))
+            self.__dict__["_made_for"] = made
+        return made[1]
 
     @property
     @override

@@ -51,3 +51,16 @@ def test_diagonal_mixture_matches_mixture_same_family():
     torch.testing.assert_close(fast.log_prob(z), reference.log_prob(z), atol=1e-5, rtol=1e-5)
     assert fast.expand((5,)).log_prob(z).shape == (4, 5)
     assert fast.sample((6,)).shape == (6, 3) and fast.mean.shape == (3,)
+
+
+def test_standard_normal_is_made_once_and_again_after_a_move():
+    vae = VAE((8,), 3, **SMALL)
+    prior = vae.model.prior
+    assert prior() is prior()
+    vae.double()
+    with torch.inference_mode():  # made again during an evaluation ...
+        made = prior()
+    assert made.mean.dtype == torch.float64 and not made.mean.is_inference()
+    z = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    prior().log_prob(z).sum().backward()  # ... and usable by the training step after it
+    torch.testing.assert_close(z.grad, -z.detach())
