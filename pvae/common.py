@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import itertools
@@ -10,8 +11,9 @@ from typing import Any
 
 import pyro
 import torch
+from pyro import poutine
 
-__all__ = ["data_plate", "instance_name", "set_constrained", "signature_of"]
+__all__ = ["data_plate", "instance_name", "kl_scale", "set_constrained", "signature_of"]
 
 _counter = itertools.count()
 
@@ -37,6 +39,14 @@ def data_plate(x: torch.Tensor, num_data: int | None = None) -> pyro.plate:
     if num_data is None or num_data == batch:
         return pyro.plate("data", batch)
     return pyro.plate("data", num_data, subsample=_rows(batch, x.device))
+
+
+def kl_scale(weight: float) -> contextlib.AbstractContextManager[Any]:
+    """Scale the log-densities of the latent site(s) inside by ``weight`` (the KL weight).
+
+    At weight 1 there is nothing to scale, and no handler is pushed: one fewer per step.
+    """
+    return contextlib.nullcontext() if weight == 1 else poutine.scale(scale=weight)
 
 
 @functools.lru_cache(maxsize=16)

@@ -68,7 +68,18 @@ class _Lean(Messenger):
         super().__init__()
         self.replayed = replayed or {}
         self.values: dict[str, torch.Tensor] = {}
-        self.total: Any = 0.0
+        self.other: Any = 0.0  # sites with a mask or a tensor scale, scaled as they come
+        # sites with a plain number as their scale (the plate's N / B, times the KL
+        # weight): their sums are added up by scale, and each group is scaled once
+        self.by_scale: dict[float, torch.Tensor] = {}
+
+    @property
+    def total(self) -> Any:
+        """The sum of every site's scaled, masked log-density."""
+        total = self.other
+        for scale, summed in self.by_scale.items():
+            total = total + (summed if scale == 1 else scale * summed)
+        return total
 
     def _pyro_param(self, msg: Any) -> None:
         args = msg["args"]
@@ -87,7 +98,13 @@ class _Lean(Messenger):
         if site_is_subsample(msg):
             return
         self.values[msg["name"]] = msg["value"]
-        self.total = self.total + _log_density(msg)
+        scale = msg["scale"]
+        if msg["mask"] is not None or not isinstance(scale, int | float):
+            self.other = self.other + _log_density(msg)
+            return
+        summed = msg["fn"].log_prob(msg["value"]).sum()
+        before = self.by_scale.get(scale)
+        self.by_scale[scale] = summed if before is None else before + summed
 
 
 def lean_path_problem(model_trace: Any, guide_trace: Any) -> str | None:

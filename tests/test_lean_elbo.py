@@ -118,3 +118,34 @@ def test_plain_pyro_svi_trains_with_it():
     losses = [svi.step(x) for _ in range(5)]
     assert all(torch.isfinite(torch.tensor(losses)))
     assert all(not torch.equal(a, b) for a, b in zip(before, vae.parameters(), strict=True))
+
+
+def test_masked_and_tensor_scaled_sites_are_scored_as_trace_elbo_scores_them():
+    """Sites with a mask or a tensor scale are not grouped by scale; they are still right."""
+    keep = torch.tensor([True, True, False, True, False, True])
+    weights = torch.linspace(0.5, 2.0, 6, dtype=torch.float64)
+
+    def model(x):
+        with pyro.plate("rows", 6), pyro.poutine.mask(mask=keep):
+            z = pyro.sample("z", dist.Normal(torch.zeros_like(x), 1.0))
+        with pyro.plate("rows_again", 6), pyro.poutine.scale(scale=weights):
+            pyro.sample("x", dist.Normal(z, 0.5), obs=x)
+
+    def guide(x):
+        loc = pyro.param("masked_test_loc", lambda: torch.zeros(6, dtype=torch.float64))
+        with pyro.plate("rows", 6), pyro.poutine.scale(scale=3.0):
+            pyro.sample("z", dist.Normal(loc, 1.0))
+
+    x = torch.linspace(-1, 1, 6, dtype=torch.float64)
+    lean = LeanTrace_ELBO()
+    lean.loss(model, guide, x)
+    assert lean.lean
+    loc = pyro.param("masked_test_loc").unconstrained()
+    results = []
+    for objective in (lean, Trace_ELBO()):
+        pyro.set_rng_seed(5)
+        loc.grad = None
+        results.append((objective.loss_and_grads(model, guide, x), loc.grad.clone()))
+    (ours, our_grad), (theirs, their_grad) = results
+    assert ours == pytest.approx(theirs, rel=1e-12)
+    torch.testing.assert_close(our_grad, their_grad, rtol=1e-12, atol=1e-12)

@@ -11,7 +11,7 @@ from pyro.distributions import constraints
 from pyro.infer import ELBO, TraceMeanField_ELBO
 from pyro.nn import PyroModule, PyroParam, pyro_method
 
-from ..common import data_plate, instance_name, set_constrained
+from ..common import data_plate, instance_name, kl_scale, set_constrained
 from ..registry import remember_spec
 from ..validation import as_data, as_observations, check_count, check_min_points
 
@@ -94,7 +94,7 @@ class LinearGaussian(PyroModule):
         weight, bias, noise = self.weight, self.bias, self.noise
         with data_plate(x, num_data):
             zeros = x.new_zeros(self.z_dim)
-            with pyro.poutine.scale(scale=self.kl_weight):
+            with kl_scale(self.kl_weight):
                 z = pyro.sample("z", dist.Normal(zeros, zeros + 1).to_event(1))
             loc = z @ weight.T + bias
             pyro.sample("x", dist.Normal(loc, noise.expand(loc.shape)).to_event(1), obs=x)
@@ -103,7 +103,7 @@ class LinearGaussian(PyroModule):
     def guide(self, x: torch.Tensor, num_data: int | None = None) -> None:
         """Draw ``z ~ N(Ax + c, diag(sigma^2))`` for every row."""
         loc, scale = self.encode(x)
-        with data_plate(x, num_data), pyro.poutine.scale(scale=self.kl_weight):
+        with data_plate(x, num_data), kl_scale(self.kl_weight):
             pyro.sample("z", dist.Normal(loc, scale).to_event(1))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
