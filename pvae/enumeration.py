@@ -96,6 +96,9 @@ class EnumeratedLogJoint:
     """
 
     def __init__(self, model: Callable[..., Any]) -> None:
+        if not callable(model):
+            raise TypeError(f"EnumeratedLogJoint needs a model to call; got "
+                            f"{type(model).__name__}")
         self.model = model
         self._values: dict[str, torch.Tensor] | None = None
 

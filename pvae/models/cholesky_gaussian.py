@@ -50,6 +50,9 @@ class CholeskyGaussian(TorchDistribution):
 
     def __init__(self, loc: torch.Tensor, scale_tril: torch.Tensor,
                  validate_args: bool | None = None) -> None:
+        if not isinstance(loc, torch.Tensor) or not isinstance(scale_tril, torch.Tensor):
+            raise TypeError(f"CholeskyGaussian needs tensors; got {type(loc).__name__} and "
+                            f"{type(scale_tril).__name__}")
         if loc.dim() < 1 or scale_tril.dim() < 2 or scale_tril.shape[-2:] != (
                 loc.shape[-1], loc.shape[-1]):
             raise ValueError(f"CholeskyGaussian needs loc (..., D) and scale_tril (..., D, D); "
