@@ -76,10 +76,11 @@ class _Lean(Messenger):
     @property
     def total(self) -> Any:
         """The sum of every site's scaled, masked log-density."""
-        total = self.other
-        for scale, summed in self.by_scale.items():
-            total = total + (summed if scale == 1 else scale * summed)
-        return total
+        terms = [summed if scale == 1 else scale * summed
+                 for scale, summed in self.by_scale.items()]
+        if isinstance(self.other, torch.Tensor):
+            terms.append(self.other)
+        return sum(terms[1:], terms[0]) if terms else 0.0
 
     def _pyro_param(self, msg: Any) -> None:
         args = msg["args"]

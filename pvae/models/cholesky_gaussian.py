@@ -33,7 +33,7 @@ def _broadcast(a: torch.Size, b: torch.Size) -> torch.Size:
                            strict=True):
         if left != right and 1 not in (left, right):
             raise ValueError(f"shapes {tuple(a)} and {tuple(b)} do not broadcast")
-        dims.append(max(left, right) if 1 in (left, right) else left)
+        dims.append(right if left == 1 else left)
     return torch.Size(dims)
 
 

@@ -75,3 +75,11 @@ def test_validation_refuses_a_factor_that_is_not_lower_cholesky():
     loc, tril = factors(1, 2, torch.float64)
     with pyro.validation_enabled(True), pytest.raises(ValueError, match="scale_tril"):
         CholeskyGaussian(loc, -tril, validate_args=True)
+
+
+@pytest.mark.parametrize(("a", "b"), [((0,), (1,)), ((3, 1), (1, 4)), ((2,), (5, 1, 2)),
+                                      ((), (3,)), ((4, 3), (4, 3))])
+def test_batch_shapes_broadcast_as_torch_broadcasts_them(a, b):
+    loc = torch.zeros(*a, 2)
+    tril = torch.eye(2).expand(*b, 2, 2)
+    assert CholeskyGaussian(loc, tril).batch_shape == torch.broadcast_shapes(a, b)
