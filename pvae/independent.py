@@ -31,8 +31,11 @@ class LeanIndependent(dist.Independent):
             return self
         return super().expand(batch_shape, _instance)
 
-    def log_prob(self, value: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        log_prob = self.base_dist.log_prob(value)
+    def sum_events(self, per_element: torch.Tensor) -> torch.Tensor:
+        """Sum ``per_element`` (of the base's batch shape) over the event dimensions."""
         if self.reinterpreted_batch_ndims == 0:
-            return log_prob
-        return log_prob.sum(tuple(range(-self.reinterpreted_batch_ndims, 0)))
+            return per_element
+        return per_element.sum(tuple(range(-self.reinterpreted_batch_ndims, 0)))
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return self.sum_events(self.base_dist.log_prob(value))

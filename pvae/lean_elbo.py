@@ -68,7 +68,7 @@ class _Lean(Messenger):
         super().__init__()
         self.replayed = replayed or {}
         self.values: dict[str, torch.Tensor] = {}
-        self.other: Any = 0.0  # sites with a mask or a tensor scale, scaled as they come
+        self.other: list[torch.Tensor] = []  # sites with a mask or a tensor scale
         # sites with a plain number as their scale (the plate's N / B, times the KL
         # weight): their sums are added up by scale, and each group is scaled once
         self.by_scale: dict[float, torch.Tensor] = {}
@@ -77,9 +77,7 @@ class _Lean(Messenger):
     def total(self) -> Any:
         """The sum of every site's scaled, masked log-density."""
         terms = [summed if scale == 1 else scale * summed
-                 for scale, summed in self.by_scale.items()]
-        if isinstance(self.other, torch.Tensor):
-            terms.append(self.other)
+                 for scale, summed in self.by_scale.items()] + self.other
         return sum(terms[1:], terms[0]) if terms else 0.0
 
     def _pyro_param(self, msg: Any) -> None:
@@ -101,7 +99,7 @@ class _Lean(Messenger):
         self.values[msg["name"]] = msg["value"]
         scale = msg["scale"]
         if msg["mask"] is not None or not isinstance(scale, int | float):
-            self.other = self.other + _log_density(msg)
+            self.other.append(_log_density(msg))
             return
         summed = msg["fn"].log_prob(msg["value"]).sum()
         before = self.by_scale.get(scale)

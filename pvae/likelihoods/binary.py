@@ -30,8 +30,7 @@ class BernoulliPixels(LeanIndependent):
         if logits.shape != value.shape:
             logits, value = broadcast_all(logits, value)
         cross_entropy = binary_cross_entropy_with_logits(logits, value, reduction="none")
-        event_dims = tuple(range(-self.reinterpreted_batch_ndims, 0))
-        return -cross_entropy.sum(event_dims)  # one reduction, without a reshape first
+        return -self.sum_events(cross_entropy)
 
 
 @likelihoods.register("bernoulli")
