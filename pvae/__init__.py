@@ -35,8 +35,8 @@ from .infer import (
     mcmc,
     score,
 )
-from .lean_elbo import EagerPathWarning, LeanTrace_ELBO
 from .models import VAE, BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
+from .objectives.lean import EagerPathWarning, LeanTrace_ELBO
 from .registry import Registry, UnknownNameError
 from .selection import ComponentChoice, choose_components
 from .validation import DataError

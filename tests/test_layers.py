@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).parent.parent / "pvae"
 #: lowest first; a package may import only from lower layers (and from itself)
 LAYERS = [
     {"common"},
-    {"validation", "registry", "enumeration", "lean_elbo", "independent"},
+    {"validation", "registry", "enumeration", "independent"},
     {"objectives", "nets", "likelihoods", "priors", "data"},
     {"guides"},
     {"models", "infer"},

@@ -28,8 +28,8 @@ from typing import Any, NoReturn
 import torch
 from pyro.infer import ELBO
 
-from ..lean_elbo import LeanTrace_ELBO
 from ..objectives import is_compiled
+from ..objectives.lean import LeanTrace_ELBO
 from .divergence import DivergenceGuard
 from .result import History
 from .state import rng_untouched

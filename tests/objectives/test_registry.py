@@ -5,8 +5,8 @@ import pvae
 from pvae import VAE
 from pvae.data import binarize, digits
 from pvae.infer.schedule import objective_of
-from pvae.lean_elbo import LeanTrace_ELBO
 from pvae.objectives import is_compiled, objectives
+from pvae.objectives.lean import LeanTrace_ELBO
 
 SMALL = {"encoder": {"name": "mlp", "hidden": [16]}, "decoder": {"name": "mlp", "hidden": [16]}}
 

@@ -9,8 +9,8 @@ from pyro.infer import Trace_ELBO
 import pvae
 from pvae.data import binarize, digits
 from pvae.guides import guides
-from pvae.lean_elbo import EagerPathWarning, LeanTrace_ELBO
 from pvae.likelihoods import likelihoods
+from pvae.objectives.lean import EagerPathWarning, LeanTrace_ELBO
 from pvae.priors import priors
 
 PARTS = [(prior, likelihood, guide) for prior in priors.names()

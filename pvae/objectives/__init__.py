@@ -11,9 +11,9 @@ from pyro.infer import (
     TraceMeanField_ELBO,
 )
 
-from .lean_elbo import LeanTrace_ELBO
-from .registry import Registry
-from .validation import check_positive_int
+from ..registry import Registry
+from ..validation import check_positive_int
+from .lean import LeanTrace_ELBO
 
 __all__ = ["is_compiled", "objectives"]
 
@@ -36,7 +36,7 @@ def is_compiled(objective: ELBO) -> bool:
 def elbo(num_particles: int = 1, jit: bool = False) -> ELBO:
     r"""``Trace_ELBO``: :math:`\mathbb{E}_q[\log p(x, z) - \log q(z \mid x)]` by sampling.
 
-    With one particle it is :class:`~pvae.lean_elbo.LeanTrace_ELBO`: the same estimator,
+    With one particle it is :class:`~pvae.objectives.lean.LeanTrace_ELBO`: the same estimator,
     with Pyro's traces recorded on the first step only.
     """
     options = {"num_particles": check_positive_int(num_particles, "num_particles"),
