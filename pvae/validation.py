@@ -149,6 +149,13 @@ def check_positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def check_bool(value: Any, name: str) -> bool:
+    """``value`` if it is a boolean; a string such as ``"no"`` is truthy, so it is refused."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False; got {value!r}")
+    return value
+
+
 def check_nonnegative_int(value: Any, name: str) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` unless it is an integer >= 0."""
     if not _is_int(value) or value < 0:

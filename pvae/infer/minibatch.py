@@ -27,6 +27,7 @@ from pyro.poutine.messenger import Messenger
 from pyro.poutine.runtime import Message
 
 from ..common import signature_of
+from ..objectives.importance import DATA_SCALE
 from .protocol import PairError, data_plates, per_datapoint_sites
 
 __all__ = ["DataPlateScale", "Minibatches", "minibatches", "takes_num_data"]
@@ -57,6 +58,9 @@ class DataPlateScale(Messenger):
         if msg["type"] == "sample" and any(frame.name in self.plates
                                            for frame in msg["cond_indep_stack"]):
             msg["scale"] = msg["scale"] * self.factor
+            site: Any = msg  # N / B noted for objectives that apply it themselves
+            infer = site["infer"] or {}
+            site["infer"] = {**infer, DATA_SCALE: infer.get(DATA_SCALE, 1.0) * self.factor}
 
 
 @dataclass(frozen=True)

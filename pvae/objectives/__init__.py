@@ -1,4 +1,4 @@
-"""Training objectives by name: ``elbo``, ``meanfield``, ``iwae``."""
+"""Training objectives by name: ``elbo``, ``meanfield``, ``iwae``; each a Pyro ``ELBO``."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from pyro.infer import (
     ELBO,
     JitTrace_ELBO,
     JitTraceMeanField_ELBO,
-    RenyiELBO,
     Trace_ELBO,
     TraceMeanField_ELBO,
 )
 
 from ..registry import Registry
-from ..validation import check_positive_int
+from ..validation import check_bool, check_positive_int
+from .importance import ImportanceWeightedELBO
 from .lean import LeanTrace_ELBO
 
 __all__ = ["is_compiled", "objectives"]
@@ -33,14 +33,28 @@ def is_compiled(objective: ELBO) -> bool:
 
 
 @objectives.register("elbo")
-def elbo(num_particles: int = 1, jit: bool = False) -> ELBO:
+def elbo(num_particles: int = 1, jit: bool = False, gradient: str = "plain") -> ELBO:
     r"""``Trace_ELBO``: :math:`\mathbb{E}_q[\log p(x, z) - \log q(z \mid x)]` by sampling.
 
     With one particle it is :class:`~pvae.objectives.lean.LeanTrace_ELBO`: the same estimator,
-    with Pyro's traces recorded on the first step only.
+    with Pyro's traces recorded only for structures it has not seen. Under a minibatch every
+    log-density inside the data plate is scaled by :math:`N / B` (and a latent's by the KL
+    weight :math:`\beta`): the loss is minus an unbiased estimate of the whole data set's
+    (:math:`\beta`-)ELBO. ``gradient="stl"`` differentiates :math:`\log q` through its
+    sample only (sticking the landing, Roeder et al., 2017): the same value, a gradient of
+    lower variance near the posterior (:class:`~pvae.objectives.importance.ImportanceWeightedELBO`
+    with ``bound="elbo"``).
     """
-    options = {"num_particles": check_positive_int(num_particles, "num_particles"),
-               "vectorize_particles": num_particles > 1, "max_plate_nesting": 1}
+    num_particles = check_positive_int(num_particles, "num_particles")
+    jit = check_bool(jit, "jit")
+    if gradient not in ("plain", "stl"):
+        raise ValueError(f"the elbo objective's gradient is 'plain' or 'stl'; got {gradient!r}")
+    if gradient == "stl":
+        if jit:
+            raise ValueError("gradient='stl' is not compiled; drop jit=True")
+        return ImportanceWeightedELBO(num_particles, bound="elbo", max_plate_nesting=1)
+    options = {"num_particles": num_particles, "vectorize_particles": num_particles > 1,
+               "max_plate_nesting": 1}
     if jit:
         return JitTrace_ELBO(ignore_jit_warnings=True, **options)
     if num_particles == 1:
@@ -53,9 +67,10 @@ def meanfield(jit: bool = False) -> ELBO:
     r"""``TraceMeanField_ELBO``: the KL term in closed form where it exists.
 
     :math:`\mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q(z \mid x) \,\|\, p(z))`, with a
-    lower-variance gradient than the all-sampled ELBO.
+    lower-variance gradient than the all-sampled ELBO; minibatch and KL weight scale it as
+    they scale ``elbo``.
     """
-    if jit:
+    if check_bool(jit, "jit"):
         return JitTraceMeanField_ELBO(ignore_jit_warnings=True, max_plate_nesting=1)
     return TraceMeanField_ELBO(max_plate_nesting=1)
 
@@ -65,11 +80,16 @@ meanfield.__doc__ = (meanfield.__doc__ or "") + JIT_NOTE
 
 
 @objectives.register("iwae")
-def iwae(k: int = 5) -> ELBO:
-    r"""The importance-weighted bound (Burda et al., 2016), ``RenyiELBO(alpha=0)``.
+def iwae(k: int = 5, gradient: str = "dreg") -> ELBO:
+    r"""The importance-weighted bound of each datapoint (Burda et al., 2016), summed.
 
-    :math:`\mathbb{E}\left[\log \frac1k \sum_{j=1}^k \frac{p(x, z_j)}{q(z_j \mid x)}\right]`,
-    tighter than the ELBO for :math:`k > 1` and equal to it at :math:`k = 1`.
+    :math:`\frac NB \sum_{i \in B} \log \frac1k \sum_{j=1}^k w_{ij}`, with
+    :math:`\log w_{ij} = \log p(x_i \mid z_{ij}) + \beta[\log p(z_{ij}) - \log q(z_{ij} \mid
+    x_i)]` from *unscaled* log-densities: the minibatch's :math:`N / B` is applied after the
+    log-mean-exp, so divided by :math:`N` the loss estimates minus the mean per-datapoint
+    IWAE-:math:`k` bound, tighter than the ELBO for :math:`k > 1` and equal to it at
+    :math:`k = 1`. :math:`\beta` is the KL weight (1 but in a warm-up or a :math:`\beta`-VAE).
+    ``gradient`` is ``"dreg"`` (doubly reparameterised, Tucker et al., 2019: the default) or
+    ``"plain"``. See :class:`~pvae.objectives.importance.ImportanceWeightedELBO`.
     """
-    k = check_positive_int(k, "k")
-    return RenyiELBO(alpha=0.0, num_particles=k, vectorize_particles=True, max_plate_nesting=1)
+    return ImportanceWeightedELBO(k, bound="iwae", gradient=gradient, max_plate_nesting=1)

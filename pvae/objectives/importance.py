@@ -1,0 +1,290 @@
+r"""The importance-weighted bound as a training objective, exact under minibatch scaling.
+
+For datapoint :math:`x_i` and :math:`k` draws :math:`z_{i1}, \dots, z_{ik} \sim q(z \mid x_i)`,
+the log-weights are
+
+.. math:: \log w_{ij} = \log p(x_i \mid z_{ij})
+          + \beta \left[\log p(z_{ij}) - \log q(z_{ij} \mid x_i)\right],
+
+read from the pair's own traces: every sample site inside the data plate, its log-density
+*unscaled* but masked, times its scale relative to the data plate's (:math:`\beta`, the KL
+weight, is the latent sites' relative scale; :math:`\beta = 1` is the IWAE of Burda et al.,
+2016). The bound of one datapoint is
+:math:`\mathcal L_k(x_i) = \log \frac1k \sum_j w_{ij}`, and for a minibatch :math:`B` of
+:math:`N` rows the objective is :math:`\frac NB \sum_{i \in B} \mathcal L_k(x_i)`: the
+minibatch's :math:`N / B` is applied *after* the log-mean-exp (Pyro's ``RenyiELBO`` applies
+it to every log-density before, which bounds nothing once :math:`N / B \ne 1`). Divided by
+:math:`N`, the loss estimates minus the mean per-datapoint IWAE-:math:`k` bound.
+
+Gradients (``gradient=``):
+
+* ``"dreg"`` (the default): the doubly-reparameterised estimator (Tucker et al., 2019).
+  The model's parameters get the IWAE gradient :math:`\sum_j \tilde w_j \nabla_\theta
+  \log w_j` (:math:`\tilde w` the normalised weights); the guide's get
+  :math:`\sum_j \big[(1 - \beta)\tilde w_j + \beta \tilde w_j^2\big]
+  \frac{\partial \log w_j}{\partial z_j} \frac{\partial z_j}{\partial \phi}`, with
+  :math:`\log q` differentiated through its sample only. Both are unbiased for the bound's
+  gradient; the guide's no longer loses its signal as :math:`k` grows. At :math:`k = 1` it
+  is the sticking-the-landing estimator.
+* ``"plain"``: the reparameterised gradient of the bound itself.
+
+:class:`ImportanceWeightedELBO` with ``bound="elbo"`` is the ELBO averaged over :math:`k`
+particles with the sticking-the-landing gradient (Roeder et al., 2017): :math:`\log q`
+differentiated through its sample only, which drops a term of zero mean.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from pyro import poutine
+from pyro.infer import ELBO
+from pyro.infer.util import is_validation_enabled
+from pyro.poutine.util import prune_subsample_sites
+from pyro.util import check_model_guide_match, check_site_shape
+
+from ..validation import check_positive_int
+
+__all__ = ["DATA_SCALE", "MAX_PARTICLES", "ImportanceWeightedELBO", "ObjectiveError"]
+
+#: the key of a site's ``infer`` under which pvae's minibatch handler notes the N / B it
+#: applied (a plate that subsamples says it in its frame)
+DATA_SCALE = "pvae_data_scale"
+
+#: particles an objective may draw per datapoint: far more than any useful bound needs
+MAX_PARTICLES = 100_000
+PARTICLES = "num_particles_vectorized"  # the name of Pyro's plate of particles
+GRADIENTS = {"iwae": ("dreg", "plain"), "elbo": ("stl",)}
+
+
+class ObjectiveError(ValueError):
+    """A pair this objective cannot score: the message says what and what to use instead."""
+
+
+def _data_scale(site: Any) -> float:
+    """The N / B by which minibatching scales a site: its subsampled plates' and pvae's mark."""
+    scale = site["infer"].get(DATA_SCALE, 1.0)
+    for frame in site["cond_indep_stack"]:
+        if frame.full_size is not None and frame.full_size != frame.size:
+            scale = scale * frame.full_size / frame.size
+    return scale
+
+
+def _relative_scale(site: Any) -> Any:
+    """A site's scale relative to its minibatch scale (the KL weight, for a latent)."""
+    return site["scale"] / _data_scale(site)
+
+
+class ImportanceWeightedELBO(ELBO):
+    r"""The IWAE-``k`` bound per datapoint (``bound="iwae"``), or the ELBO with STL.
+
+    Parameters
+    ----------
+    k : int
+        Particles per datapoint.
+    bound : {"iwae", "elbo"}
+        ``"iwae"``: :math:`\log \frac1k \sum_j w_j` per datapoint; ``"elbo"``: the mean of
+        :math:`\log w_j` (the ELBO), any latent allowed.
+    gradient : {"dreg", "plain"} or {"stl"}
+        The gradient estimator (see the module's docstring).
+    max_plate_nesting : int, optional
+        As for Pyro's ELBOs (guessed from a first run when absent).
+    """
+
+    def __init__(self, k: int = 5, bound: str = "iwae", gradient: str | None = None,
+                 max_plate_nesting: float = float("inf")) -> None:
+        self.k = check_positive_int(k, "k")
+        if self.k > MAX_PARTICLES:
+            raise ObjectiveError(f"k={k} particles per datapoint would take memory in "
+                                 f"proportion; at most {MAX_PARTICLES} are allowed (IWAE's "
+                                 "gain from k is logarithmic: k of 5 to 5000 is usual)")
+        if bound not in GRADIENTS:
+            raise ObjectiveError(f"bound must be 'iwae' or 'elbo'; got {bound!r}")
+        gradient = GRADIENTS[bound][0] if gradient is None else gradient
+        if gradient not in GRADIENTS[bound]:
+            raise ObjectiveError(f"the {bound} bound takes gradient "
+                                 f"{' or '.join(map(repr, GRADIENTS[bound]))}; got {gradient!r}")
+        self.bound, self.gradient = bound, gradient
+        super().__init__(num_particles=self.k, vectorize_particles=True,
+                         max_plate_nesting=max_plate_nesting)
+
+    def _get_trace(self, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
+        guide_trace = poutine.trace(guide).get_trace(*args, **kwargs)
+        model_trace = poutine.trace(poutine.replay(model, trace=guide_trace)).get_trace(
+            *args, **kwargs)
+        if is_validation_enabled():
+            check_model_guide_match(model_trace, guide_trace, self.max_plate_nesting)
+        guide_trace, model_trace = (prune_subsample_sites(guide_trace),
+                                    prune_subsample_sites(model_trace))
+        for site in model_trace.nodes.values():
+            if site["type"] == "sample":
+                node: Any = site
+                node["unscaled_log_prob"] = self._log_prob(node, unmasked=True)
+                if is_validation_enabled():
+                    check_site_shape({**node, "log_prob": node["unscaled_log_prob"]},
+                                     self.max_plate_nesting)
+        return model_trace, guide_trace
+
+    # -- reading the traces --------------------------------------------------------------
+    def _sites(self, model_trace: Any, guide_trace: Any) -> tuple[list, list, Any]:
+        """The model's and the guide's sample sites, and the guide's latent site (or None)."""
+        model_sites = [s for s in model_trace.nodes.values() if s["type"] == "sample"]
+        guide_sites = [s for s in guide_trace.nodes.values() if s["type"] == "sample"]
+        for site in model_sites + guide_sites:
+            if site["infer"].get("enumerate"):
+                raise ObjectiveError(f"the site {site['name']!r} enumerates; the importance-"
+                                     "weighted objective samples every latent")
+        for site in guide_sites:
+            if site["is_observed"] or not site["fn"].has_rsample:
+                raise ObjectiveError(
+                    f"the guide's site {site['name']!r} is "
+                    + ("observed" if site["is_observed"] else "not reparameterised (no rsample)")
+                    + ": the importance-weighted objective needs a reparameterised guide; use "
+                    "objective='elbo' (Trace_ELBO) for score-function gradients")
+        latent = None
+        if self.gradient in ("dreg", "stl"):
+            if len(guide_sites) != 1:
+                instead = "gradient='plain'" if self.bound == "iwae" else "objective='elbo'"
+                raise ObjectiveError(
+                    f"gradient={self.gradient!r} is written for a guide with one latent site; "
+                    f"this one has {len(guide_sites)} ({[s['name'] for s in guide_sites]}). "
+                    f"Use {instead}")
+            latent = guide_sites[0]
+        for site in model_sites:
+            if not site["is_observed"] and site["name"] not in guide_trace.nodes:
+                raise ObjectiveError(f"the model's latent site {site['name']!r} is not sampled "
+                                     "by the guide")
+        return model_sites, guide_sites, latent
+
+    def _data_plate(self, guide_sites: list) -> Any:
+        """The plate over datapoints: the one every latent site is inside."""
+        common = None
+        for site in guide_sites:
+            frames = {f.name: f for f in site["cond_indep_stack"] if f.name != PARTICLES}
+            common = frames if common is None else {n: f for n, f in common.items()
+                                                    if n in frames}
+        if not common:
+            raise ObjectiveError(
+                "the importance-weighted bound is one per datapoint, and this pair's latent "
+                f"{'sites are' if guide_sites else 'site is'} not inside a plate over the data "
+                "(a global latent): the per-datapoint bound is undefined. Use objective="
+                "'elbo', or pvae.iwae only for models with one latent per datapoint")
+        return common.get("data") or min(common.values(), key=lambda f: f.dim)
+
+    def _per_datapoint(self, site: Any, log_prob: torch.Tensor, plate: Any) -> torch.Tensor:
+        """A site's log-density, relative scale applied, summed to (k, B)."""
+        if all(f.name != plate.name for f in site["cond_indep_stack"]):
+            raise ObjectiveError(f"the site {site['name']!r} is outside the data plate "
+                                 f"{plate.name!r}: the per-datapoint bound needs every site of "
+                                 "a datapoint inside its plate")
+        nesting = self.max_plate_nesting  # the particles' plate included, outermost
+        while log_prob.dim() < nesting:
+            log_prob = log_prob.unsqueeze(0)
+        data_dim = log_prob.dim() + plate.dim
+        others = [d for d in range(log_prob.dim()) if d not in (0, data_dim)]
+        summed = log_prob.sum(others) if others else log_prob  # sum([]) would sum them all
+        return summed.expand(self.k, plate.size)
+
+    @staticmethod
+    def _log_prob(site: Any, value: torch.Tensor | None = None,
+                  unmasked: bool = False) -> torch.Tensor:
+        """A site's log-density at its value (or ``value``), masked but not scaled."""
+        if value is None and "unscaled_log_prob" in site:
+            log_prob = site["unscaled_log_prob"]
+        else:
+            value = site["value"] if value is None else value
+            log_prob = site["fn"].log_prob(value, *site["args"], **site["kwargs"])
+        mask = site["mask"]
+        if unmasked:
+            return log_prob
+        if mask is not None:
+            log_prob = torch.where(mask, log_prob, log_prob.new_zeros(())) \
+                if isinstance(mask, torch.Tensor) else log_prob * float(mask)
+        return log_prob
+
+    def _kl_weight(self, model_sites: list, guide_sites: list) -> Any:
+        """The latent sites' relative scale, the same in the model and the guide."""
+        guide_scales = {s["name"]: _relative_scale(s) for s in guide_sites}
+        weights = set()
+        for site in model_sites:
+            if site["name"] in guide_scales:
+                ours, theirs = _relative_scale(site), guide_scales[site["name"]]
+                if isinstance(ours, torch.Tensor) or isinstance(theirs, torch.Tensor) or \
+                        not math.isclose(ours, theirs, rel_tol=1e-12):
+                    raise ObjectiveError(
+                        f"the latent site {site['name']!r} has scale {ours} in the model and "
+                        f"{theirs} in the guide: a KL weight scales both alike")
+                weights.add(ours)
+        if len(weights) > 1:
+            raise ObjectiveError(f"the latent sites have different KL weights {sorted(weights)}")
+        return weights.pop() if weights else 1.0
+
+    # -- the objective ---------------------------------------------------------------------
+    def _terms(self, model: Any, guide: Any, args: Any, kwargs: Any
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The loss (minus the bound, N / B applied) and its surrogate for gradients."""
+        ((model_trace, guide_trace),) = self._get_traces(model, guide, args, kwargs)
+        model_sites, guide_sites, latent = self._sites(model_trace, guide_trace)
+        beta = self._kl_weight(model_sites, guide_sites)
+        if self.bound == "elbo":
+            return self._elbo_terms(model_sites, guide_sites, latent)
+        plate = self._data_plate(guide_sites)
+        scales = {_data_scale(s) for s in model_sites + guide_sites}
+        if len(scales) != 1:
+            raise ObjectiveError(f"the data plate's sites are scaled by different N / B "
+                                 f"{sorted(scales)}")
+        data_scale = scales.pop()
+        log_p = [self._per_datapoint(s, self._log_prob(s) * _relative_scale(s), plate)
+                 for s in model_sites]
+        log_q = [self._per_datapoint(s, self._log_prob(s) * _relative_scale(s), plate)
+                 for s in guide_sites]
+        log_w = torch.stack(log_p).sum(0) - torch.stack(log_q).sum(0)
+        bound = torch.logsumexp(log_w, 0) - math.log(self.k)
+        loss = -data_scale * bound.sum()
+        if latent is None:  # plain: the gradient of the bound itself
+            return loss, loss
+        # DReG: log q differentiated through its sample only
+        z = latent["value"]
+        detached = self._log_prob(latent, z.detach()) * _relative_scale(latent)
+        sticking = log_w + self._per_datapoint(latent, detached, plate)
+        weights = torch.softmax(log_w.detach(), 0)
+        factor = (1 - beta) + beta * weights  # on the gradient that reaches z
+        if z.requires_grad:
+            shape = [1] * (z.dim() - len(latent["fn"].event_shape))
+            shape[0], shape[len(shape) + plate.dim] = self.k, plate.size
+            factor = factor.reshape(shape + [1] * len(latent["fn"].event_shape))
+            z.register_hook(lambda grad: grad * factor)
+        surrogate = -data_scale * (weights * sticking).sum()
+        return loss, surrogate
+
+    def _elbo_terms(self, model_sites: list, guide_sites: list, latent: Any
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The ELBO over k particles, with the sticking-the-landing surrogate."""
+        def total(site: Any, value: torch.Tensor | None = None) -> torch.Tensor:
+            return (self._log_prob(site, value) * site["scale"]).sum()
+
+        elbo = (torch.stack([total(s) for s in model_sites]).sum()
+                - torch.stack([total(s) for s in guide_sites]).sum()) / self.k
+        sticking = elbo + total(latent, latent["value"].detach()) / self.k
+        return -elbo, -sticking
+
+    def loss(self, model: Any, guide: Any, *args: Any, **kwargs: Any) -> float:
+        """Minus the bound (N / B applied), as a float."""
+        with torch.no_grad():
+            loss, _ = self._terms(model, guide, args, kwargs)
+        return float(loss.detach())
+
+    def differentiable_loss(self, model: Any, guide: Any, *args: Any,
+                            **kwargs: Any) -> torch.Tensor:
+        """Minus the bound, whose gradient is the chosen estimator's."""
+        loss, surrogate = self._terms(model, guide, args, kwargs)
+        return loss.detach() + (surrogate - surrogate.detach())
+
+    def loss_and_grads(self, model: Any, guide: Any, *args: Any, **kwargs: Any) -> float:
+        """Minus the bound; the estimator's gradient is accumulated into the parameters."""
+        loss, surrogate = self._terms(model, guide, args, kwargs)
+        if surrogate.requires_grad:
+            surrogate.backward()
+        return float(loss.detach())
