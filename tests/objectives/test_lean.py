@@ -149,3 +149,99 @@ def test_masked_and_tensor_scaled_sites_are_scored_as_trace_elbo_scores_them():
     (ours, our_grad), (theirs, their_grad) = results
     assert ours == pytest.approx(theirs, rel=1e-12)
     torch.testing.assert_close(our_grad, their_grad, rtol=1e-12, atol=1e-12)
+
+
+def test_num_particles_is_checked_and_several_are_said_once():
+    with pytest.raises(ValueError, match="num_particles must be a positive integer"):
+        LeanTrace_ELBO(num_particles=0)
+    with pytest.raises(ValueError, match="num_particles must be a positive integer"):
+        LeanTrace_ELBO(num_particles=2.5)
+    lean = LeanTrace_ELBO(num_particles=3)
+    with pytest.warns(EagerPathWarning, match="3 particles"):
+        lean.loss(continuous_latent, continuous_guide, torch.randn(5))
+    lean.loss(continuous_latent, continuous_guide, torch.randn(5))  # said once
+
+
+def continuous_guide(x):
+    loc = pyro.param("cg_loc", lambda: torch.zeros(len(x)))
+    with pyro.plate("data", len(x)):
+        pyro.sample("code", dist.Normal(loc, 1.0))
+
+
+def test_a_leaf_that_is_not_a_parameter_gets_no_gradient():
+    leaf = torch.tensor(0.5, requires_grad=True)
+
+    def model(x):
+        with pyro.plate("data", len(x)):
+            pyro.sample("x", dist.Normal(leaf, 1.0), obs=x)
+
+    lean = LeanTrace_ELBO()
+    for _ in range(3):
+        lean.loss_and_grads(model, empty_guide, torch.randn(4))
+    assert lean.lean_calls == 2 and leaf.grad is None  # Trace_ELBO: no parameter, no backward
+
+
+class TraceELBOPair(pvae.Pair):
+    """The same pair, trained on Pyro's own Trace_ELBO by pvae.fit."""
+
+    def objective(self):
+        return Trace_ELBO()
+
+
+def bits_model(x):
+    p = pyro.sample("p", dist.Beta(2.0, 2.0))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Bernoulli(p), obs=x)
+
+
+def bits_guide(x):
+    a = pyro.param("bits_a", torch.tensor(2.0), constraint=dist.constraints.positive)
+    b = pyro.param("bits_b", torch.tensor(2.0), constraint=dist.constraints.positive)
+    pyro.sample("p", dist.Beta(a, b))
+
+
+def test_fit_on_foreign_pairs_follows_trace_elbo_step_by_step():
+    from pyro.infer.autoguide import AutoNormal
+
+    from .pyro_pairs import local_guide, local_model, masked_observation_guide
+    from .pyro_pairs import masked_observation_model, reparam_model
+
+    x = torch.linspace(-1.5, 1.5, 10, dtype=torch.float64)
+    pairs = [(local_model, lambda: local_guide),
+             (masked_observation_model, lambda: masked_observation_guide),
+             (reparam_model, lambda: AutoNormal(reparam_model)), (bits_model, lambda: bits_guide)]
+    for model, make_guide in pairs:
+        data = (x > 0).double() if model is bits_model else x
+        runs = []
+        for kind in (pvae.Pair, TraceELBOPair):
+            pyro.clear_param_store()
+            runs.append(pvae.fit(kind(model, make_guide()), data, steps=30, lr=0.05, seed=0,
+                                 progress=False).losses)
+        torch.testing.assert_close(torch.tensor(runs[0]), torch.tensor(runs[1]), rtol=1e-9,
+                                   atol=1e-9)
+
+
+def test_a_guide_messenger_trains_on_trace_elbo_and_finds_the_posterior():
+    from pyro.infer.autoguide import AutoNormalMessenger
+
+    def model(x):
+        mu = pyro.sample("mu", dist.Normal(0.0, 3.0))
+        with pyro.plate("data", len(x)):
+            pyro.sample("x", dist.Normal(mu, 1.0), obs=x)
+
+    x = torch.tensor([3.0, 4.0, 5.0])
+    guide = AutoNormalMessenger(model)
+    with pytest.warns(EagerPathWarning, match="GuideMessenger"):
+        pvae.fit(pvae.Pair(model, guide), x, steps=1500, lr=0.02, seed=0, progress=False)
+    precision = 1 / 9 + 3  # the conjugate posterior of mu
+    with torch.no_grad():
+        mean = float(guide.median(x)["mu"])
+    assert mean == pytest.approx(12 / precision, abs=0.1)
+
+
+def test_a_minibatch_out_of_support_raises_however_late():
+    x = torch.ones(40)
+    x[35] = 0.5  # in the last minibatch only
+    with pytest.raises(ValueError, match="support"):
+        pvae.fit(pvae.Pair(bits_model, bits_guide), x, epochs=2, batch_size=10, seed=0,
+                 progress=False)
