@@ -137,6 +137,18 @@ class _Lean(Messenger):
         self.by_scale[scale] = summed if before is None else before + summed
 
 
+def _random_state() -> tuple[torch.Tensor, Any]:
+    """Torch's random state: the CPU generator's and, once CUDA is in use, every device's."""
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    return torch.get_rng_state(), cuda
+
+
+def _restore(state: tuple[torch.Tensor, Any]) -> None:
+    torch.set_rng_state(state[0])
+    if state[1] is not None:
+        torch.cuda.set_rng_state_all(state[1])
+
+
 class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO classes)
     """``Trace_ELBO`` with one particle, traced fully only when the pair's structure is new.
 
@@ -158,8 +170,8 @@ class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO cla
         #: how many calls took each path
         self.lean_calls = self.eager_calls = 0
         self._known: set[tuple[Any, ...]] = set()
-        self._learning = False  # an eager call whose traces are being read
-        self._seen: Any = None  # the structure the lean run of that call saw, if any
+        self._judging = False  # a Trace_ELBO call whose traces judge their structure
+        self._drawn_from: Any = None  # the random state its draws started from
 
     @property
     def lean(self) -> bool:
@@ -175,33 +187,34 @@ class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO cla
                           EagerPathWarning, stacklevel=5)
 
     def _get_trace(self, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
-        """Trace_ELBO's traces; on a learning call they also judge their structure."""
+        """Trace_ELBO's traces; on a judging call they also judge their structure."""
+        if self._judging:  # the random state after a first call's guess of the nesting
+            self._drawn_from = _random_state()
         model_trace, guide_trace = super()._get_trace(model, guide, args, kwargs)
-        if self._learning:
-            self._learning = False
+        if self._judging:
+            self._judging = False
             self._judge(model_trace, guide_trace)
         return model_trace, guide_trace
 
     def _judge(self, model_trace: Any, guide_trace: Any) -> None:
+        """Take the structure of these traces, or make the pair eager (said by the caller)."""
         problem = lean_problem(model_trace, guide_trace)
         if problem is not None:
-            self._eager(problem)
-            return
-        structure = (trace_structure(guide_trace), trace_structure(model_trace))
-        if structure in self._known:
-            if self._seen is not None and self._seen != structure:
-                self._eager("the lean handler sees this pair's sites differently from "
-                            "Trace_ELBO (an effect handler it does not know?)")
-            return
-        if len(self._known) >= MAX_STRUCTURES:
-            self._eager(f"its sites change from call to call (more than {MAX_STRUCTURES} "
-                        "structures)")
-            return
-        self._known.add(structure)
-        self.eager_reason = ""
+            self.eager_reason = problem
+        elif len(self._known) >= MAX_STRUCTURES:
+            self.eager_reason = (f"its sites change from call to call (more than "
+                                 f"{MAX_STRUCTURES} structures)")
+        else:
+            self._known.add((trace_structure(guide_trace), trace_structure(model_trace)))
+            self.eager_reason = ""
 
     def _call(self, method: str, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
-        """Run ``method`` lean where that is exact, else as ``Trace_ELBO`` runs it."""
+        """Run ``method`` lean where that is exact, else as ``Trace_ELBO`` runs it.
+
+        Trace_ELBO judges every structure the first time it is seen (and raises or warns as
+        it does); the value of a structure it finds lean-exact is always the lean one, so
+        that a run's numbers do not depend on when a structure was first met.
+        """
         eager = getattr(super(), method)
         if self.eager_reason is None:
             reason = guide_problem(guide)
@@ -209,31 +222,55 @@ class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO cla
                 self._eager(reason)
         elif self.eager_reason and not self._warned:  # a reason the constructor found
             self._eager(self.eager_reason)
-        if self.eager_reason or not self._known:
-            return self._learn(eager, None, model, guide, args, kwargs)
-        state = torch.get_rng_state()
-        cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+        start = _random_state()
+        seen = None
+        if not self.eager_reason and self._known:
+            result, seen = self._attempt(method, model, guide, args, kwargs)
+            if result is not None:
+                return result
+            _restore(start)
+        if not self.eager_reason and seen not in self._known:
+            said = self._judged(model, guide, args, kwargs)  # Trace_ELBO's errors raise here
+            start = self._drawn_from
+            _restore(start)
+            if self.eager_reason:
+                self._eager(self.eager_reason)  # say why, once
+            else:
+                result, seen = self._attempt(method, model, guide, args, kwargs)
+                if result is not None:
+                    for warning in said:  # what Trace_ELBO said of this call
+                        warnings.warn_explicit(warning.message, warning.category,
+                                               warning.filename, warning.lineno)
+                    return result
+                if seen is not None and seen not in self._known:
+                    self._eager("the lean handler sees this pair's sites differently from "
+                                "Trace_ELBO (an effect handler it does not know?)")
+                _restore(start)
+        self.eager_calls += 1  # eager for good, or a checked structure's non-finite loss
+        return eager(model, guide, *args, **kwargs)
+
+    def _judged(self, model: Any, guide: Any, args: Any, kwargs: Any) -> list[Any]:
+        """Let Trace_ELBO trace this call and judge its structure; what it warned."""
+        self._judging = True
+        try:
+            with warnings.catch_warnings(record=True) as said, torch.no_grad():
+                warnings.simplefilter("always")
+                super().loss(model, guide, *args, **kwargs)
+        finally:
+            self._judging = False
+        return [w for w in said if w.category is not EagerPathWarning] if not \
+            self.eager_reason else []
+
+    def _attempt(self, method: str, model: Any, guide: Any, args: Any,
+                 kwargs: Any) -> tuple[Any, Any]:
+        """The lean result (None where it is not exact), and the structure seen (if any)."""
         try:
             result, seen = self._lean_call(method, model, guide, args, kwargs)
         except Exception:  # noqa: BLE001 (_Retrace, or what Trace_ELBO's own run judges)
-            result, seen = None, None
+            return None, None
         if result is not None:
             self.lean_calls += 1
-            return result
-        torch.set_rng_state(state)
-        if cuda is not None:
-            torch.cuda.set_rng_state_all(cuda)
-        return self._learn(eager, seen, model, guide, args, kwargs)
-
-    def _learn(self, eager: Any, seen: Any, model: Any, guide: Any, args: Any,
-               kwargs: Any) -> Any:
-        """An eager call; unless the pair is eager for good, its traces judge its structure."""
-        self._learning, self._seen = not self.eager_reason, seen
-        self.eager_calls += 1
-        try:
-            return eager(model, guide, *args, **kwargs)
-        finally:
-            self._learning = False
+        return result, seen
 
     def _lean_call(self, method: str, model: Any, guide: Any, args: Any,
                    kwargs: Any) -> tuple[Any, Any]:

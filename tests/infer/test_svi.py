@@ -31,7 +31,10 @@ class Recording(Gaussian):
         self.batches: list[torch.Tensor] = []
 
     def model(self, x, num_data=None):
-        self.batches.append(x.detach().clone())
+        # one step may run the model more than once (the lean ELBO has Trace_ELBO judge a
+        # structure it has not seen): a batch is recorded once per step
+        if not self.batches or not torch.equal(self.batches[-1], x):
+            self.batches.append(x.detach().clone())
         return super().model(x, num_data)
 
 
