@@ -66,7 +66,7 @@ def run(tiny: bool) -> Table:
         f"A 64-4-64 VAE (MLPs of 32 units, Bernoulli) trained 30 epochs on the digits with the "
         f"ELBO; one minibatch of 64 rows of {len(x_all)}, {m} gradient draws per k and "
         "estimator, float64. SNR: the median over parameter elements of |mean| / std of the "
-        "draws. At k = 1 DReG is sticking the landing; the model's gradient is the same "
-        "estimator under both (its SNR differs only by the draws).",
+        "draws. At k = 1 DReG is sticking the landing. Both estimators use the same seeds, so "
+        "the model's gradients are the same draws of the same estimator: equal SNR columns.",
     ]
     return table

@@ -203,8 +203,13 @@ def bits_guide(x):
 def test_fit_on_foreign_pairs_follows_trace_elbo_step_by_step():
     from pyro.infer.autoguide import AutoNormal
 
-    from .pyro_pairs import local_guide, local_model, masked_observation_guide
-    from .pyro_pairs import masked_observation_model, reparam_model
+    from .pyro_pairs import (
+        local_guide,
+        local_model,
+        masked_observation_guide,
+        masked_observation_model,
+        reparam_model,
+    )
 
     x = torch.linspace(-1.5, 1.5, 10, dtype=torch.float64)
     pairs = [(local_model, lambda: local_guide),
