@@ -126,7 +126,7 @@ class _Lean(Messenger):
         self.structure.append(site_key(msg))
         fn = msg["fn"]
         if self.check_support and msg["is_observed"] and not in_support(fn, value):
-            raise _Retrace  # Trace_ELBO's own check says whether, and how, it is wrong
+            self._exact_support_check(fn, value)
         log_prob = fn.log_prob(value, *msg["args"], **msg["kwargs"])
         scale = msg["scale"]
         if msg["mask"] is not None or not isinstance(scale, int | float):
@@ -135,6 +135,15 @@ class _Lean(Messenger):
         summed = log_prob.sum()
         before = self.by_scale.get(scale)
         self.by_scale[scale] = summed if before is None else before + summed
+
+
+    @staticmethod
+    def _exact_support_check(fn: Any, value: Any) -> None:
+        """The distribution's own check; a failure is Trace_ELBO's to report, in its words."""
+        try:
+            fn._validate_sample(value)
+        except (AttributeError, ValueError):
+            raise _Retrace from None
 
 
 def _random_state() -> tuple[torch.Tensor, Any]:
