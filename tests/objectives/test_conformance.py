@@ -24,12 +24,7 @@ METHODS = ("loss_and_grads", "loss", "differentiable_loss")
 TORCH_ITEM = "Converting a tensor with requires_grad=True to a scalar"
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
+pytestmark = pytest.mark.usefixtures("float64")
 
 
 def parameters():

@@ -16,13 +16,7 @@ from pvae.objectives.importance import ImportanceWeightedELBO, ObjectiveError
 
 from .pyro_pairs import X, normal_guide, normal_model
 
-
-@pytest.fixture(autouse=True)
-def float64():
-    before = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(before)
+pytestmark = pytest.mark.usefixtures("float64")
 
 
 def linear_gaussian(seed=0, exact=False):
