@@ -50,7 +50,7 @@ def run(tiny: bool) -> Table:
     x = torch.bernoulli(torch.full((n, 784), 0.15))
     vae = pvae.VAE((784,), Z_DIM, encoder={"name": "mlp", "hidden": [HIDDEN]},
                    decoder={"name": "mlp", "hidden": [HIDDEN]})
-    per_chunk = max(1, pvae.infer.estimators.CHUNK_ELEMENTS // (batch_size * 784))
+    per_chunk = max(1, pvae.estimate.importance.CHUNK_ELEMENTS // (batch_size * 784))
     results: dict[str, torch.Tensor] = {}
 
     def by_pvae() -> None:

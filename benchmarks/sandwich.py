@@ -19,7 +19,7 @@ from torch.nn.functional import binary_cross_entropy_with_logits
 import pvae
 from pvae import plots
 from pvae.data import binarize, dequantize, digits, dynamic_binarization, mnist
-from pvae.infer.ais import ADAPTATION, FIRST_STEP_SIZE, sigmoid_schedule
+from pvae.estimate.ais import ADAPTATION, FIRST_STEP_SIZE, sigmoid_schedule
 
 from .table import SHARED_MNIST, Table, alternating_medians, peak_rss_mb
 

@@ -1,23 +1,21 @@
 """pvae: maximum likelihood, the ELBO and VAEs as Pyro model/guide pairs.
 
 Every model is a Pyro model/guide pair: import it, fit it with :func:`fit` (or with plain
-``pyro.infer.SVI``), and score it on held-out data.
+``pyro.infer.SVI``), and score it on held-out data. The names below are the table of
+contents; each lives in its package (:mod:`pvae.models`, :mod:`pvae.train`,
+:mod:`pvae.estimate`, :mod:`pvae.mcmc`, :mod:`pvae.pair`, :mod:`pvae.objectives`).
 """
 
-from . import engines  # registers the engines above inference (Lightning) by name
-from .infer import (
+from . import engines  # registers the engines above training (Lightning) by name
+
+# estimates of log p(x), and what they say
+from .estimate import (
     AISEstimate,
     Comparison,
-    ConvergenceWarning,
-    DivergenceError,
     Estimate,
-    FitResult,
     Gaps,
     Holes,
     LatentUsage,
-    NonFiniteLossError,
-    Pair,
-    PairError,
     Sandwich,
     Scores,
     ais,
@@ -25,63 +23,49 @@ from .infer import (
     compare,
     elbo,
     exact,
-    fit,
     gaps,
     hole_distances,
     holes,
     iwae,
     iwae_ladder,
     latent_usage,
-    mcmc,
     score,
 )
+
+# posterior sampling
+from .mcmc import mcmc
+
+# the models
 from .models import VAE, BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
+
+# the objectives' fast path
 from .objectives.lean import EagerPathWarning, LeanTrace_ELBO
+
+# errors and warnings
+from .pair import Pair, PairError
 from .registry import Registry, UnknownNameError
 from .selection import ComponentChoice, choose_components
+
+# fitting
+from .train import ConvergenceWarning, DivergenceError, FitResult, NonFiniteLossError, fit
 from .validation import DataError
 
 __all__ = [
-    "EagerPathWarning",
-    "LeanTrace_ELBO",
-    "Holes",
-    "hole_distances",
-    "holes",
-    "Pair",
-    "PairError",
-    "Comparison",
-    "Gaps",
-    "LatentUsage",
-    "compare",
-    "gaps",
-    "latent_usage",
-    "Sandwich",
-    "bdmc",
-    "AISEstimate",
-    "ais",
-    "ConvergenceWarning",
-    "DivergenceError",
-    "Estimate",
-    "LinearGaussian",
-    "Scores",
-    "elbo",
-    "exact",
-    "iwae",
-    "iwae_ladder",
-    "score",
-    "VAE",
-    "BayesianGaussian",
-    "ComponentChoice",
-    "DataError",
-    "FitResult",
-    "Gaussian",
-    "GaussianMixture",
-    "NonFiniteLossError",
-    "Registry",
-    "UnknownNameError",
-    "choose_components",
-    "engines",
-    "fit",
+    # models
+    "VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian", "Pair",
+    "ComponentChoice", "choose_components",
+    # fitting
+    "fit", "FitResult", "engines",
+    # estimates
+    "elbo", "iwae", "iwae_ladder", "exact", "score", "Estimate", "Scores", "ais",
+    "AISEstimate", "bdmc", "Sandwich", "gaps", "Gaps", "latent_usage", "LatentUsage", "holes",
+    "hole_distances", "Holes", "compare", "Comparison",
+    # posterior sampling
     "mcmc",
+    # the fast path
+    "LeanTrace_ELBO", "EagerPathWarning",
+    # errors and warnings
+    "DataError", "PairError", "UnknownNameError", "DivergenceError", "NonFiniteLossError",
+    "ConvergenceWarning", "Registry",
 ]
 __version__ = "0.1.0"

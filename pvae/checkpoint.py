@@ -17,9 +17,9 @@ from typing import Any, NamedTuple
 import torch
 
 from .config import Config, ConfigError
-from .infer.result import History
-from .infer.state import TrainingState
 from .registry import spec_of
+from .train.result import History
+from .train.state import TrainingState
 
 __all__ = ["FORMAT", "Checkpoint", "CheckpointError", "load_checkpoint",
            "remove_stale_temporaries", "save_checkpoint"]

@@ -24,7 +24,7 @@ A built model writes itself back as a spec (:func:`pvae.registry.spec_of`), so
 ``object -> spec -> object`` round-trips, and every checkpoint stores its config. An unknown
 table, key or name is an error that suggests the closest valid one. The data sets and
 transforms that ``[data]`` names are registries in :mod:`pvae.data.registry`; the
-``[train]`` defaults are :data:`pvae.infer.schedule.DEFAULTS`, the same as ``pvae.fit``'s.
+``[train]`` defaults are :data:`pvae.train.schedule.DEFAULTS`, the same as ``pvae.fit``'s.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ from typing import Any
 import torch
 
 from .data.registry import PreparedData, datasets, prepare_data, transforms
-from .infer import fit
-from .infer.options import check_options
-from .infer.schedule import OPTIMIZERS
 from .models import models
 from .registry import UnknownNameError, closest, merge_spec, spec_of
+from .train import fit
+from .train.options import check_options
+from .train.schedule import OPTIMIZERS
 from .validation import check_nonnegative_int, check_positive_int
 
 __all__ = ["Config", "ConfigError", "load_config", "read_config"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from .infer import fit
 from .models import GaussianMixture
+from .train import fit
 from .validation import as_data
 
 __all__ = ["ComponentChoice", "choose_components", "format_table"]

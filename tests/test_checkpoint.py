@@ -5,8 +5,8 @@ import torch
 
 from pvae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from pvae.config import load_config
-from pvae.infer.result import History
-from pvae.infer.state import TrainingState, capture_rng
+from pvae.train.result import History
+from pvae.train.state import TrainingState, capture_rng
 
 CONFIG = {"model": {"name": "vae", "x_shape": [64], "z_dim": 2,
                     "encoder": {"name": "mlp", "hidden": [8]}}}

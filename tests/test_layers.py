@@ -11,10 +11,11 @@ PACKAGE = Path(__file__).parent.parent / "pvae"
 LAYERS = [
     {"common"},
     {"validation", "registry", "enumeration", "independent"},
+    {"pair"},
     {"objectives", "nets", "likelihoods", "priors", "data"},
     {"guides"},
-    {"models", "infer"},
-    {"selection", "plots", "engines"},
+    {"models", "train", "estimate", "mcmc"},
+    {"selection", "plots", "engines", "infer"},
     {"config"},
     {"checkpoint"},
     {"app"},
@@ -94,3 +95,10 @@ def test_no_module_imports_itself_back():
 
     for name in graph:
         visit(name)
+
+
+@pytest.mark.parametrize(("one", "other"), [("train", "estimate"), ("estimate", "train")])
+def test_training_and_estimation_never_import_each_other(one, other):
+    crossing = {module: sorted(t for t in targets if floor(t) == other)
+                for module, targets in MODULES.items() if floor(module) == one}
+    assert not any(crossing.values()), {m: t for m, t in crossing.items() if t}

@@ -142,7 +142,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
-    from . import commands, evaluate  # deferred: `pvae --help` stays fast
+    from ..app import commands, evaluate  # deferred: `pvae --help` stays fast
 
     return {"demo": commands.demo, "train": commands.train, "evaluate": evaluate.evaluate,
             "sample": commands.sample, "plot": commands.plot, "bench": _bench}

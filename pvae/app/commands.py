@@ -10,7 +10,7 @@ from .. import plots
 from ..checkpoint import Checkpoint, load_checkpoint
 from ..config import load_config
 from ..data.registry import PreparedData
-from ..infer import resolve_device
+from ..train import resolve_device
 from .demo import run_demo
 from .runs import train as train_config
 

@@ -15,10 +15,12 @@ from sklearn.mixture import GaussianMixture as SkGaussianMixture
 from .. import plots
 from ..config import Config
 from ..data import dequantize, digits
-from ..infer import History, fit, mcmc, score
-from ..infer.terms import elbo_terms
+from ..estimate import score
+from ..mcmc import mcmc
 from ..models import BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
+from ..pair.terms import elbo_terms
 from ..selection import choose_components, format_table
+from ..train import History, fit
 from .demo_gaps import gap_section
 from .holes_report import autoencoder_against_vae
 from .runs import train

@@ -8,7 +8,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .. import plots
-from ..infer import Gaps, ais, gaps, iwae_ladder, latent_usage
+from ..estimate import Gaps, ais, gaps, iwae_ladder, latent_usage
 
 __all__ = ["gap_section"]
 

@@ -8,9 +8,9 @@ from typing import Any
 import torch
 
 from ..checkpoint import load_checkpoint
-from ..infer import Estimate, ais, bdmc, compare, gaps, holes, latent_usage, score
-from ..infer.ais import check_settings
-from ..infer.compare import comparison_table
+from ..estimate import Estimate, ais, bdmc, compare, gaps, holes, latent_usage, score
+from ..estimate.ais import check_settings
+from ..estimate.compare import comparison_table
 from .commands import model_and_data
 
 __all__ = ["evaluate"]

@@ -15,7 +15,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .. import plots
-from ..infer import Holes, holes
+from ..estimate import Holes, holes
 
 __all__ = ["autoencoder_against_vae", "fitted_gaussian_draws", "hole_table"]
 

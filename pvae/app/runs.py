@@ -18,9 +18,9 @@ import torch
 from ..checkpoint import Checkpoint, load_checkpoint, remove_stale_temporaries, save_checkpoint
 from ..config import Config
 from ..data.registry import PreparedData
-from ..infer import FitResult, History, fit
-from ..infer.engine import engines
-from ..infer.state import TrainingState
+from ..train import FitResult, History, fit
+from ..train.engine import engines
+from ..train.state import TrainingState
 from .lock import run_lock, writable_folder
 
 __all__ = ["CHECKPOINT", "TrainingRun", "train"]

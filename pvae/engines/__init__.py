@@ -1,6 +1,6 @@
 """Engines above inference: they run :func:`pvae.fit`'s plan somewhere else.
 
-Importing :mod:`pvae` registers them in :data:`pvae.infer.engine.engines`; each imports its
+Importing :mod:`pvae` registers them in :data:`pvae.train.engine.engines`; each imports its
 own dependencies only when it is asked for, so pvae works without them.
 
 * ``"lightning"``: PyTorch Lightning (several GPUs or machines), :mod:`.lightning`; needs
@@ -9,7 +9,7 @@ own dependencies only when it is asked for, so pvae works without them.
 
 from __future__ import annotations
 
-from ..infer.engine import Engine, engines
+from ..train.engine import Engine, engines
 
 __all__ = ["lightning_engine"]
 

@@ -16,7 +16,7 @@ Two facts keep the numbers right under DDP:
 
 Use it as ``pvae.fit(pair, x, engine="lightning")`` or with its settings,
 ``engine={"name": "lightning", "devices": 4, "strategy": "ddp"}``; every step runs
-through the same :class:`~pvae.infer.schedule.StepCore` as pvae's own loop (warm-up,
+through the same :class:`~pvae.train.schedule.StepCore` as pvae's own loop (warm-up,
 learning-rate decay, the finite-loss guard, the history). Install with
 ``pip install 'pvae-pyro[lightning]'``.
 """
@@ -42,11 +42,11 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
     raise ImportError("the Lightning engine needs PyTorch Lightning: pip install "
                       "'pvae-pyro[lightning]' (or pip install lightning)") from error
 
-from ..infer.divergence import all_finite
-from ..infer.engine import Engine
-from ..infer.plan import FitPlan
-from ..infer.protocol import PairError, params_outside
-from ..infer.result import FitResult, History
+from ..pair.protocol import PairError, params_outside
+from ..train.divergence import all_finite
+from ..train.engine import Engine
+from ..train.plan import FitPlan
+from ..train.result import FitResult, History
 
 __all__ = ["LightningEngine", "PairDataModule", "PairModule"]
 
@@ -125,7 +125,7 @@ class PairDataModule(pl.LightningDataModule):
 
 
 class PairModule(pl.LightningModule):
-    """Any model/guide pair, trained as a :class:`~pvae.infer.plan.FitPlan` says.
+    """Any model/guide pair, trained as a :class:`~pvae.train.plan.FitPlan` says.
 
     Every step and epoch end goes through the plan's step core; the loss of a minibatch is
     ``objective.differentiable_loss(model, guide, x, num_data=N)``, what

@@ -1,63 +1,35 @@
-"""Inference: one SVI step core, the engines that run it, estimators, and MCMC for ArviZ."""
+"""Deprecated: the names of ``pvae.infer``, kept for one release.
 
-from .ais import AISEstimate, ais
-from .bdmc import Sandwich, Simulated, bdmc, simulate
-from .compare import Comparison, compare
-from .convergence import ConvergenceWarning
-from .divergence import DivergenceError, NonFiniteLossError
-from .engine import Engine, engines
-from .estimators import Estimate, Scores, elbo, exact, iwae, iwae_ladder, score
-from .fit import fit, resolve_device
-from .gaps import Gaps, gaps
-from .holes import Holes, hole_distances, holes
-from .mcmc import mcmc, pointwise_log_likelihood
-from .plan import FitPlan
-from .protocol import Pair, PairError
-from .result import FitResult, History
-from .schedule import DEFAULTS, OPTIMIZERS, Schedule, StepCore
-from .terms import true_objective
-from .usage import LatentUsage, latent_usage
+``pvae.infer`` held four concepts; they live in packages of their own now:
+:mod:`pvae.pair` (what a pair is and how pvae reads it), :mod:`pvae.train` (``fit`` and where
+it runs), :mod:`pvae.estimate` (likelihood estimates and diagnostics) and :mod:`pvae.mcmc`.
+Every name (and every module, as ``pvae.infer.<module>``) still imports from here; new code
+imports from the new packages.
+"""
 
-__all__ = [
-    "Holes",
-    "hole_distances",
-    "holes",
-    "Pair",
-    "PairError",
-    "Comparison",
-    "Gaps",
-    "LatentUsage",
-    "compare",
-    "gaps",
-    "latent_usage",
-    "Sandwich",
-    "Simulated",
-    "bdmc",
-    "simulate",
-    "AISEstimate",
-    "ais",
-    "ConvergenceWarning",
-    "DEFAULTS",
-    "DivergenceError",
-    "Engine",
-    "Estimate",
-    "FitPlan",
-    "FitResult",
-    "History",
-    "NonFiniteLossError",
-    "OPTIMIZERS",
-    "Schedule",
-    "Scores",
-    "StepCore",
-    "elbo",
-    "engines",
-    "exact",
-    "fit",
-    "iwae",
-    "iwae_ladder",
-    "mcmc",
-    "pointwise_log_likelihood",
-    "resolve_device",
-    "score",
-    "true_objective",
-]
+import importlib
+import sys
+
+from ..estimate import *  # noqa: F403
+from ..estimate import __all__ as _estimate
+from ..mcmc import mcmc, pointwise_log_likelihood  # noqa: F401
+from ..pair import Pair, PairError, true_objective  # noqa: F401
+from ..train import *  # noqa: F403
+from ..train import __all__ as _train
+
+#: the old module names and where each lives now
+MOVED = {
+    "protocol": "pair.protocol", "joint": "pair.traces", "terms": "pair.terms",
+    "minibatch": "pair.minibatch", "estimators": "estimate.importance",
+    "ais": "estimate.ais", "bdmc": "estimate.bdmc", "gaps": "estimate.gaps",
+    "usage": "estimate.usage", "holes": "estimate.holes", "compare": "estimate.compare",
+    "mcmc": "mcmc", "fit": "train.fit", "options": "train.options", "plan": "train.plan",
+    "schedule": "train.schedule", "svi": "train.svi", "em": "train.em",
+    "engine": "train.engine", "divergence": "train.divergence",
+    "convergence": "train.convergence", "state": "train.state", "result": "train.result",
+}
+for _old, _new in MOVED.items():
+    sys.modules[f"{__name__}.{_old}"] = importlib.import_module(f"pvae.{_new}")
+
+__all__ = sorted({*_estimate, *_train, "Pair", "PairError", "mcmc",
+                  "pointwise_log_likelihood", "true_objective"})

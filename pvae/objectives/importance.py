@@ -45,13 +45,10 @@ from pyro.infer.util import is_validation_enabled
 from pyro.poutine.util import prune_subsample_sites
 from pyro.util import check_model_guide_match, check_site_shape
 
+from ..pair.minibatch import DATA_SCALE
 from ..validation import check_positive_int
 
-__all__ = ["DATA_SCALE", "MAX_PARTICLES", "ImportanceWeightedELBO", "ObjectiveError"]
-
-#: the key of a site's ``infer`` under which pvae's minibatch handler notes the N / B it
-#: applied (a plate that subsamples says it in its frame)
-DATA_SCALE = "pvae_data_scale"
+__all__ = ["MAX_PARTICLES", "ImportanceWeightedELBO", "ObjectiveError"]
 
 #: particles an objective may draw per datapoint: far more than any useful bound needs
 MAX_PARTICLES = 100_000

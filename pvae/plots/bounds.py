@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from matplotlib.figure import Figure
 
-from ..infer import Estimate
+from ..estimate import Estimate
 
 __all__ = ["BoundLadder", "bounds_against_k"]
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..infer import Estimate, Gaps, LatentUsage
-from ..infer.usage import ACTIVE
+from ..estimate import Estimate, Gaps, LatentUsage
+from ..estimate.usage import ACTIVE
 
 __all__ = ["gap_bars", "latent_usage"]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
-from ..infer import Sandwich
+from ..estimate import Sandwich
 
 __all__ = ["sandwich"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..infer.result import History
+from ..train.result import History
 
 __all__ = ["training_curves"]
 
@@ -20,11 +20,11 @@ def training_curves(history: History | Mapping[str, Any], *,
     Parameters
     ----------
     history : History or mapping
-        A :class:`~pvae.infer.result.History` (``fit(...).history``, a checkpoint's), or
+        A :class:`~pvae.train.result.History` (``fit(...).history``, a checkpoint's), or
         the same curves by name: ``epoch`` and any of ``loss`` (the training objective,
         nats per datapoint, as ``fit`` reports it: minus the ELBO), ``validation`` (the same
         on held-out data), ``reconstruction`` and ``kl`` (nats per datapoint, from
-        :func:`pvae.infer.terms.elbo_terms`).
+        :func:`pvae.pair.terms.elbo_terms`).
     """
     curves = history if isinstance(history, History) else History.from_dict(dict(history))
     epochs = list(curves.epoch)

@@ -12,8 +12,8 @@ import pvae
 from pvae import VAE, DataError, UnknownNameError
 from pvae.data import binarize, digits, dynamic_binarization
 from pvae.guides import guides
-from pvae.infer import true_objective
 from pvae.likelihoods import likelihoods
+from pvae.pair import true_objective
 from pvae.priors import priors
 
 SMALL = {"encoder": {"name": "mlp", "hidden": [32]}, "decoder": {"name": "mlp", "hidden": [32]}}

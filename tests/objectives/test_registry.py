@@ -4,10 +4,10 @@ from pyro.infer import JitTrace_ELBO, Trace_ELBO, TraceMeanField_ELBO
 import pvae
 from pvae import VAE
 from pvae.data import binarize, digits
-from pvae.infer.schedule import objective_of
 from pvae.objectives import is_compiled, objectives
 from pvae.objectives.importance import ImportanceWeightedELBO
 from pvae.objectives.lean import LeanTrace_ELBO
+from pvae.train.schedule import objective_of
 
 SMALL = {"encoder": {"name": "mlp", "hidden": [16]}, "decoder": {"name": "mlp", "hidden": [16]}}
 

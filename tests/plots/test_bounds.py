@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from pvae.infer import Estimate
+from pvae.estimate import Estimate
 from pvae.plots import BoundLadder, bounds_against_k
 
 

@@ -3,8 +3,8 @@ import torch
 
 import pvae
 from pvae.data import digits
-from pvae.infer.result import History
 from pvae.plots import checkpoint_figures, draws_images
+from pvae.train.result import History
 
 
 def test_a_two_dimensional_vae_gets_every_figure():

@@ -3,7 +3,7 @@ import torch
 
 import pvae
 from pvae import plots
-from pvae.infer import Estimate, Gaps, LatentUsage
+from pvae.estimate import Estimate, Gaps, LatentUsage
 
 
 def gaps(approximation, amortization):

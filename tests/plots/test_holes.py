@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from pvae import plots
-from pvae.infer.holes import Holes, hole_distances
+from pvae.estimate.holes import Holes, hole_distances
 
 
 def measured(width):

@@ -1,0 +1,20 @@
+"""Likelihood estimates and diagnostics of a fitted pair, each a value with its error.
+
+ELBO, IWAE-k and the exact log-likelihood (:mod:`~pvae.estimate.importance`), annealed
+importance sampling and the BDMC sandwich, the gap decomposition, latent usage, holes in the
+latent space, and paired comparisons of estimates.
+"""
+
+from .ais import AISEstimate, ais
+from .bdmc import Sandwich, Simulated, bdmc, simulate
+from .compare import Comparison, compare
+from .gaps import Gaps, gaps
+from .holes import Holes, hole_distances, holes
+from .importance import Estimate, Scores, elbo, exact, iwae, iwae_ladder, score
+from .usage import LatentUsage, latent_usage
+
+__all__ = [
+    "AISEstimate", "Comparison", "Estimate", "Gaps", "Holes", "LatentUsage", "Sandwich",
+    "Scores", "Simulated", "ais", "bdmc", "compare", "elbo", "exact", "gaps", "hole_distances",
+    "holes", "iwae", "iwae_ladder", "latent_usage", "score", "simulate",
+]

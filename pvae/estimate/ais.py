@@ -1,0 +1,306 @@
+r"""Annealed importance sampling (Neal, 2001): an estimate of :math:`\log p(x)` that closes the gap.
+
+Between a start density :math:`p_0(z)` — the guide :math:`q(z \mid x)` or the prior
+:math:`p(z)` — and the unnormalised posterior :math:`p(x, z)` lies the geometric path
+
+.. math:: f_\beta(z) = p_0(z)^{1 - \beta}\, p(x, z)^{\beta}, \qquad
+          0 = \beta_0 < \beta_1 < \dots < \beta_T = 1,
+
+whose normalisers run from 1 to :math:`p(x)`. A chain starts at :math:`z_0 \sim p_0`, and at
+every step :math:`t` it gains the log-weight
+
+.. math:: \log w \mathrel{+}= (\beta_t - \beta_{t-1})\,\big[\log p(x, z) - \log p_0(z)\big]
+
+at its current :math:`z`, then moves by an HMC transition that leaves :math:`f_{\beta_t}`
+invariant. :math:`\mathbb{E}[w] = p(x)`, so the log-mean-exp over chains is a stochastic
+lower bound of :math:`\log p(x)` that tightens as :math:`T` grows. With :math:`T = 1` it is
+importance sampling from :math:`p_0`, i.e. IWAE.
+
+Run backwards — from an exact posterior sample, :math:`\beta` from 1 to 0 — the same
+procedure estimates :math:`1 / p(x)` without bias, which gives a stochastic *upper* bound:
+the reverse half of :func:`pvae.bdmc`. HMC step sizes adapt per datapoint towards a target
+acceptance rate while annealing; a move whose energy is not finite is rejected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pyro
+import torch
+from pyro import poutine
+from pyro.ops.integrator import velocity_verlet
+from tqdm.auto import tqdm
+
+from ..pair.terms import true_objective
+from ..pair.traces import Latent, in_particles, latent_of, log_joint
+from ..validation import check_count, check_positive_int, check_positive_number
+from .importance import Estimate, prepare
+
+__all__ = ["STARTS", "AISEstimate", "ais", "anneal", "anneal_rows", "check_settings",
+           "effective_sample_size", "log_mean_exp", "sigmoid_schedule"]
+
+STARTS = ("guide", "prior")
+#: the first HMC step size, before it adapts
+FIRST_STEP_SIZE = 0.05
+#: how fast the log step size follows (acceptance - target)
+ADAPTATION = 0.5
+#: more temperatures than any run needs (10 000 is already a very long one)
+MAX_STEPS = 10**6
+
+
+@dataclass(frozen=True)
+class AISEstimate(Estimate):
+    r"""An AIS estimate with its diagnostics, one value per datapoint.
+
+    Attributes
+    ----------
+    acceptance : Tensor
+        The mean HMC acceptance rate over the run.
+    ess : Tensor
+        The effective sample size of the final weights, :math:`(\sum w)^2 / \sum w^2`,
+        from 1 (one chain carries all the weight) to ``chains``.
+    step_size : Tensor
+        The HMC step size the run ended with.
+    """
+
+    acceptance: torch.Tensor | None = None
+    ess: torch.Tensor | None = None
+    step_size: torch.Tensor | None = None
+
+
+def sigmoid_schedule(steps: int, sharpness: float = 4.0) -> torch.Tensor:
+    r"""``steps + 1`` inverse temperatures from 0 to 1, dense at both ends.
+
+    :math:`\beta_t \propto \sigma(\delta\,(2t/T - 1))`, rescaled to run from exactly 0 to 1
+    (Grosse et al., 2015): the densities change fastest near the ends of the path.
+    """
+    steps = check_positive_int(steps, "steps")
+    grid = torch.sigmoid(sharpness * torch.linspace(-1.0, 1.0, steps + 1, dtype=torch.float64))
+    return (grid - grid[0]) / (grid[-1] - grid[0])
+
+
+class _Path:
+    """The annealing path for one chunk of rows: its two end densities and HMC on it."""
+
+    def __init__(self, pair: Any, x: torch.Tensor, latent: Latent, start: str) -> None:
+        self.pair, self.x, self.latent, self.start = pair, x, latent, start
+        self.start_density: Any = None
+        if start == "guide":
+            with torch.no_grad():
+                trace = poutine.trace(in_particles(pair.guide, x, 1)).get_trace()
+            site = trace.nodes.get(latent.name)
+            if site is None or not hasattr(site["fn"], "log_prob") or _is_point(site["fn"]):
+                raise ValueError("start='guide' needs a guide with a density at the latent "
+                                 "site; this guide is a point mass (a Delta). Use "
+                                 "start='prior'")
+            self.start_density = site["fn"]
+
+    def draw(self, k: int) -> torch.Tensor:
+        """``k`` codes per row from the start density, ``(k, B, *event)``."""
+        with torch.no_grad():
+            if self.start == "guide":  # its batch is (1, B): one particle per row
+                return self.start_density.sample((k,)).squeeze(1)
+            trace = poutine.trace(in_particles(self.pair.model, self.x, k)).get_trace()
+        nodes: dict[str, Any] = trace.nodes
+        return nodes[self.latent.name]["value"].detach()
+
+    def ends(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        r""":math:`\log p(x, z)` and :math:`\log p_0(z)`, each ``(k, B)``."""
+        joint, prior = log_joint(self.pair, self.x, self.latent, z)
+        if self.start == "prior":
+            return joint, prior
+        start = self.start_density.log_prob(z)
+        return joint, start.reshape(joint.shape)
+
+
+def _is_point(fn: Any) -> bool:
+    base = fn
+    while hasattr(base, "base_dist"):
+        base = base.base_dist
+    return type(base).__name__ == "Delta"
+
+
+class _Chains:
+    """The state of k chains per row: codes, the two end densities there, step sizes."""
+
+    def __init__(self, path: _Path, z: torch.Tensor) -> None:
+        self.path, self.z = path, z
+        self.joint, self.start = self._ends(z)
+        rows = z.shape[1]
+        self.step_size = z.new_full((1, rows) + (1,) * len(path.latent.event_shape),
+                                    FIRST_STEP_SIZE)
+        self.accepted = z.new_zeros(rows)
+        self.moves = 0
+
+    def _ends(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.no_grad():
+            return self.path.ends(z)
+
+    def log_ratio(self) -> torch.Tensor:
+        r""":math:`\log p(x, z) - \log p_0(z)` at the chains' codes, ``(k, B)``."""
+        return self.joint - self.start
+
+    def move(self, beta: float, leapfrog: int, target: float) -> None:
+        r"""One HMC transition leaving :math:`f_\beta` invariant, then adapt the step sizes."""
+        event = tuple(range(2, self.z.dim()))
+        energies: dict[str, torch.Tensor] = {}
+
+        def potential(values: dict[str, torch.Tensor]) -> torch.Tensor:
+            energies.clear()  # a call that fails leaves none: its move is rejected
+            joint, start = self.path.ends(values["z"])
+            energies.update(joint=joint.detach(), start=start.detach())
+            return -((1 - beta) * start + beta * joint).sum()
+
+        momentum = torch.randn_like(self.z)
+        current = -((1 - beta) * self.start + beta * self.joint) + 0.5 * momentum.pow(2).sum(
+            event)
+        proposal, moved, _, _ = velocity_verlet(  # unit masses: the kinetic gradient is r
+            {"z": self.z}, {"z": momentum}, potential, lambda r: r, self.step_size, leapfrog)
+        z_new = proposal["z"].detach()
+        failed = torch.full_like(self.joint, math.nan)
+        joint, start = energies.get("joint", failed), energies.get("start", failed)
+        proposed = -((1 - beta) * start + beta * joint) + 0.5 * moved["z"].pow(2).sum(event)
+        log_accept = (current - proposed).nan_to_num(nan=-math.inf)
+        accept = torch.rand_like(log_accept).log() < log_accept  # a non-finite move: rejected
+        keep = accept.reshape(accept.shape + (1,) * len(event))
+        self.z = torch.where(keep, z_new, self.z)
+        self.joint = torch.where(accept, joint, self.joint)
+        self.start = torch.where(accept, start, self.start)
+        rate = accept.to(self.z.dtype).mean(0)
+        self.accepted += rate
+        self.moves += 1
+        shape = self.step_size.shape
+        self.step_size = self.step_size * torch.exp(ADAPTATION * (rate - target)).reshape(shape)
+
+
+def anneal(path: _Path, z: torch.Tensor, betas: torch.Tensor, *, leapfrog: int,
+           target: float, bar: Any = None) -> tuple[torch.Tensor, _Chains]:
+    """Run chains from ``z`` along ``betas``; return their log-weights ``(k, B)`` and state.
+
+    ``betas`` may rise (forward AIS, from the start density) or fall (reverse AIS, from
+    exact posterior samples). The last temperature needs no transition.
+    """
+    chains = _Chains(path, z)
+    log_w = torch.zeros_like(chains.joint)
+    for t in range(1, len(betas)):
+        log_w = log_w + float(betas[t] - betas[t - 1]) * chains.log_ratio()
+        if t < len(betas) - 1:
+            chains.move(float(betas[t]), leapfrog, target)
+        if bar is not None:
+            bar.update()
+    return log_w, chains
+
+
+@contextlib.contextmanager
+def _annealing(pair: Any) -> Iterator[None]:
+    """The true model (KL weight 1), without re-validating every distribution's arguments.
+
+    Gradients are taken with respect to the codes alone (``torch.autograd.grad``), so the
+    parameters' gradients are neither computed nor touched.
+    """
+    with true_objective(pair), pyro.validation_enabled(False):
+        yield
+
+
+def log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:
+    """``log mean exp`` over the chains (dim 0)."""
+    return torch.logsumexp(log_w, 0) - math.log(log_w.shape[0])
+
+
+def effective_sample_size(log_w: torch.Tensor) -> torch.Tensor:
+    r""":math:`(\sum w)^2 / \sum w^2` over the chains, per row."""
+    return torch.exp(2 * torch.logsumexp(log_w, 0) - torch.logsumexp(2 * log_w, 0))
+
+
+def check_settings(steps: int, chains: int, leapfrog: int, batch_size: int,
+                   target_acceptance: float, start: str) -> float:
+    """Check AIS's settings before any work; return the target acceptance rate."""
+    if check_positive_int(steps, "steps") > MAX_STEPS:
+        raise ValueError(f"steps={steps} temperatures is more than any run needs (at most "
+                         f"{MAX_STEPS:.0e}; 1000 to 10 000 anneal a VAE well)")
+    check_positive_int(chains, "chains")
+    check_positive_int(leapfrog, "leapfrog")
+    check_positive_int(batch_size, "batch_size")
+    if start not in STARTS:
+        raise ValueError(f"unknown start {start!r}; choose one of {', '.join(STARTS)}")
+    return check_positive_number(target_acceptance, "target_acceptance", at_most=1.0)
+
+
+def anneal_rows(pair: Any, x: torch.Tensor, betas: torch.Tensor, *, start: str, chains: int,
+                leapfrog: int, target: float, batch_size: int, progress: bool, label: str,
+                codes: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor,
+                                                            torch.Tensor]:
+    """Anneal every row of ``x`` in chunks: log-weights ``(chains, N)``, acceptance, steps.
+
+    ``codes`` (one per row) start every chain of their row there instead of at draws from
+    the start density: the exact posterior samples of reverse AIS.
+    """
+    check_count(chains, "chains", each=min(batch_size, len(x)) * x[0].numel())
+    weights, acceptance, step_sizes = [], [], []
+    chunks = range(0, x.shape[0], batch_size)
+    with _annealing(pair), tqdm(total=len(chunks) * (len(betas) - 1), desc=label, leave=False,
+                             disable=not (progress and sys.stderr.isatty())) as bar:
+        latent = latent_of(pair, x[:1])
+        for first in chunks:
+            rows = x[first:first + batch_size]
+            path = _Path(pair, rows, latent, start)
+            if codes is None:
+                z = path.draw(chains)
+            else:
+                chunk = codes[first:first + batch_size].to(rows)
+                z = chunk.expand(chains, *chunk.shape).clone()
+            log_w, state = anneal(path, z, betas, leapfrog=leapfrog, target=target, bar=bar)
+            weights.append(log_w)
+            acceptance.append(state.accepted / max(state.moves, 1))
+            step_sizes.append(state.step_size.reshape(-1))
+    return torch.cat(weights, 1), torch.cat(acceptance), torch.cat(step_sizes)
+
+
+def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = "guide",
+        leapfrog: int = 10, target_acceptance: float = 0.65, batch_size: int = 100,
+        progress: bool = False) -> AISEstimate:
+    r"""Annealed importance sampling of :math:`\log p(x)` per datapoint (nats).
+
+    Parameters
+    ----------
+    pair : object
+        A model/guide pair with one continuous latent site per datapoint.
+    x : array-like
+        The data, one row per datapoint.
+    steps : int
+        Intermediate temperatures :math:`T` (a sigmoid schedule); the cost is about
+        ``steps * (leapfrog + 1)`` evaluations of the model per chain.
+    chains : int
+        Independent chains per datapoint, combined by log-mean-exp.
+    start : {"guide", "prior"}
+        The start density :math:`p_0`: the amortised guide (usually far closer to the
+        posterior) or the prior.
+    leapfrog : int
+        Leapfrog steps per HMC transition.
+    target_acceptance : float
+        The acceptance rate the per-datapoint step sizes adapt towards.
+    batch_size : int
+        Rows annealed at once (all their chains together): bounds the memory.
+    progress : bool
+        A progress bar (on a terminal).
+
+    Returns
+    -------
+    AISEstimate
+        Named ``"ais-<steps>"``: the value, its standard error over datapoints, and the
+        diagnostics (acceptance rate, effective sample size, final step size).
+    """
+    target = check_settings(steps, chains, leapfrog, batch_size, target_acceptance, start)
+    tensor = prepare(pair, x)
+    log_w, acceptance, step_size = anneal_rows(
+        pair, tensor, sigmoid_schedule(steps), start=start, chains=chains, leapfrog=leapfrog,
+        target=target, batch_size=batch_size, progress=progress, label=f"AIS-{steps}")
+    estimate = AISEstimate.of(f"ais-{steps}", log_mean_exp(log_w), chains)
+    return replace(estimate, acceptance=acceptance.cpu(), ess=effective_sample_size(log_w).cpu(),
+                   step_size=step_size.cpu())

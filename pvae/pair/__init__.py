@@ -1,0 +1,17 @@
+"""What a model/guide pair is and how pvae reads it: the protocol, its traces, its terms.
+
+Everything above (training, estimation) reads a pair through this package: the pair
+protocol and its check, the log-densities and the latent read from the pair's own traces,
+the ELBO's terms, and how a minibatch is scaled to the whole data set.
+"""
+
+from .minibatch import DataPlateScale, Minibatches, minibatches, takes_num_data
+from .protocol import Pair, PairError, check_local_latents, check_pair
+from .terms import elbo_terms, true_objective
+from .traces import EnumeratedSiteError, Latent, in_particles, latent_of, log_joint
+
+__all__ = [
+    "DataPlateScale", "EnumeratedSiteError", "Latent", "Minibatches", "Pair", "PairError",
+    "check_local_latents", "check_pair", "elbo_terms", "in_particles", "latent_of",
+    "log_joint", "minibatches", "takes_num_data", "true_objective",
+]

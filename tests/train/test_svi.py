@@ -1,0 +1,62 @@
+import pytest
+import torch
+
+import pvae
+from pvae import Gaussian
+from pvae.train.state import TrainingState
+
+
+def test_minibatches_scale_the_loss_to_the_whole_data():
+    x = torch.randn(1000, dtype=torch.float64) * 2 + 1
+    gaussian = Gaussian()
+    full = pvae.fit(gaussian, x, steps=1, lr=1e-12, progress=False)
+    batched = pvae.fit(gaussian, x, epochs=1, batch_size=100, lr=1e-12, reinitialize=False,
+                       progress=False)
+    assert batched.steps == 10
+    # each minibatch loss estimates the full loss; their mean over an epoch is exact
+    assert sum(batched.losses) / 10 == pytest.approx(full.final_loss, rel=1e-6)
+
+
+def test_time_limit_stops_early():
+    x = torch.randn(64)
+    result = pvae.fit(Gaussian(), x, steps=100_000, time_limit=0.2, progress=False)
+    assert 0 < result.steps < 100_000
+
+
+class Recording(Gaussian):
+    """A Gaussian that remembers every minibatch its model sees."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches: list[torch.Tensor] = []
+
+    def model(self, x, num_data=None):
+        # one step may run the model more than once (the lean ELBO has Trace_ELBO judge a
+        # structure it has not seen): a batch is recorded once per step
+        if not self.batches or not torch.equal(self.batches[-1], x):
+            self.batches.append(x.detach().clone())
+        return super().model(x, num_data)
+
+
+def test_each_epoch_visits_every_row_once_in_a_new_order():
+    x = torch.arange(10, dtype=torch.float64) + torch.rand(10, dtype=torch.float64)
+    pair = Recording()
+    result = pvae.fit(pair, x, epochs=3, batch_size=4, lr=1e-6, seed=0, progress=False)
+    assert result.steps == 9  # 4 + 4 + 2: the last batch of an epoch is partial
+    seen = pair.batches[-9:]
+    assert [len(b) for b in seen] == [4, 4, 2] * 3
+    epochs = [torch.cat(seen[i:i + 3]) for i in (0, 3, 6)]
+    for epoch in epochs:
+        assert torch.equal(epoch.sort().values, x)
+    assert not torch.equal(epochs[0], epochs[1])
+
+
+def test_on_epoch_end_receives_the_state_of_every_epoch():
+    states: list[TrainingState] = []
+    x = torch.randn(30, dtype=torch.float64)
+    result = pvae.fit(Gaussian(), x, epochs=4, batch_size=10, lr=0.05, validation=x[:5],
+                      seed=1, progress=False, on_epoch_end=states.append)
+    assert [s.epoch for s in states] == [1, 2, 3, 4] and [s.step for s in states] == [3, 6, 9, 12]
+    assert states[-1].losses == result.losses
+    assert states[-1].history == result.history and len(result.history.validation) == 4
+    assert result.history.loss[1] == pytest.approx(sum(result.losses[3:6]) / 3)
