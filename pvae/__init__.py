@@ -39,7 +39,7 @@ from .mcmc import mcmc
 from .models import VAE, BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
 
 # the objectives' fast path
-from .objectives.lean import EagerPathWarning, LeanTrace_ELBO
+from .objectives import EagerPathWarning, LeanTrace_ELBO
 
 # errors and warnings
 from .pair import Pair, PairError

@@ -18,8 +18,7 @@ import torch
 
 from .config import Config, ConfigError
 from .registry import spec_of
-from .train.result import History
-from .train.state import TrainingState
+from .train import History, TrainingState
 
 __all__ = ["FORMAT", "Checkpoint", "CheckpointError", "load_checkpoint",
            "remove_stale_temporaries", "save_checkpoint"]

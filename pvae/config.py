@@ -40,12 +40,10 @@ from typing import Any
 
 import torch
 
-from .data.registry import PreparedData, datasets, prepare_data, transforms
+from .data import PreparedData, datasets, prepare_data, transforms
 from .models import models
 from .registry import UnknownNameError, closest, merge_spec, spec_of
-from .train import fit
-from .train.options import check_options
-from .train.schedule import OPTIMIZERS
+from .train import OPTIMIZERS, check_options, fit
 from .validation import check_nonnegative_int, check_positive_int
 
 __all__ = ["Config", "ConfigError", "load_config", "read_config"]

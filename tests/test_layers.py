@@ -102,3 +102,31 @@ def test_training_and_estimation_never_import_each_other(one, other):
     crossing = {module: sorted(t for t in targets if floor(t) == other)
                 for module, targets in MODULES.items() if floor(module) == one}
     assert not any(crossing.values()), {m: t for m, t in crossing.items() if t}
+
+
+def face(package):
+    """The names a package's ``__init__`` binds: what other packages may import from it."""
+    tree = ast.parse((PACKAGE / package / "__init__.py").read_text())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom | ast.Import):
+            names |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+    return names
+
+
+PACKAGES = {path.parent.name for path in PACKAGE.glob("*/__init__.py")}
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_other_packages_are_reached_through_their_face(module):
+    here = floor(module)
+    for target in MODULES[module]:
+        there, parts = floor(target), target.split(".")
+        if there is None or there == here or there not in PACKAGES or len(parts) == 2:
+            continue
+        assert len(parts) == 3 and parts[2] in face(there) | {"*"}, (
+            f"{module} imports {target}: import it from pvae.{there}, its package's face")

@@ -9,7 +9,7 @@ from typing import Any
 from .. import plots
 from ..checkpoint import Checkpoint, load_checkpoint
 from ..config import load_config
-from ..data.registry import PreparedData
+from ..data import PreparedData
 from ..train import resolve_device
 from .demo import run_demo
 from .runs import train as train_config

@@ -18,7 +18,7 @@ from ..data import dequantize, digits
 from ..estimate import score
 from ..mcmc import mcmc
 from ..models import BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
-from ..pair.terms import elbo_terms
+from ..pair import elbo_terms
 from ..selection import choose_components, format_table
 from ..train import History, fit
 from .demo_gaps import gap_section

@@ -8,9 +8,18 @@ from typing import Any
 import torch
 
 from ..checkpoint import load_checkpoint
-from ..estimate import Estimate, ais, bdmc, compare, gaps, holes, latent_usage, score
-from ..estimate.ais import check_settings
-from ..estimate.compare import comparison_table
+from ..estimate import (
+    Estimate,
+    ais,
+    bdmc,
+    check_settings,
+    compare,
+    comparison_table,
+    gaps,
+    holes,
+    latent_usage,
+    score,
+)
 from .commands import model_and_data
 
 __all__ = ["evaluate"]

@@ -17,10 +17,8 @@ import torch
 
 from ..checkpoint import Checkpoint, load_checkpoint, remove_stale_temporaries, save_checkpoint
 from ..config import Config
-from ..data.registry import PreparedData
-from ..train import FitResult, History, fit
-from ..train.engine import engines
-from ..train.state import TrainingState
+from ..data import PreparedData
+from ..train import FitResult, History, TrainingState, engines, fit
 from .lock import run_lock, writable_folder
 
 __all__ = ["CHECKPOINT", "TrainingRun", "train"]

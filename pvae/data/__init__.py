@@ -4,6 +4,7 @@ from .binarize import binarize, dynamic_binarization
 from .dequantize import dequantize
 from .digits import Split, digits
 from .mnist import IDXError, MNISTNotFoundError, mnist, read_idx
+from .registry import PreparedData, datasets, prepare_data, transforms
 
 __all__ = [
     "IDXError",
@@ -15,4 +16,8 @@ __all__ = [
     "dynamic_binarization",
     "mnist",
     "read_idx",
+    "PreparedData",
+    "datasets",
+    "prepare_data",
+    "transforms",
 ]

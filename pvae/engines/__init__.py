@@ -9,7 +9,7 @@ own dependencies only when it is asked for, so pvae works without them.
 
 from __future__ import annotations
 
-from ..train.engine import Engine, engines
+from ..train import Engine, engines
 
 __all__ = ["lightning_engine"]
 

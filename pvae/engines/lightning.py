@@ -42,11 +42,8 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
     raise ImportError("the Lightning engine needs PyTorch Lightning: pip install "
                       "'pvae-pyro[lightning]' (or pip install lightning)") from error
 
-from ..pair.protocol import PairError, params_outside
-from ..train.divergence import all_finite
-from ..train.engine import Engine
-from ..train.plan import FitPlan
-from ..train.result import FitResult, History
+from ..pair import PairError, params_outside
+from ..train import Engine, FitPlan, FitResult, History, all_finite
 
 __all__ = ["LightningEngine", "PairDataModule", "PairModule"]
 

@@ -5,16 +5,18 @@ importance sampling and the BDMC sandwich, the gap decomposition, latent usage, 
 latent space, and paired comparisons of estimates.
 """
 
-from .ais import AISEstimate, ais
+from .ais import AISEstimate, ais, check_settings
 from .bdmc import Sandwich, Simulated, bdmc, simulate
-from .compare import Comparison, compare
+from .compare import Comparison, compare, comparison_table
 from .gaps import Gaps, gaps
 from .holes import Holes, hole_distances, holes
 from .importance import Estimate, Scores, elbo, exact, iwae, iwae_ladder, score
-from .usage import LatentUsage, latent_usage
+from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
     "AISEstimate", "Comparison", "Estimate", "Gaps", "Holes", "LatentUsage", "Sandwich",
     "Scores", "Simulated", "ais", "bdmc", "compare", "elbo", "exact", "gaps", "hole_distances",
     "holes", "iwae", "iwae_ladder", "latent_usage", "score", "simulate",
+    # for the application's reports
+    "ACTIVE", "check_settings", "comparison_table",
 ]

@@ -37,8 +37,7 @@ from pyro import poutine
 from pyro.ops.integrator import velocity_verlet
 from tqdm.auto import tqdm
 
-from ..pair.terms import true_objective
-from ..pair.traces import Latent, in_particles, latent_of, log_joint
+from ..pair import Latent, in_particles, latent_of, log_joint, true_objective
 from ..validation import check_count, check_positive_int, check_positive_number
 from .importance import Estimate, prepare
 

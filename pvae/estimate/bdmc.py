@@ -26,8 +26,7 @@ from typing import Any, NamedTuple
 import torch
 from pyro import poutine
 
-from ..pair.terms import true_objective
-from ..pair.traces import latent_of
+from ..pair import latent_of, true_objective
 from ..validation import check_count, check_seed
 from .ais import AISEstimate, anneal_rows, check_settings, effective_sample_size, log_mean_exp
 from .ais import sigmoid_schedule as schedule

@@ -27,8 +27,7 @@ import torch
 from pyro import poutine
 from tqdm.auto import tqdm
 
-from ..pair.terms import true_objective
-from ..pair.traces import Latent, latent_of, log_joint
+from ..pair import Latent, latent_of, log_joint, true_objective
 from ..validation import check_positive_int, check_positive_number
 from .ais import ais
 from .importance import Estimate, prepare

@@ -37,9 +37,7 @@ import pyro
 import torch
 from pyro import poutine
 
-from ..pair.protocol import PairError
-from ..pair.terms import true_objective
-from ..pair.traces import latent_of
+from ..pair import PairError, latent_of, true_objective
 from ..validation import check_positive_int
 from .importance import prepare
 from .usage import _unwrap

@@ -25,9 +25,15 @@ import torch
 from pyro import poutine
 from tqdm.auto import tqdm
 
-from ..pair.protocol import check_local_latents, check_pair
-from ..pair.terms import true_objective
-from ..pair.traces import EnumeratedSiteError, in_particles, sample_sites, site_log_prob
+from ..pair import (
+    EnumeratedSiteError,
+    check_local_latents,
+    check_pair,
+    in_particles,
+    sample_sites,
+    site_log_prob,
+    true_objective,
+)
 from ..validation import as_data, check_positive_int
 
 __all__ = ["EnumeratedSiteError", "Estimate", "Scores", "elbo", "exact", "iwae", "iwae_ladder",

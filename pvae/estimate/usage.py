@@ -23,8 +23,7 @@ import pyro.distributions as dist
 import torch
 from pyro import poutine
 
-from ..pair.terms import true_objective
-from ..pair.traces import latent_of
+from ..pair import latent_of, true_objective
 from ..validation import check_positive_int
 from .importance import prepare
 

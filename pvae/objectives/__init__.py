@@ -13,9 +13,10 @@ from pyro.infer import (
 from ..registry import Registry
 from ..validation import check_bool, check_positive_int
 from .importance import ImportanceWeightedELBO
-from .lean import LeanTrace_ELBO
+from .lean import EagerPathWarning, LeanTrace_ELBO
 
-__all__ = ["is_compiled", "objectives"]
+__all__ = ["EagerPathWarning", "ImportanceWeightedELBO", "LeanTrace_ELBO", "is_compiled",
+           "objectives"]
 
 objectives = Registry("objective", ELBO)
 

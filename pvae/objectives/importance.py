@@ -45,7 +45,7 @@ from pyro.infer.util import is_validation_enabled
 from pyro.poutine.util import prune_subsample_sites
 from pyro.util import check_model_guide_match, check_site_shape
 
-from ..pair.minibatch import DATA_SCALE
+from ..pair import DATA_SCALE
 from ..validation import check_positive_int
 
 __all__ = ["MAX_PARTICLES", "ImportanceWeightedELBO", "ObjectiveError"]

@@ -5,13 +5,22 @@ protocol and its check, the log-densities and the latent read from the pair's ow
 the ELBO's terms, and how a minibatch is scaled to the whole data set.
 """
 
-from .minibatch import DataPlateScale, Minibatches, minibatches, takes_num_data
-from .protocol import Pair, PairError, check_local_latents, check_pair
+from .minibatch import DATA_SCALE, DataPlateScale, Minibatches, minibatches, takes_num_data
+from .protocol import Pair, PairError, check_local_latents, check_pair, params_outside
 from .terms import elbo_terms, true_objective
-from .traces import EnumeratedSiteError, Latent, in_particles, latent_of, log_joint
+from .traces import (
+    EnumeratedSiteError,
+    Latent,
+    in_particles,
+    latent_of,
+    log_joint,
+    sample_sites,
+    site_log_prob,
+)
 
 __all__ = [
     "DataPlateScale", "EnumeratedSiteError", "Latent", "Minibatches", "Pair", "PairError",
     "check_local_latents", "check_pair", "elbo_terms", "in_particles", "latent_of",
-    "log_joint", "minibatches", "takes_num_data", "true_objective",
+    "log_joint", "minibatches", "takes_num_data", "true_objective", "DATA_SCALE",
+    "params_outside", "sample_sites", "site_log_prob",
 ]

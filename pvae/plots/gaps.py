@@ -7,8 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..estimate import Estimate, Gaps, LatentUsage
-from ..estimate.usage import ACTIVE
+from ..estimate import ACTIVE, Estimate, Gaps, LatentUsage
 
 __all__ = ["gap_bars", "latent_usage"]
 

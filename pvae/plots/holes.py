@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import torch
 from matplotlib.figure import Figure
 
-from ..estimate.holes import Holes
+from ..estimate import Holes
 
 __all__ = ["codes_over_prior"]
 

@@ -8,7 +8,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..train.result import History
+from ..train import History
 
 __all__ = ["training_curves"]
 

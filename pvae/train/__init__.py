@@ -7,9 +7,10 @@ result and resumable state are values.
 """
 
 from .convergence import ConvergenceWarning
-from .divergence import DivergenceError, NonFiniteLossError
+from .divergence import DivergenceError, NonFiniteLossError, all_finite
 from .engine import Engine, engines
 from .fit import fit, resolve_device
+from .options import check_options
 from .plan import FitPlan
 from .result import FitResult, History
 from .schedule import DEFAULTS, OPTIMIZERS, Schedule, StepCore
@@ -18,5 +19,5 @@ from .state import TrainingState
 __all__ = [
     "DEFAULTS", "OPTIMIZERS", "ConvergenceWarning", "DivergenceError", "Engine", "FitPlan",
     "FitResult", "History", "NonFiniteLossError", "Schedule", "StepCore", "TrainingState",
-    "engines", "fit", "resolve_device",
+    "engines", "fit", "resolve_device", "all_finite", "check_options",
 ]

@@ -11,8 +11,7 @@ import pyro
 import torch
 
 from ..objectives import is_compiled
-from ..pair.minibatch import minibatches
-from ..pair.protocol import check_pair
+from ..pair import check_pair, minibatches
 from ..validation import as_data
 from .convergence import ConvergenceWarning, convergence_gap, has_converged
 from .engine import Engine, engines

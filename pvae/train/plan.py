@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from pyro.infer import ELBO
 
-from ..pair.minibatch import Minibatches
+from ..pair import Minibatches
 from .schedule import Schedule, StepCore
 from .state import TrainingState
 

@@ -28,9 +28,8 @@ from typing import Any, NoReturn
 import torch
 from pyro.infer import ELBO
 
-from ..objectives import is_compiled
-from ..objectives.lean import LeanTrace_ELBO
-from ..pair.terms import elbo_terms, true_objective
+from ..objectives import LeanTrace_ELBO, is_compiled
+from ..pair import elbo_terms, true_objective
 from .divergence import DivergenceGuard
 from .result import History
 from .state import rng_untouched
