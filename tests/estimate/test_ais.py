@@ -12,15 +12,12 @@ from pvae.likelihoods import likelihoods
 from pvae.pair.traces import EnumeratedSiteError
 from pvae.priors import priors
 
+from .pca import closed_form_pca
+
 
 def linear_gaussian(scale_factor=2.0):
     """A PPCA model at its closed form; its guide's scale ``scale_factor`` times the exact."""
-    generator = torch.Generator().manual_seed(1)
-    weight = torch.randn(6, 2, generator=generator, dtype=torch.float64)
-    x = (torch.randn(400, 2, generator=generator, dtype=torch.float64) @ weight.T
-         + 0.3 * torch.randn(400, 6, generator=generator, dtype=torch.float64))
-    model = pvae.LinearGaussian(6, 2).double()
-    model.set_closed_form(x, exact_guide=True)
+    model, x = closed_form_pca()
     with torch.no_grad():
         model.posterior_scale_unconstrained.add_(torch.tensor(scale_factor).log())
     return model, x[:50]

@@ -4,14 +4,11 @@ import torch
 import pvae
 from pvae.estimate.bdmc import simulate
 
+from .pca import closed_form_pca
+
 
 def linear_gaussian():
-    generator = torch.Generator().manual_seed(1)
-    weight = torch.randn(6, 2, generator=generator, dtype=torch.float64)
-    x = (torch.randn(400, 2, generator=generator, dtype=torch.float64) @ weight.T
-         + 0.3 * torch.randn(400, 6, generator=generator, dtype=torch.float64))
-    model = pvae.LinearGaussian(6, 2).double()
-    model.set_closed_form(x, exact_guide=True)
+    model, _ = closed_form_pca()
     with torch.no_grad():  # an imperfect guide: twice the exact posterior's scale
         model.posterior_scale_unconstrained.add_(torch.tensor(2.0).log())
     return model

@@ -5,16 +5,13 @@ import pvae
 from pvae.common import set_constrained
 from pvae.data import binarize, digits
 
+from .pca import closed_form_pca
+
 
 def rotated_linear_gaussian(angle):
     """PPCA at its closed form, its latent space rotated by ``angle``: the same model, a
     correlated posterior, and an encoder that was exact before the rotation."""
-    generator = torch.Generator().manual_seed(1)
-    weight = torch.randn(6, 2, generator=generator, dtype=torch.float64)
-    x = (torch.randn(400, 2, generator=generator, dtype=torch.float64) @ weight.T
-         + 0.3 * torch.randn(400, 6, generator=generator, dtype=torch.float64))
-    model = pvae.LinearGaussian(6, 2).double()
-    model.set_closed_form(x, exact_guide=True)
+    model, x = closed_form_pca()
     turn = torch.tensor(angle, dtype=torch.float64)
     rotation = torch.stack([torch.stack([turn.cos(), -turn.sin()]),
                             torch.stack([turn.sin(), turn.cos()])])
