@@ -18,6 +18,7 @@ import torch
 from pyro import poutine
 from pyro.infer import MCMC, NUTS
 
+from .pair import data_check
 from .validation import check_nonnegative_int, check_positive_int, check_seed
 
 __all__ = ["MAX_DRAWS", "mcmc", "pointwise_log_likelihood"]
@@ -114,8 +115,8 @@ def mcmc(
                          f"{MAX_DRAWS} steps: hours of sampling. Ask for fewer")
     if check_seed(seed) is None or check_seed(seed + chains - 1) is None:
         raise ValueError("seed must be an integer (chain c runs with seed + c)")
-    check = getattr(model, "check_data", None)
-    if callable(check) and args:  # the data, checked as the model's own fit would
+    check = data_check(model)
+    if check is not None and args:  # the data, checked as the model's own fit would
         args = (check(args[0]), *args[1:])
     per_chain: list[dict[str, torch.Tensor]] = []
     for chain in range(chains):

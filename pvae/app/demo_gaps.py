@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from .. import plots
 from ..estimate import Gaps, ais, gaps, iwae_ladder, latent_usage
+from ..pair import exact_log_likelihood
 
 __all__ = ["gap_section"]
 
@@ -21,7 +22,7 @@ def gap_section(models: dict[str, Any], test: torch.Tensor, *, quick: bool,
     split: dict[str, Gaps] = {}
     ladders = {}
     for name, pair in models.items():
-        truth = None if callable(getattr(pair, "log_likelihood", None)) else ais(
+        truth = None if exact_log_likelihood(pair) is not None else ais(
             pair, rows, steps=ais_steps, chains=8, leapfrog=5)
         split[name] = gaps(pair, rows, steps=steps, log_likelihood=truth)
         ladders[name] = iwae_ladder(pair, rows, [10, 100])[1]

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import torch
 from pyro import poutine
 
-from ..pair import latent_of, true_objective
+from ..pair import latent_of, true_objective, x_shape_of
 from ..validation import check_count, check_seed
 from .ais import AISEstimate, anneal_rows, check_settings, effective_sample_size, log_mean_exp
 from .ais import sigmoid_schedule as schedule
@@ -76,7 +76,7 @@ def simulate(pair: Any, n: int) -> Simulated:
     The pair must say the shape of one observation (``x_shape``), since its model takes the
     data to know how many rows to draw.
     """
-    shape = getattr(pair, "x_shape", None)
+    shape = x_shape_of(pair)
     if shape is None:
         raise ValueError(f"simulating data needs the shape of one observation: "
                          f"{type(pair).__name__} has no x_shape")

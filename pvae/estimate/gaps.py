@@ -27,7 +27,7 @@ import torch
 from pyro import poutine
 from tqdm.auto import tqdm
 
-from ..pair import Latent, latent_of, log_joint, true_objective
+from ..pair import Latent, exact_log_likelihood, latent_of, log_joint, true_objective
 from ..validation import check_positive_int, check_positive_number
 from .ais import ais
 from .importance import Estimate, prepare
@@ -194,7 +194,7 @@ def gaps(pair: Any, x: Any, *, steps: int = 500, lr: float = 0.05,
             local.append(torch.where(diverged, amortized[-1], fitted))
             fallback.append(diverged.nonzero().flatten() + first)
     if log_likelihood is None:
-        has_exact = callable(getattr(pair, "log_likelihood", None))
+        has_exact = exact_log_likelihood(pair) is not None
         log_likelihood = (_of("exact", pair.log_likelihood(tensor), 0) if has_exact
                           else ais(pair, tensor, steps=ais_steps, batch_size=batch_size,
                                    progress=progress))

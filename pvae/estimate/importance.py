@@ -29,6 +29,8 @@ from ..pair import (
     EnumeratedSiteError,
     check_local_latents,
     check_pair,
+    data_check,
+    exact_log_likelihood,
     in_particles,
     sample_sites,
     site_log_prob,
@@ -98,8 +100,8 @@ class Scores(NamedTuple):
 def prepare(pair: Any, x: Any) -> torch.Tensor:
     """Check ``x`` as the pair does and put it on the pair's device and dtype."""
     check_pair(pair)
-    check = getattr(pair, "check_data", None)
-    tensor = check(x) if callable(check) else as_data(x)
+    check = data_check(pair)
+    tensor = check(x) if check is not None else as_data(x)
     if isinstance(pair, torch.nn.Module):
         anchor = next(iter(pair.parameters()), None)
         if anchor is not None:
@@ -195,8 +197,8 @@ def iwae(pair: Any, x: Any, k: int, **options: Any) -> Estimate:
 
 def exact(pair: Any, x: Any) -> Estimate:
     """The exact log-likelihood of a model that has one (``log_likelihood``)."""
-    log_likelihood = getattr(pair, "log_likelihood", None)
-    if not callable(log_likelihood):
+    log_likelihood = exact_log_likelihood(pair)
+    if log_likelihood is None:
         raise ValueError(f"{type(pair).__name__} has no exact log-likelihood; bound it with "
                          "elbo() or estimate it with iwae()")
     return Estimate.of("exact", log_likelihood(x), 0)
@@ -209,7 +211,7 @@ def score(pair: Any, x: Any, ks: Sequence[int] = (1, 10, 100), **options: Any) -
     value applies).
     """
     ks = checked_ks(ks)
-    has_exact = callable(getattr(pair, "log_likelihood", None))
+    has_exact = exact_log_likelihood(pair) is not None
     exact_estimate = exact(pair, x) if has_exact else None
     try:
         elbo_estimate, ladder = iwae_ladder(pair, x, ks, **options)

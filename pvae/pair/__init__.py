@@ -5,6 +5,16 @@ protocol and its check, the log-densities and the latent read from the pair's ow
 the ELBO's terms, and how a minibatch is scaled to the whole data set.
 """
 
+from .hooks import (
+    data_check,
+    exact_log_likelihood,
+    initializer,
+    kl_weight_of,
+    kl_weighted,
+    m_step_of,
+    objective_hook,
+    x_shape_of,
+)
 from .minibatch import DATA_SCALE, DataPlateScale, Minibatches, minibatches, takes_num_data
 from .protocol import Pair, PairError, check_local_latents, check_pair, params_outside
 from .terms import elbo_terms, true_objective
@@ -23,4 +33,7 @@ __all__ = [
     "check_local_latents", "check_pair", "elbo_terms", "in_particles", "latent_of",
     "log_joint", "minibatches", "takes_num_data", "true_objective", "DATA_SCALE",
     "params_outside", "sample_sites", "site_log_prob",
+    # the optional hooks (pvae.pair.hooks)
+    "data_check", "exact_log_likelihood", "initializer", "kl_weight_of", "kl_weighted",
+    "m_step_of", "objective_hook", "x_shape_of",
 ]

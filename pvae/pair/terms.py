@@ -19,13 +19,15 @@ from typing import Any, NamedTuple
 import torch
 from pyro import poutine
 
+from .hooks import kl_weight_of
+
 __all__ = ["ElboTerms", "elbo_terms", "true_objective"]
 
 
 @contextlib.contextmanager
 def true_objective(pair: Any) -> Iterator[None]:
     """Within this block a pair with a KL weight (``kl_weight``) scores its true ELBO."""
-    weight = getattr(pair, "kl_weight", None)
+    weight = kl_weight_of(pair)
     if weight is None:
         yield
         return

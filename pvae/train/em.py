@@ -10,6 +10,7 @@ from pyro.infer.util import is_validation_enabled
 from tqdm.auto import tqdm
 
 from ..enumeration import EnumeratedLogJoint
+from ..pair import m_step_of
 
 __all__ = ["SupportsEM", "run_em"]
 
@@ -34,7 +35,7 @@ def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float,
 
     Returns the negative mean log-likelihood before each M-step and whether it converged.
     """
-    if not callable(getattr(pair, "m_step", None)):
+    if m_step_of(pair) is None:
         raise ValueError(
             f"method='em' needs a pair with a closed-form m_step(x, responsibilities); "
             f"{type(pair).__name__} has none. Use method='svi'."

@@ -16,6 +16,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from ..pair import exact_log_likelihood
 from ..registry import Registry
 from .em import run_em
 from .plan import FitPlan
@@ -61,8 +62,8 @@ class LocalEngine(Engine):
             with tqdm(total=plan.total, desc=label, unit="step", disable=not show,
                       leave=False) as bar:
                 result = self._once(pair, plan, bar)
-            scorer = getattr(pair, "log_likelihood", None)
-            if plan.n_init > 1 and callable(scorer):  # compare restarts at their end
+            scorer = exact_log_likelihood(pair)
+            if plan.n_init > 1 and scorer is not None:  # compare restarts at their end
                 score = -float(scorer(plan.x).mean())
             else:
                 score = result.losses[-1]

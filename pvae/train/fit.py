@@ -11,7 +11,7 @@ import pyro
 import torch
 
 from ..objectives import is_compiled
-from ..pair import check_pair, minibatches
+from ..pair import check_pair, data_check, initializer, minibatches
 from ..validation import as_data
 from .convergence import ConvergenceWarning, convergence_gap, has_converged
 from .engine import Engine, engines
@@ -32,8 +32,8 @@ def _svi_steps(steps: int | None, epochs: int | None, per_epoch: int) -> int:
 def _checked(pair: Any, data: Any, transform: Callable[[torch.Tensor], torch.Tensor] | None,
              name: str) -> torch.Tensor:
     """Validate ``data`` (as the model will see it, after ``transform``) and return it."""
-    check = getattr(pair, "check_data", None)
-    if not callable(check):
+    check = data_check(pair)
+    if check is None:
         return as_data(data, name=name)
     if transform is None:
         return check(data)
@@ -191,8 +191,8 @@ def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int |
             raise ValueError("resume continues a single SVI run: it needs method='svi' and "
                              f"n_init=1; got method={method!r}, n_init={n_init}")
         reinitialize = False  # the parameters are the checkpoint's
-    initialize = getattr(pair, "initialize", None) if reinitialize else None
-    if n_init > 1 and not callable(initialize):
+    initialize = initializer(pair) if reinitialize else None
+    if n_init > 1 and initialize is None:
         raise ValueError(f"n_init={n_init} needs a pair with initialize(x, generator) and "
                          f"reinitialize=True; {type(pair).__name__} has none or it is off")
     lr = options["lr"]
@@ -209,7 +209,7 @@ def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int |
                              for rows in (x_validation, x_terms))
     if seed is not None and resume is None:
         pyro.set_rng_seed(seed)
-    if not callable(getattr(pair, "initialize", None)):  # one that needs it cannot run yet
+    if initializer(pair) is None:  # one that needs it cannot run yet
         check_pair(pair, x)  # the model's and the guide's sites agree
     scaling = minibatches(pair, x, batch_size)  # and how a minibatch is scaled to N rows
     base_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,)))

@@ -29,7 +29,7 @@ import torch
 from pyro.infer import ELBO
 
 from ..objectives import LeanTrace_ELBO, is_compiled
-from ..pair import elbo_terms, true_objective
+from ..pair import elbo_terms, kl_weighted, objective_hook, true_objective
 from .divergence import DivergenceGuard
 from .result import History
 from .state import rng_untouched
@@ -84,8 +84,8 @@ DEFAULTS = TrainingDefaults()
 
 def objective_of(pair: Any) -> ELBO:
     """The pair's own ``objective()`` when it has one, else ``Trace_ELBO`` (lean)."""
-    make = getattr(pair, "objective", None)
-    return make() if callable(make) else LeanTrace_ELBO()
+    make = objective_hook(pair)
+    return make() if make is not None else LeanTrace_ELBO()
 
 
 def optimizer_factory(optimizer: str | Callable[..., torch.optim.Optimizer],
@@ -175,7 +175,7 @@ class StepCore:
         self.pair, self.schedule = pair, schedule
         self.objective: Any = objective if objective is not None else objective_of(pair)
         self.history = history.copy() if history is not None else History()
-        self.weighted = getattr(pair, "kl_weight", None) is not None and hasattr(pair, "beta")
+        self.weighted = kl_weighted(pair)
         self.divergence = DivergenceGuard()
 
     def begin_step(self, step: int) -> float:
