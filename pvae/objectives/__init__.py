@@ -1,4 +1,8 @@
-"""Training objectives by name: ``elbo``, ``meanfield``, ``iwae``; each a Pyro ``ELBO``."""
+"""Training objectives by name: ``elbo``, ``meanfield``, ``iwae``; each a Pyro ``ELBO``.
+
+The factories are named ``*_objective`` so that they do not read like the estimates
+:func:`pvae.elbo` and :func:`pvae.iwae`, which score a fitted pair.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ def is_compiled(objective: ELBO) -> bool:
 
 
 @objectives.register("elbo")
-def elbo(num_particles: int = 1, jit: bool = False, gradient: str = "plain") -> ELBO:
+def elbo_objective(num_particles: int = 1, jit: bool = False, gradient: str = "plain") -> ELBO:
     r"""``Trace_ELBO``: :math:`\mathbb{E}_q[\log p(x, z) - \log q(z \mid x)]` by sampling.
 
     With one particle it is :class:`~pvae.objectives.lean.LeanTrace_ELBO`: the same estimator,
@@ -64,7 +68,7 @@ def elbo(num_particles: int = 1, jit: bool = False, gradient: str = "plain") -> 
 
 
 @objectives.register("meanfield")
-def meanfield(jit: bool = False) -> ELBO:
+def meanfield_objective(jit: bool = False) -> ELBO:
     r"""``TraceMeanField_ELBO``: the KL term in closed form where it exists.
 
     :math:`\mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q(z \mid x) \,\|\, p(z))`, with a
@@ -76,12 +80,12 @@ def meanfield(jit: bool = False) -> ELBO:
     return TraceMeanField_ELBO(max_plate_nesting=1)
 
 
-elbo.__doc__ = (elbo.__doc__ or "") + JIT_NOTE
-meanfield.__doc__ = (meanfield.__doc__ or "") + JIT_NOTE
+elbo_objective.__doc__ = (elbo_objective.__doc__ or "") + JIT_NOTE
+meanfield_objective.__doc__ = (meanfield_objective.__doc__ or "") + JIT_NOTE
 
 
 @objectives.register("iwae")
-def iwae(k: int = 5, gradient: str = "dreg") -> ELBO:
+def iwae_objective(k: int = 5, gradient: str = "dreg") -> ELBO:
     r"""The importance-weighted bound of each datapoint (Burda et al., 2016), summed.
 
     :math:`\frac NB \sum_{i \in B} \log \frac1k \sum_{j=1}^k w_{ij}`, with
