@@ -47,7 +47,7 @@ def _one_epoch(engine: str, tiny: bool, out: Path) -> None:
     options = {"epochs": 1, "batch_size": BATCH, "lr": 1e-3, "seed": 0, "progress": False,
                "device": "cpu"}
     if engine == "ddp":
-        from pvae.engines.lightning import LightningEngine
+        from pvae.train.engines.lightning import LightningEngine
 
         ddp = LightningEngine(devices=2, strategy="ddp")
         steps = pvae.fit(vae, train, engine=ddp, **options).steps

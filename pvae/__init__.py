@@ -3,10 +3,10 @@
 Every model is a Pyro model/guide pair: import it, fit it with :func:`fit` (or with plain
 ``pyro.infer.SVI``), and score it on held-out data. The names below are the table of
 contents; each lives in its package (:mod:`pvae.models`, :mod:`pvae.train`,
-:mod:`pvae.estimate`, :mod:`pvae.mcmc`, :mod:`pvae.pair`, :mod:`pvae.objectives`).
+:mod:`pvae.estimate`, :mod:`pvae.mcmc`, :mod:`pvae.pair`, :mod:`pvae.objectives`), and so do
+the registries (``pvae.priors.priors``, ``pvae.train.engines.engines``, ...) and
+:class:`pvae.registry.Registry`.
 """
-
-from . import engines  # registers the engines above training (Lightning) by name
 
 # estimates of log p(x), and what they say
 from .estimate import (
@@ -43,7 +43,7 @@ from .objectives import EagerPathWarning, LeanTrace_ELBO
 
 # errors and warnings
 from .pair import Pair, PairError
-from .registry import Registry, UnknownNameError
+from .registry import UnknownNameError
 from .selection import ComponentChoice, choose_components
 
 # fitting
@@ -55,7 +55,7 @@ __all__ = [
     "VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian", "Pair",
     "ComponentChoice", "choose_components",
     # fitting
-    "fit", "FitResult", "engines",
+    "fit", "FitResult",
     # estimates
     "elbo", "iwae", "iwae_ladder", "exact", "score", "Estimate", "Scores", "ais",
     "AISEstimate", "bdmc", "Sandwich", "gaps", "Gaps", "latent_usage", "LatentUsage", "holes",
@@ -66,6 +66,6 @@ __all__ = [
     "LeanTrace_ELBO", "EagerPathWarning",
     # errors and warnings
     "DataError", "PairError", "UnknownNameError", "DivergenceError", "NonFiniteLossError",
-    "ConvergenceWarning", "Registry",
+    "ConvergenceWarning",
 ]
 __version__ = "0.1.0"

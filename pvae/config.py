@@ -23,8 +23,8 @@ A config has three tables, each one-to-one with the Python API::
 A built model writes itself back as a spec (:func:`pvae.registry.spec_of`), so
 ``object -> spec -> object`` round-trips, and every checkpoint stores its config. An unknown
 table, key or name is an error that suggests the closest valid one. The data sets and
-transforms that ``[data]`` names are registries in :mod:`pvae.data.registry`; the
-``[train]`` defaults are :data:`pvae.train.schedule.DEFAULTS`, the same as ``pvae.fit``'s.
+transforms that ``[data]`` names are registries in :mod:`pvae.data.prepare`; the
+``[train]`` defaults are :data:`pvae.train.step.DEFAULTS`, the same as ``pvae.fit``'s.
 """
 
 from __future__ import annotations

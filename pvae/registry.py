@@ -17,7 +17,7 @@ import difflib
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from .common import signature_of
+from .signatures import signature_of
 
 __all__ = ["Registry", "UnknownNameError", "closest", "merge_spec", "remember_spec", "spec_of"]
 

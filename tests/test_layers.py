@@ -9,13 +9,13 @@ PACKAGE = Path(__file__).parent.parent / "pvae"
 
 #: lowest first; a package may import only from lower layers (and from itself)
 LAYERS = [
-    {"common"},
-    {"validation", "registry", "enumeration", "independent"},
+    {"signatures"},
+    {"validation", "registry", "independent"},
     {"pair"},
     {"objectives", "nets", "likelihoods", "priors", "data"},
     {"guides"},
     {"models", "train", "estimate", "mcmc"},
-    {"selection", "plots", "engines", "infer"},
+    {"selection", "plots", "infer"},
     {"config"},
     {"checkpoint"},
     {"app"},

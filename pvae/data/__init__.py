@@ -4,7 +4,7 @@ from .binarize import binarize, dynamic_binarization
 from .dequantize import dequantize
 from .digits import Split, digits
 from .mnist import IDXError, MNISTNotFoundError, mnist, read_idx
-from .registry import PreparedData, datasets, prepare_data, transforms
+from .prepare import PreparedData, datasets, prepare_data, transforms
 
 __all__ = [
     "IDXError",

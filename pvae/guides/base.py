@@ -8,8 +8,8 @@ import torch
 from pyro.nn import PyroModule
 from torch import nn
 
-from ..common import data_plate, kl_scale
 from ..nets import Network, pyro_visible
+from ..pair import data_plate, kl_scale
 from ..registry import Registry
 
 __all__ = ["Guide", "guides"]

@@ -24,8 +24,8 @@ MOVED = {
     "ais": "estimate.ais", "bdmc": "estimate.bdmc", "gaps": "estimate.gaps",
     "usage": "estimate.usage", "holes": "estimate.holes", "compare": "estimate.compare",
     "mcmc": "mcmc", "fit": "train.fit", "options": "train.options", "plan": "train.plan",
-    "schedule": "train.schedule", "svi": "train.svi", "em": "train.em",
-    "engine": "train.engine", "divergence": "train.divergence",
+    "schedule": "train.step", "svi": "train.svi", "em": "train.em",
+    "engine": "train.engines.local", "divergence": "train.divergence",
     "convergence": "train.convergence", "state": "train.state", "result": "train.result",
 }
 for _old, _new in MOVED.items():

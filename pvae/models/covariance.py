@@ -14,9 +14,9 @@ import torch
 from pyro.distributions import constraints
 from pyro.nn import PyroModule, PyroParam
 
-from ..common import set_constrained
 from ..registry import Registry
 from .cholesky_gaussian import CholeskyGaussian
+from .parameters import set_constrained
 
 __all__ = ["Covariance", "DiagonalCovariance", "FullCovariance", "covariances"]
 

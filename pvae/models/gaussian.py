@@ -10,7 +10,7 @@ import torch
 from pyro.distributions import constraints
 from pyro.nn import PyroModule, PyroParam, pyro_method
 
-from ..common import data_plate, instance_name, set_constrained
+from ..pair import data_plate
 from ..registry import remember_spec
 from ..validation import (
     DataError,
@@ -20,6 +20,7 @@ from ..validation import (
     check_min_points,
     check_spread,
 )
+from .parameters import instance_name, set_constrained
 
 __all__ = ["Gaussian"]
 

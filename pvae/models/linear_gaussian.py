@@ -11,9 +11,10 @@ from pyro.distributions import constraints
 from pyro.infer import ELBO, TraceMeanField_ELBO
 from pyro.nn import PyroModule, PyroParam, pyro_method
 
-from ..common import data_plate, instance_name, kl_scale, set_constrained
+from ..pair import data_plate, kl_scale
 from ..registry import remember_spec
 from ..validation import as_data, as_observations, check_count, check_min_points
+from .parameters import instance_name, set_constrained
 
 __all__ = ["LinearGaussian", "PPCASolution"]
 

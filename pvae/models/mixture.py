@@ -12,8 +12,8 @@ from pyro.distributions import constraints
 from pyro.infer import ELBO, TraceEnum_ELBO
 from pyro.nn import PyroModule, PyroParam, pyro_method
 
-from ..common import data_plate, instance_name, set_constrained
-from ..enumeration import enumerated_log_joint
+from ..objectives import enumerated_log_joint
+from ..pair import data_plate
 from ..registry import remember_spec
 from ..validation import (
     DataError,
@@ -26,6 +26,7 @@ from ..validation import (
 )
 from .covariance import Covariance, covariances
 from .kmeans import kmeans_plusplus
+from .parameters import instance_name, set_constrained
 
 __all__ = ["GaussianMixture"]
 

@@ -10,11 +10,11 @@ import torch
 from pyro.infer import ELBO, TraceMeanField_ELBO
 from pyro.nn import PyroModule
 
-from ..common import data_plate, instance_name, kl_scale
 from ..guides import Guide, guides
 from ..likelihoods import Likelihood, likelihoods
 from ..nets import Network, networks, pyro_visible
 from ..objectives import is_compiled, objectives
+from ..pair import data_plate, kl_scale
 from ..priors import Prior, priors
 from ..registry import remember_spec
 from ..validation import (
@@ -23,6 +23,7 @@ from ..validation import (
     check_count,
     check_positive_number,
 )
+from .parameters import instance_name
 
 __all__ = ["VAE", "VAEModel"]
 

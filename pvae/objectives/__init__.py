@@ -16,11 +16,12 @@ from pyro.infer import (
 
 from ..registry import Registry
 from ..validation import check_bool, check_positive_int
+from .enumeration import EnumeratedLogJoint, enumerated_log_joint
 from .importance import ImportanceWeightedELBO
 from .lean import EagerPathWarning, LeanTrace_ELBO
 
-__all__ = ["EagerPathWarning", "ImportanceWeightedELBO", "LeanTrace_ELBO", "is_compiled",
-           "objectives"]
+__all__ = ["EagerPathWarning", "EnumeratedLogJoint", "ImportanceWeightedELBO", "LeanTrace_ELBO",
+           "enumerated_log_joint", "is_compiled", "objectives"]
 
 objectives = Registry("objective", ELBO)
 

@@ -2,7 +2,7 @@
 
 Everything above (training, estimation) reads a pair through this package: the pair
 protocol and its check, the log-densities and the latent read from the pair's own traces,
-the ELBO's terms, and how a minibatch is scaled to the whole data set.
+the ELBO's terms, the data plate, and how a minibatch is scaled to the whole data set.
 """
 
 from .hooks import (
@@ -16,6 +16,7 @@ from .hooks import (
     x_shape_of,
 )
 from .minibatch import DATA_SCALE, DataPlateScale, Minibatches, minibatches, takes_num_data
+from .plates import data_plate, kl_scale
 from .protocol import Pair, PairError, check_local_latents, check_pair, params_outside
 from .terms import elbo_terms, true_objective
 from .traces import (
@@ -30,7 +31,8 @@ from .traces import (
 
 __all__ = [
     "DataPlateScale", "EnumeratedSiteError", "Latent", "Minibatches", "Pair", "PairError",
-    "check_local_latents", "check_pair", "elbo_terms", "in_particles", "latent_of",
+    "check_local_latents", "check_pair", "data_plate", "elbo_terms", "in_particles",
+    "kl_scale", "latent_of",
     "log_joint", "minibatches", "takes_num_data", "true_objective", "DATA_SCALE",
     "params_outside", "sample_sites", "site_log_prob",
     # the optional hooks (pvae.pair.hooks)

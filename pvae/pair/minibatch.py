@@ -26,7 +26,7 @@ import torch
 from pyro.poutine.messenger import Messenger
 from pyro.poutine.runtime import Message
 
-from ..common import signature_of
+from ..signatures import signature_of
 from .protocol import PairError, data_plates, per_datapoint_sites
 
 __all__ = ["DATA_SCALE", "DataPlateScale", "Minibatches", "minibatches", "takes_num_data"]

@@ -17,7 +17,7 @@ from pyro import poutine
 from pyro.infer.autoguide import AutoGuide
 from pyro.poutine.util import site_is_subsample
 
-from ..common import signature_of
+from ..signatures import signature_of
 
 __all__ = ["Pair", "PairError", "check_local_latents", "check_pair", "data_plates", "latent_sites",
            "params_outside", "per_datapoint_sites"]

@@ -1,20 +1,20 @@
 """``pvae.fit`` and where it runs: the plan, the one SVI step core, the SVI and EM loops.
 
 A fit checks its settings into a :class:`~pvae.train.plan.FitPlan`, which an engine
-(:data:`~pvae.train.engine.engines`) runs through the step core of
-:mod:`~pvae.train.schedule`; divergence and convergence are judged on the way, and the
+(:data:`~pvae.train.engines.engines`) runs through the step core of
+:mod:`~pvae.train.step`; divergence and convergence are judged on the way, and the
 result and resumable state are values.
 """
 
 from .convergence import ConvergenceWarning
 from .divergence import DivergenceError, NonFiniteLossError, all_finite
-from .engine import Engine, engines
+from .engines import Engine, engines
 from .fit import fit, resolve_device
 from .options import check_options
 from .plan import FitPlan
 from .result import FitResult, History
-from .schedule import DEFAULTS, OPTIMIZERS, Schedule, StepCore
 from .state import TrainingState
+from .step import DEFAULTS, OPTIMIZERS, Schedule, StepCore
 
 __all__ = [
     "DEFAULTS", "OPTIMIZERS", "ConvergenceWarning", "DivergenceError", "Engine", "FitPlan",

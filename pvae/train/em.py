@@ -9,7 +9,7 @@ import torch
 from pyro.infer.util import is_validation_enabled
 from tqdm.auto import tqdm
 
-from ..enumeration import EnumeratedLogJoint
+from ..objectives import EnumeratedLogJoint
 from ..pair import m_step_of
 
 __all__ = ["SupportsEM", "run_em"]

@@ -14,12 +14,12 @@ from ..objectives import is_compiled
 from ..pair import check_pair, data_check, initializer, minibatches
 from ..validation import as_data
 from .convergence import ConvergenceWarning, convergence_gap, has_converged
-from .engine import Engine, engines
+from .engines import Engine, engines
 from .options import MAX_STEPS, check_options, resolve_device
 from .plan import FitPlan
 from .result import FitResult
-from .schedule import DEFAULTS, Schedule, batches_per_epoch, objective_of, optimizer_factory
 from .state import TrainingState
+from .step import DEFAULTS, Schedule, batches_per_epoch, objective_of, optimizer_factory
 
 __all__ = ["fit", "resolve_device"]
 
@@ -92,7 +92,7 @@ def fit(
         taken by index from the data held on the device, and the ELBO is scaled to N.
     lr, lr_decay : float
         The learning rate, decayed geometrically to ``lr * lr_decay`` by the last step
-        (defaults: :data:`pvae.train.schedule.DEFAULTS`, shared by every engine and config).
+        (defaults: :data:`pvae.train.step.DEFAULTS`, shared by every engine and config).
     optimizer : str or callable
         A name in :data:`OPTIMIZERS` or a callable ``params -> torch.optim.Optimizer``.
     n_init : int
@@ -135,9 +135,9 @@ def fit(
         Called with a :class:`~pvae.train.state.TrainingState` after every epoch of SVI
         (after the validation score), e.g. to write a checkpoint.
     engine : str, dict or Engine
-        Where the fit runs, by name, spec or object (:data:`pvae.train.engine.engines`).
+        Where the fit runs, by name, spec or object (:data:`pvae.train.engines.engines`).
         ``"pvae"`` runs the loop here, on one device. ``"lightning"`` hands SVI to PyTorch
-        Lightning (:mod:`pvae.engines.lightning`, needs the ``lightning`` extra) for several
+        Lightning (:mod:`pvae.train.engines.lightning`, needs the ``lightning`` extra) for several
         devices or machines, with its settings in the spec:
         ``{"name": "lightning", "devices": 4, "num_nodes": 2, "strategy": "ddp",
         "precision": "bf16-mixed"}``. The pair, the objective and the other settings stay

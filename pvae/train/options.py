@@ -17,9 +17,9 @@ from ..validation import (
     check_positive_number,
     check_seed,
 )
-from .engine import Engine, engines
-from .schedule import DEFAULTS, OPTIMIZERS
+from .engines import Engine, engines
 from .state import TrainingState
+from .step import DEFAULTS, OPTIMIZERS
 
 __all__ = ["METHODS", "check_options", "resolve_device"]
 

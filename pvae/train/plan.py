@@ -10,8 +10,8 @@ import torch
 from pyro.infer import ELBO
 
 from ..pair import Minibatches
-from .schedule import Schedule, StepCore
 from .state import TrainingState
+from .step import Schedule, StepCore
 
 __all__ = ["FitPlan"]
 

@@ -13,8 +13,8 @@ from tqdm.auto import tqdm
 
 from .divergence import all_finite
 from .plan import FitPlan
-from .schedule import StepCore
 from .state import TrainingState, capture_rng, restore_rng, rng_untouched
+from .step import StepCore
 
 __all__ = ["run_svi"]
 

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 import pvae
-from pvae.common import set_constrained
 from pvae.data import binarize, digits
+from pvae.models.parameters import set_constrained
 
 from .pca import closed_form_pca
 

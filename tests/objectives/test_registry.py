@@ -7,7 +7,7 @@ from pvae.data import binarize, digits
 from pvae.objectives import is_compiled, objectives
 from pvae.objectives.importance import ImportanceWeightedELBO
 from pvae.objectives.lean import LeanTrace_ELBO
-from pvae.train.schedule import objective_of
+from pvae.train.step import objective_of
 
 SMALL = {"encoder": {"name": "mlp", "hidden": [16]}, "decoder": {"name": "mlp", "hidden": [16]}}
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 import pvae
-from pvae.train.engine import Engine, LocalEngine, engines
+from pvae.train.engines import Engine, LocalEngine, engines
 from pvae.train.result import FitResult
 
 

@@ -1,11 +1,4 @@
-"""Engines: where a checked fit runs. pvae's own loop here; others register themselves.
-
-:func:`pvae.fit` checks its arguments once into a :class:`FitPlan` and hands it to an
-engine from :data:`engines`, chosen by name or spec (``"pvae"``, ``"lightning"``,
-``{"name": "lightning", "devices": 4, "strategy": "ddp"}``) or passed as an object. An
-engine above this package (``pvae.engines``) registers itself here, so that inference never
-imports what stands above it.
-"""
+"""pvae's own engine: the checked plan run on one device, SVI or EM, with restarts."""
 
 from __future__ import annotations
 
@@ -16,12 +9,12 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from ..pair import exact_log_likelihood
-from ..registry import Registry
-from .em import run_em
-from .plan import FitPlan
-from .result import FitResult
-from .svi import run_svi
+from ...pair import exact_log_likelihood
+from ...registry import Registry
+from ..em import run_em
+from ..plan import FitPlan
+from ..result import FitResult
+from ..svi import run_svi
 
 __all__ = ["Engine", "LocalEngine", "engines"]
 

@@ -16,7 +16,7 @@ Two facts keep the numbers right under DDP:
 
 Use it as ``pvae.fit(pair, x, engine="lightning")`` or with its settings,
 ``engine={"name": "lightning", "devices": 4, "strategy": "ddp"}``; every step runs
-through the same :class:`~pvae.train.schedule.StepCore` as pvae's own loop (warm-up,
+through the same :class:`~pvae.train.step.StepCore` as pvae's own loop (warm-up,
 learning-rate decay, the finite-loss guard, the history). Install with
 ``pip install 'pvae-pyro[lightning]'``.
 """
@@ -42,8 +42,11 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
     raise ImportError("the Lightning engine needs PyTorch Lightning: pip install "
                       "'pvae-pyro[lightning]' (or pip install lightning)") from error
 
-from ..pair import PairError, params_outside
-from ..train import Engine, FitPlan, FitResult, History, all_finite
+from ...pair import PairError, params_outside
+from ..divergence import all_finite
+from ..plan import FitPlan
+from ..result import FitResult, History
+from .local import Engine
 
 __all__ = ["LightningEngine", "PairDataModule", "PairModule"]
 

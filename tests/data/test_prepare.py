@@ -3,7 +3,7 @@ import torch
 
 from pvae import UnknownNameError
 from pvae.data import digits
-from pvae.data.registry import LEVELS, datasets, prepare_data, transforms
+from pvae.data.prepare import LEVELS, datasets, prepare_data, transforms
 
 
 @pytest.mark.parametrize("name", transforms.names())

@@ -2,7 +2,7 @@ import inspect
 
 import pytest
 
-from pvae.common import signature_of
+from pvae.signatures import signature_of
 
 
 class Model:

@@ -1,4 +1,4 @@
-"""Run by tests/engines/test_lightning.py: two CPU processes (gloo) train a small VAE under DDP.
+"""Run by test_lightning.py beside it: two CPU processes (gloo) train a small VAE under DDP.
 
 Lightning's "ddp" strategy starts the second process by running this script again; every
 process writes what it saw and where it ended to OUT/rank-<r>.pt.
@@ -11,7 +11,7 @@ import torch
 
 import pvae
 from pvae.data import digits, dynamic_binarization
-from pvae.engines.lightning import LightningEngine
+from pvae.train.engines.lightning import LightningEngine
 
 
 def main(out: Path) -> None:
