@@ -24,7 +24,7 @@ A built model writes itself back as a spec (:func:`pvae.registry.spec_of`), so
 ``object -> spec -> object`` round-trips, and every checkpoint stores its config. An unknown
 table, key or name is an error that suggests the closest valid one. The data sets and
 transforms that ``[data]`` names are registries in :mod:`pvae.data.prepare`; the
-``[train]`` defaults are :data:`pvae.train.step.DEFAULTS`, the same as ``pvae.fit``'s.
+``[train]`` keys are :class:`pvae.train.FitOptions` fields, with its defaults.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ import torch
 from .data import PreparedData, datasets, prepare_data, transforms
 from .models import models
 from .registry import UnknownNameError, closest, merge_spec, spec_of
-from .train import OPTIMIZERS, check_options, fit
+from .train import OPTIMIZERS, FitOptions
 from .validation import check_nonnegative_int, check_positive_int
 
 __all__ = ["Config", "ConfigError", "load_config", "read_config"]
@@ -51,7 +51,7 @@ __all__ = ["Config", "ConfigError", "load_config", "read_config"]
 TABLES = ("data", "model", "train")
 #: ``fit`` keywords that a config may not set: they come from the data table or the caller
 #: (where to run, ``device``, is the command line's ``--device``)
-NOT_FROM_TRAIN = {"pair", "data", "transform", "validation", "terms_on", "progress", "resume",
+NOT_FROM_TRAIN = {"transform", "validation", "terms_on", "progress", "resume",
                   "on_epoch_end", "reinitialize", "device"}
 #: keys of the train table that are not ``fit`` keywords, with their defaults
 TRAIN_EXTRAS = {"checkpoint_every": 1}
@@ -62,7 +62,7 @@ class ConfigError(UnknownNameError):
 
 
 def _fit_keys() -> list[str]:
-    return [name for name in inspect.signature(fit).parameters if name not in NOT_FROM_TRAIN]
+    return [option.name for option in fields(FitOptions) if option.name not in NOT_FROM_TRAIN]
 
 
 def _check_keys(table: str, given: Mapping[str, Any], accepted: list[str]) -> None:
@@ -99,7 +99,7 @@ def _check_train(train: dict[str, Any]) -> None:
     _check_keys("train", train, [*_fit_keys(), *TRAIN_EXTRAS])
     if isinstance(train.get("optimizer"), Mapping | list):
         raise ConfigError(f"[train] optimizer is a name: {', '.join(OPTIMIZERS)}")
-    _checked("[train]", lambda: check_options(**{k: v for k, v in train.items()
+    _checked("[train]", lambda: FitOptions(**{k: v for k, v in train.items()
                                                  if k not in TRAIN_EXTRAS}))
     _checked("[train]", check_positive_int, train.get("checkpoint_every", 1),
              "checkpoint_every")

@@ -10,14 +10,15 @@ from .convergence import ConvergenceWarning
 from .divergence import DivergenceError, NonFiniteLossError, all_finite
 from .engines import Engine, engines
 from .fit import fit, resolve_device
-from .options import check_options
+from .options import DEFAULTS, FitOptions
 from .plan import FitPlan
 from .result import FitResult, History
 from .state import TrainingState
-from .step import DEFAULTS, OPTIMIZERS, Schedule, StepCore
+from .step import OPTIMIZERS, Schedule, StepCore
 
 __all__ = [
-    "DEFAULTS", "OPTIMIZERS", "ConvergenceWarning", "DivergenceError", "Engine", "FitPlan",
+    "DEFAULTS", "OPTIMIZERS", "ConvergenceWarning", "DivergenceError", "Engine", "FitOptions",
+    "FitPlan",
     "FitResult", "History", "NonFiniteLossError", "Schedule", "StepCore", "TrainingState",
-    "engines", "fit", "resolve_device", "all_finite", "check_options",
+    "engines", "fit", "resolve_device", "all_finite",
 ]

@@ -15,18 +15,18 @@ from ..pair import check_pair, data_check, initializer, minibatches
 from ..validation import as_data
 from .convergence import ConvergenceWarning, convergence_gap, has_converged
 from .engines import Engine, engines
-from .options import MAX_STEPS, check_options, resolve_device
+from .options import DEFAULT_STEPS, DEFAULTS, MAX_STEPS, OPTION_NAMES, FitOptions, resolve_device
 from .plan import FitPlan
 from .result import FitResult
 from .state import TrainingState
-from .step import DEFAULTS, Schedule, batches_per_epoch, objective_of, optimizer_factory
+from .step import Schedule, batches_per_epoch, objective_of, optimizer_factory
 
 __all__ = ["fit", "resolve_device"]
 
 def _svi_steps(steps: int | None, epochs: int | None, per_epoch: int) -> int:
     if epochs is not None:
         return epochs * per_epoch
-    return steps if steps is not None else DEFAULTS.steps
+    return steps if steps is not None else DEFAULT_STEPS
 
 
 def _checked(pair: Any, data: Any, transform: Callable[[torch.Tensor], torch.Tensor] | None,
@@ -46,28 +46,28 @@ def fit(
     pair: Any,
     data: Any,
     *,
-    method: str = "svi",
-    steps: int | None = None,
-    epochs: int | None = None,
-    batch_size: int | None = None,
+    method: str = DEFAULTS.method,
+    steps: int | None = DEFAULTS.steps,
+    epochs: int | None = DEFAULTS.epochs,
+    batch_size: int | None = DEFAULTS.batch_size,
     lr: float = DEFAULTS.lr,
     lr_decay: float = DEFAULTS.lr_decay,
     optimizer: str | Callable[..., torch.optim.Optimizer] = DEFAULTS.optimizer,
-    n_init: int = 1,
-    reinitialize: bool = True,
-    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    validation: Any = None,
-    terms_on: Any = None,
+    n_init: int = DEFAULTS.n_init,
+    reinitialize: bool = DEFAULTS.reinitialize,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = DEFAULTS.transform,
+    validation: Any = DEFAULTS.validation,
+    terms_on: Any = DEFAULTS.terms_on,
     kl_warmup: int = DEFAULTS.kl_warmup,
-    time_limit: float | None = None,
-    max_iter: int = 1000,
-    tol: float = 1e-6,
-    device: str | torch.device = "auto",
-    seed: int | None = None,
-    progress: bool = True,
-    resume: TrainingState | None = None,
-    on_epoch_end: Callable[[TrainingState], None] | None = None,
-    engine: str | dict[str, Any] | Engine = "pvae",
+    time_limit: float | None = DEFAULTS.time_limit,
+    max_iter: int = DEFAULTS.max_iter,
+    tol: float = DEFAULTS.tol,
+    device: str | torch.device = DEFAULTS.device,
+    seed: int | None = DEFAULTS.seed,
+    progress: bool = DEFAULTS.progress,
+    resume: TrainingState | None = DEFAULTS.resume,
+    on_epoch_end: Callable[[TrainingState], None] | None = DEFAULTS.on_epoch_end,
+    engine: str | dict[str, Any] | Engine = DEFAULTS.engine,
 ) -> FitResult:
     """Fit a model/guide pair to data by maximising its objective.
 
@@ -86,13 +86,13 @@ def fit(
         Gradient steps on the pair's ELBO, or expectation-maximisation.
     steps, epochs : int, optional
         SVI length: optimiser steps, or passes over the data (one step per minibatch).
-        The default is ``DEFAULTS.steps`` (1000) steps.
+        The default is :data:`~pvae.train.options.DEFAULT_STEPS` (1000) steps.
     batch_size : int, optional
         Minibatch size for SVI; ``None`` uses all the data in every step. Minibatches are
         taken by index from the data held on the device, and the ELBO is scaled to N.
     lr, lr_decay : float
         The learning rate, decayed geometrically to ``lr * lr_decay`` by the last step
-        (defaults: :data:`pvae.train.step.DEFAULTS`, shared by every engine and config).
+        (defaults: :data:`pvae.train.options.DEFAULTS`, shared by every engine and config).
     optimizer : str or callable
         A name in :data:`OPTIMIZERS` or a callable ``params -> torch.optim.Optimizer``.
     n_init : int
@@ -148,20 +148,21 @@ def fit(
     FitResult
         The loss history (nats per datapoint) of the kept run and what it took.
     """
-    plan_engine, plan = _plan(**locals())
+    settings = {name: value for name, value in locals().items() if name in OPTION_NAMES}
+    plan_engine, plan = _plan(pair, data, FitOptions(**settings))
     result = plan_engine.run(pair, plan)
-    if plan.method == "svi":
-        result = replace(result, converged=has_converged(result.losses, plan.tol))
+    if plan.options.method == "svi":
+        result = replace(result, converged=has_converged(result.losses, plan.options.tol))
     if result.converged is False:
         warnings.warn(_unconverged(result, plan), ConvergenceWarning, stacklevel=2)
     return result
 
 
 def _unconverged(result: FitResult, plan: FitPlan) -> str:
-    if plan.method == "em":
-        return (f"EM stopped after max_iter={plan.max_iter} iterations before its change fell "
-                f"below tol={plan.tol}; raise max_iter")
-    gap = convergence_gap(result.losses, plan.tol)
+    if plan.options.method == "em":
+        return (f"EM stopped after max_iter={plan.options.max_iter} iterations before its change "
+                f"fell below tol={plan.options.tol}; raise max_iter")
+    gap = convergence_gap(result.losses, plan.options.tol)
     if gap is None:
         return (f"{result.steps} SVI steps are too few to tell whether the fit converged "
                 "(see pvae.train.convergence); run more steps")
@@ -170,23 +171,13 @@ def _unconverged(result: FitResult, plan: FitPlan) -> str:
             "its noise explains (pvae.train.convergence); run more steps or raise lr")
 
 
-def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int | None,
-          batch_size: int | None, lr: float, lr_decay: float, optimizer: Any, n_init: int,
-          reinitialize: bool, transform: Any, validation: Any, terms_on: Any, kl_warmup: int,
-          time_limit: float | None, max_iter: int, tol: float, device: str | torch.device,
-          seed: int | None, progress: bool, resume: TrainingState | None,
-          on_epoch_end: Any, engine: Any) -> tuple[Engine, FitPlan]:
-    """Check every argument of :func:`fit` before any work; return the engine and plan."""
+def _plan(pair: Any, data: Any, options: FitOptions) -> tuple[Engine, FitPlan]:
+    """Check the pair and the data against ``options`` before any work; engine and plan."""
     check_pair(pair)
-    options = check_options(
-        method=method, steps=steps, epochs=epochs, batch_size=batch_size, lr=lr,
-        lr_decay=lr_decay, optimizer=optimizer, n_init=n_init, reinitialize=reinitialize,
-        transform=transform, kl_warmup=kl_warmup, time_limit=time_limit, max_iter=max_iter,
-        tol=tol, device=device, seed=seed, progress=progress, resume=resume,
-        on_epoch_end=on_epoch_end, engine=engine)
-    runner: Engine = engines.resolve(engine)
-    n_init, batch_size, kl_warmup = options["n_init"], options["batch_size"], options["kl_warmup"]
-    if resume is not None:
+    runner: Engine = engines.resolve(options.engine)
+    method, n_init, batch_size = options.method, options.n_init, options.batch_size
+    reinitialize = options.reinitialize
+    if options.resume is not None:
         if method != "svi" or n_init != 1:
             raise ValueError("resume continues a single SVI run: it needs method='svi' and "
                              f"n_init=1; got method={method!r}, n_init={n_init}")
@@ -195,44 +186,44 @@ def _plan(pair: Any, data: Any, *, method: str, steps: int | None, epochs: int |
     if n_init > 1 and initialize is None:
         raise ValueError(f"n_init={n_init} needs a pair with initialize(x, generator) and "
                          f"reinitialize=True; {type(pair).__name__} has none or it is off")
-    lr = options["lr"]
-    make_optimizer = optimizer_factory(optimizer, lr)
+    make_optimizer = optimizer_factory(options.optimizer, options.lr)
+    transform = options.transform
     x = _checked(pair, data, transform, "data")
-    x_validation = None if validation is None else _checked(pair, validation, transform,
-                                                            "validation data")
-    x_terms = None if terms_on is None else _checked(pair, terms_on, None, "terms_on")
-    target = options["device"]
+    x_validation = (None if options.validation is None
+                    else _checked(pair, options.validation, transform, "validation data"))
+    x_terms = None if options.terms_on is None else _checked(pair, options.terms_on, None,
+                                                             "terms_on")
+    target = options.target_device
     if isinstance(pair, torch.nn.Module):
         pair.to(device=target, dtype=x.dtype)
     x = x.to(target)
     x_validation, x_terms = (None if rows is None else rows.to(device=target, dtype=x.dtype)
                              for rows in (x_validation, x_terms))
-    if seed is not None and resume is None:
-        pyro.set_rng_seed(seed)
+    if options.seed is not None and options.resume is None:
+        pyro.set_rng_seed(options.seed)
     if initializer(pair) is None:  # one that needs it cannot run yet
         check_pair(pair, x)  # the model's and the guide's sites agree
     scaling = minibatches(pair, x, batch_size)  # and how a minibatch is scaled to N rows
-    base_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,)))
+    base_seed = (options.seed if options.seed is not None
+                 else int(torch.randint(2**31 - 1, (1,))))
     objective = objective_of(pair)
-    if is_compiled(objective) and kl_warmup:
+    if is_compiled(objective) and options.kl_warmup:
         raise ValueError("a compiled objective (jit=True) cannot follow a KL warm-up: its KL "
                          "weight is fixed when it compiles. Drop jit or kl_warmup.")
     per_epoch = batches_per_epoch(x.shape[0], batch_size, objective)
-    total = _svi_steps(steps, epochs, per_epoch) if method == "svi" else options["max_iter"]
+    total = (_svi_steps(options.steps, options.epochs, per_epoch) if method == "svi"
+             else options.max_iter)
     if total > MAX_STEPS:
-        raise ValueError(f"{epochs} epochs of {per_epoch} steps are {total} steps, more than "
-                         f"any run needs (at most {MAX_STEPS}); use fewer epochs or larger "
-                         "batches")
+        raise ValueError(f"{options.epochs} epochs of {per_epoch} steps are {total} steps, "
+                         f"more than any run needs (at most {MAX_STEPS}); use fewer epochs or "
+                         "larger batches")
     plan = FitPlan(
-        x=x, method=method, objective=objective, make_optimizer=make_optimizer,
-        schedule=Schedule(lr=lr, total=total, lr_decay=options["lr_decay"],
-                          kl_warmup=kl_warmup),
-        batch_size=batch_size, minibatches=scaling, per_epoch=per_epoch, epochs=epochs,
-        transform=transform, validation=x_validation, terms_on=x_terms, n_init=n_init,
-        initialize=initialize if callable(initialize) else None, seed=seed, base_seed=base_seed,
-        time_limit=options["time_limit"], max_iter=options["max_iter"], tol=options["tol"],
-        device=target,
-        device_request=device, progress=progress, resume=resume, on_epoch_end=on_epoch_end)
+        options=options, x=x, validation=x_validation, terms_on=x_terms, device=target,
+        schedule=Schedule(lr=options.lr, total=total, lr_decay=options.lr_decay,
+                          kl_warmup=options.kl_warmup),
+        objective=objective, make_optimizer=make_optimizer, minibatches=scaling,
+        per_epoch=per_epoch, initialize=initialize if callable(initialize) else None,
+        base_seed=base_seed)
     refused = runner.refuses(plan)
     if refused:
         raise ValueError(f"engine={runner.name!r} does not take {', '.join(refused)}; use "

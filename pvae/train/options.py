@@ -1,11 +1,13 @@
-"""The one check of ``pvae.fit``'s settings, before any work.
+"""``pvae.fit``'s settings, declared once: :class:`FitOptions`, with defaults and checks.
 
-:func:`pvae.fit` and a config's ``[train]`` table both go through :func:`check_options`.
+:func:`pvae.fit`'s keywords are its fields (a test pins the signature to them), a config's
+``[train]`` table is checked by building one, and :data:`DEFAULTS` is the one set of defaults.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
@@ -19,15 +21,17 @@ from ..validation import (
 )
 from .engines import Engine, engines
 from .state import TrainingState
-from .step import DEFAULTS, OPTIMIZERS
+from .step import check_optimizer
 
-__all__ = ["METHODS", "check_options", "resolve_device"]
+__all__ = ["DEFAULTS", "DEFAULT_STEPS", "METHODS", "OPTION_NAMES", "FitOptions", "resolve_device"]
 
 METHODS = ("svi", "em")
 DEVICE_TYPES = ("cpu", "cuda")
 #: more optimiser steps, EM iterations or restarts than any run needs: a typo, refused
 MAX_STEPS = 10**8
 MAX_RESTARTS = 1000
+#: optimiser steps when neither ``steps`` nor ``epochs`` is given
+DEFAULT_STEPS = 1000
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -62,53 +66,85 @@ def _callable_or_none(value: Any, name: str, what: str) -> Any:
     return value
 
 
-def check_options(*, method: str = "svi", steps: Any = None, epochs: Any = None,
-                  batch_size: Any = None, lr: Any = DEFAULTS.lr,
-                  lr_decay: Any = DEFAULTS.lr_decay, optimizer: Any = DEFAULTS.optimizer,
-                  n_init: Any = 1, reinitialize: Any = True, transform: Any = None,
-                  kl_warmup: Any = DEFAULTS.kl_warmup, time_limit: Any = None,
-                  max_iter: Any = 1000, tol: Any = 1e-6, device: Any = "auto",
-                  seed: Any = None, progress: Any = True, resume: Any = None,
-                  on_epoch_end: Any = None, engine: Any = "pvae") -> dict[str, Any]:
-    """Check ``fit``'s settings (types, ranges, NaN, names) and return them normalised.
+Transform = Callable[[torch.Tensor], torch.Tensor]
 
-    Raises ``ValueError`` (or the registry's ``UnknownNameError``) naming the setting.
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Every keyword of :func:`pvae.fit`, its default and its check, written once.
+
+    Building one checks every setting (types, ranges, NaN, names) and normalises it, so a
+    bad setting fails here, before any work, with a ``ValueError`` (or the registry's
+    ``UnknownNameError``) that names it. The data-shaped settings (``validation``,
+    ``terms_on``) are checked against the pair by :func:`pvae.fit`. Each field means what
+    ``fit``'s docstring says; ``steps=None`` and ``epochs=None`` train for
+    :data:`DEFAULT_STEPS` steps.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if steps is not None and epochs is not None:
+
+    method: str = "svi"
+    steps: int | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float = 0.01
+    lr_decay: float = 1.0
+    optimizer: str | Callable[..., torch.optim.Optimizer] = "adam"
+    n_init: int = 1
+    reinitialize: bool = True
+    transform: Transform | None = None
+    validation: Any = None
+    terms_on: Any = None
+    kl_warmup: int = 0
+    time_limit: float | None = None
+    max_iter: int = 1000
+    tol: float = 1e-6
+    device: str | torch.device = "auto"
+    seed: int | None = None
+    progress: bool = True
+    resume: TrainingState | None = None
+    on_epoch_end: Callable[[TrainingState], None] | None = None
+    engine: str | dict[str, Any] | Engine = "pvae"
+
+    def __post_init__(self) -> None:
+        for name, value in _checked(self).items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def target_device(self) -> torch.device:
+        """The device the fit runs on (``"auto"`` resolved)."""
+        return resolve_device(self.device)
+
+
+def _checked(options: FitOptions) -> dict[str, Any]:
+    """The settings of ``options`` checked and normalised (the fields that change)."""
+    if options.method not in METHODS:
+        raise ValueError(f"unknown method {options.method!r}; choose one of "
+                         f"{', '.join(METHODS)}")
+    if options.steps is not None and options.epochs is not None:
         raise ValueError("give either steps or epochs, not both")
-    if isinstance(optimizer, str):
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
-                             f"{', '.join(OPTIMIZERS)} or pass a callable")
-    else:
-        _callable_or_none(optimizer, "optimizer", "a name or a callable params -> optimiser")
-    if resume is not None and not isinstance(resume, TrainingState):
+    check_optimizer(options.optimizer)
+    if options.resume is not None and not isinstance(options.resume, TrainingState):
         raise ValueError(f"resume must be a TrainingState (what on_epoch_end received); got "
-                         f"{type(resume).__name__}")
-    if not isinstance(engine, Engine):
-        engines.check(engine)
+                         f"{type(options.resume).__name__}")
+    if not isinstance(options.engine, Engine):
+        engines.check(options.engine)
+    resolve_device(options.device)
     checked = {
-        "method": method,
-        "steps": _optional(steps, check_positive_int, "steps"),
-        "epochs": _optional(epochs, check_positive_int, "epochs"),
-        "batch_size": _optional(batch_size, check_positive_int, "batch_size"),
-        "lr": check_positive_number(lr, "lr"),
-        "lr_decay": check_positive_number(lr_decay, "lr_decay", at_most=1.0),
-        "optimizer": optimizer,
-        "n_init": check_positive_int(n_init, "n_init"),
-        "reinitialize": _flag(reinitialize, "reinitialize"),
-        "transform": _callable_or_none(transform, "transform", "a function of a minibatch"),
-        "kl_warmup": check_nonnegative_int(kl_warmup, "kl_warmup"),
-        "time_limit": _optional(time_limit, check_positive_number, "time_limit"),
-        "max_iter": check_positive_int(max_iter, "max_iter"),
-        "tol": check_nonnegative_number(tol, "tol"),
-        "device": resolve_device(device),
-        "seed": check_seed(seed),
-        "progress": _flag(progress, "progress"),
-        "on_epoch_end": _callable_or_none(on_epoch_end, "on_epoch_end", "a callable"),
-        "engine": engine,
+        "steps": _optional(options.steps, check_positive_int, "steps"),
+        "epochs": _optional(options.epochs, check_positive_int, "epochs"),
+        "batch_size": _optional(options.batch_size, check_positive_int, "batch_size"),
+        "lr": check_positive_number(options.lr, "lr"),
+        "lr_decay": check_positive_number(options.lr_decay, "lr_decay", at_most=1.0),
+        "n_init": check_positive_int(options.n_init, "n_init"),
+        "reinitialize": _flag(options.reinitialize, "reinitialize"),
+        "transform": _callable_or_none(options.transform, "transform",
+                                       "a function of a minibatch"),
+        "kl_warmup": check_nonnegative_int(options.kl_warmup, "kl_warmup"),
+        "time_limit": _optional(options.time_limit, check_positive_number, "time_limit"),
+        "max_iter": check_positive_int(options.max_iter, "max_iter"),
+        "tol": check_nonnegative_number(options.tol, "tol"),
+        "seed": check_seed(options.seed),
+        "progress": _flag(options.progress, "progress"),
+        "on_epoch_end": _callable_or_none(options.on_epoch_end, "on_epoch_end", "a callable"),
     }
     for name, limit in (("steps", MAX_STEPS), ("epochs", MAX_STEPS), ("max_iter", MAX_STEPS),
                         ("n_init", MAX_RESTARTS)):
@@ -116,3 +152,11 @@ def check_options(*, method: str = "svi", steps: Any = None, epochs: Any = None,
             raise ValueError(f"{name}={checked[name]} is more than any run needs (at most "
                              f"{limit}); did you mean a smaller number?")
     return checked
+
+
+#: the defaults of every training entry point: :func:`pvae.fit`, either engine, a config
+DEFAULTS = FitOptions()
+
+#: the names of :func:`pvae.fit`'s settings, in its signature's order
+OPTION_NAMES = tuple(option.name for option in fields(FitOptions))
+

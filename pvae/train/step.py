@@ -34,8 +34,8 @@ from .divergence import DivergenceGuard
 from .result import History
 from .state import rng_untouched
 
-__all__ = ["DEFAULTS", "OPTIMIZERS", "Schedule", "StepCore", "TrainingDefaults",
-           "batches_per_epoch", "objective_of", "optimizer_factory"]
+__all__ = ["OPTIMIZERS", "Schedule", "StepCore", "batches_per_epoch", "check_optimizer",
+           "objective_of", "optimizer_factory"]
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
 
@@ -52,34 +52,15 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
 FUSED = frozenset({"adam", "adamw"})
 
 
-@dataclass(frozen=True)
-class TrainingDefaults:
-    """The defaults of every training entry point, written once.
-
-    :func:`pvae.fit` (either engine) and a config's ``[train]`` table use these.
-
-    Attributes
-    ----------
-    steps : int
-        Optimiser steps when neither ``steps`` nor ``epochs`` is given.
-    lr : float
-        The learning rate.
-    lr_decay : float
-        The factor the learning rate reaches by the last step (1: constant).
-    optimizer : str
-        A name in :data:`OPTIMIZERS`.
-    kl_warmup : int
-        Steps of KL warm-up (0: none).
-    """
-
-    steps: int = 1000
-    lr: float = 0.01
-    lr_decay: float = 1.0
-    optimizer: str = "adam"
-    kl_warmup: int = 0
-
-
-DEFAULTS = TrainingDefaults()
+def check_optimizer(optimizer: Any) -> None:
+    """Refuse anything but a name in :data:`OPTIMIZERS` or a callable ``params -> optimiser``."""
+    if isinstance(optimizer, str):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
+                             f"{', '.join(OPTIMIZERS)} or pass a callable")
+    elif not callable(optimizer):
+        raise TypeError(f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or a callable "
+                         f"params -> torch.optim.Optimizer; got {type(optimizer).__name__}")
 
 
 def objective_of(pair: Any) -> ELBO:
@@ -91,14 +72,9 @@ def objective_of(pair: Any) -> ELBO:
 def optimizer_factory(optimizer: str | Callable[..., torch.optim.Optimizer],
                       lr: float) -> Callable[..., torch.optim.Optimizer]:
     """``params -> optimiser`` for a name in :data:`OPTIMIZERS` (at ``lr``) or a callable."""
+    check_optimizer(optimizer)
     if not isinstance(optimizer, str):
-        if not callable(optimizer):
-            raise TypeError(f"optimizer must be a name ({', '.join(OPTIMIZERS)}) or a callable "
-                            f"params -> torch.optim.Optimizer; got {type(optimizer).__name__}")
         return optimizer
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of "
-                         f"{', '.join(OPTIMIZERS)} or pass a callable")
     optimizer_class = OPTIMIZERS[optimizer]
 
     def make_optimizer(params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
@@ -138,8 +114,8 @@ class Schedule:
 
     lr: float
     total: int
-    lr_decay: float = DEFAULTS.lr_decay
-    kl_warmup: int = DEFAULTS.kl_warmup
+    lr_decay: float = 1.0  # constant
+    kl_warmup: int = 0  # none
 
     def decay(self, step: int) -> float:
         r"""The factor :math:`d^{\,t/(T-1)}` by which step ``step`` scales ``lr``."""

@@ -113,12 +113,13 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> list[float]:
     """Run SVI up to step ``plan.total``; return every step's loss (the core keeps the history).
 
     Every loss is in nats per datapoint (the objective of a minibatch is already scaled to
-    the whole data set by the model's plate, and is divided by N here). ``plan.resume``
+    the whole data set by the model's plate, and is divided by N here). ``plan.options.resume``
     continues a run from its state (the pair's parameters must already be restored);
-    ``plan.on_epoch_end`` receives the state after every epoch.
+    ``plan.options.on_epoch_end`` receives the state after every epoch.
     """
-    resume = plan.resume
-    x, batch_size, per_epoch = plan.x, plan.batch_size, plan.per_epoch
+    resume = plan.options.resume
+    x, batch_size, per_epoch = plan.x, plan.options.batch_size, plan.per_epoch
+    limit, transform = plan.options.time_limit, plan.options.transform
     n = x.shape[0]
     stepper = _SVIStepper(pair, core, plan.make_optimizer, n,
                           resume.optimizer if resume is not None else None)
@@ -131,7 +132,7 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> list[float]:
     started = time.perf_counter()
     with core.running():
         for number in range(first, plan.total):
-            if plan.time_limit is not None and time.perf_counter() - started > plan.time_limit:
+            if limit is not None and time.perf_counter() - started > limit:
                 break
             rate = core.begin_step(number)
             position = number % per_epoch
@@ -141,7 +142,7 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> list[float]:
                 if position == 0:  # a new epoch, in a new order
                     order = torch.randperm(n, device=x.device)
                 batch = x[order[position * batch_size:(position + 1) * batch_size]]
-            batch = plan.transform(batch) if plan.transform else batch
+            batch = transform(batch) if transform else batch
             model, guide, kwargs = plan.minibatches.callables(pair, len(batch))
             losses.append(stepper.step(number, rate, model, guide, batch, **kwargs) / n)
             bar.update()
@@ -151,11 +152,11 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> list[float]:
                 continue
             epoch = (number + 1) // per_epoch
             core.end_epoch(epoch, losses[-per_epoch:], validation=plan.validation,
-                           batch_size=batch_size, transform=plan.transform,
+                           batch_size=batch_size, transform=transform,
                            terms_on=plan.terms_on)
-            if plan.on_epoch_end is not None:
+            if plan.options.on_epoch_end is not None:
                 assert stepper.optimizer is not None
-                plan.on_epoch_end(TrainingState(
+                plan.options.on_epoch_end(TrainingState(
                     step=number + 1, epoch=epoch, losses=list(losses),
                     optimizer=copy.deepcopy(stepper.optimizer.state_dict()),
                     rng=capture_rng(), history=core.history.copy()))

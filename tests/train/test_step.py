@@ -7,7 +7,8 @@ import torch
 import pvae
 from pvae.config import Config
 from pvae.train.divergence import DivergenceError, NonFiniteLossError
-from pvae.train.step import DEFAULTS, OPTIMIZERS, Schedule, StepCore, optimizer_factory
+from pvae.train.options import DEFAULTS
+from pvae.train.step import OPTIMIZERS, Schedule, StepCore, optimizer_factory
 
 
 def small_vae(beta=2.0):

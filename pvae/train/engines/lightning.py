@@ -156,7 +156,7 @@ class PairModule(pl.LightningModule):
         """The minibatch's negative ELBO, scaled to the whole data set."""
         indices, x = batch
         self.core.begin_step(self.global_step)  # the rate itself comes from the scheduler
-        x = self.plan.transform(x) if self.plan.transform else x
+        x = self.plan.options.transform(x) if self.plan.options.transform else x
         try:
             model, guide, kwargs = self.plan.minibatches.callables(self.pair, len(x))
             loss = self.core.objective.differentiable_loss(model, guide, x, **kwargs)
@@ -191,7 +191,8 @@ class PairModule(pl.LightningModule):
         validation, terms_on = (None if rows is None else rows.to(on)
                                 for rows in (self.plan.validation, self.plan.terms_on))
         self.core.end_epoch(self.current_epoch + 1, self._epoch_losses, validation=validation,
-                            batch_size=self.plan.batch_size, transform=self.plan.transform,
+                            batch_size=self.plan.options.batch_size,
+                            transform=self.plan.options.transform,
                             terms_on=terms_on)
         self._epoch_losses = []
         if validation is not None:
@@ -215,7 +216,7 @@ class PairModule(pl.LightningModule):
     def configure_optimizers(self) -> Any:
         """The plan's optimiser, its learning rate following the core's schedule each step."""
         optimizer = self.plan.make_optimizer(list(self.pair.parameters()))
-        if self.plan.epochs is not None:  # steps per epoch depend on the processes
+        if self.plan.options.epochs is not None:  # steps per epoch depend on the processes
             total = int(self.trainer.estimated_stepping_batches)
             self.core.schedule = replace(self.core.schedule, total=total)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, self.core.schedule.decay)
@@ -262,13 +263,15 @@ class LightningEngine(Engine):
         return self
 
     def refuses(self, plan: FitPlan) -> list[str]:  # noqa: D102
-        asked = {"method='em'": plan.method != "svi", "n_init > 1": plan.n_init > 1,
-                 "resume": plan.resume is not None, "on_epoch_end": plan.on_epoch_end is not None,
-                 "time_limit": plan.time_limit is not None}
+        options = plan.options
+        asked = {"method='em'": options.method != "svi", "n_init > 1": options.n_init > 1,
+                 "resume": options.resume is not None,
+                 "on_epoch_end": options.on_epoch_end is not None,
+                 "time_limit": options.time_limit is not None}
         return [name for name, used in asked.items() if used]
 
     def _accelerator(self, plan: FitPlan) -> str:
-        request = plan.device_request
+        request = plan.options.device
         if isinstance(request, str) and request == "auto":
             return "auto"
         return {"cpu": "cpu", "cuda": "gpu"}[plan.device.type]
@@ -278,7 +281,8 @@ class LightningEngine(Engine):
         _check_module(pair, plan.x)
         x = plan.x.cpu()
         module = PairModule(pair, plan, self.config)
-        data = PairDataModule(x, plan.batch_size, plan.seed or 0)  # the same on every process
+        # the same order on every process
+        data = PairDataModule(x, plan.options.batch_size, plan.options.seed or 0)
         folder = self.checkpoint_dir
         callbacks: list[Any] = []
         if folder is not None:
@@ -288,11 +292,11 @@ class LightningEngine(Engine):
         trainer = pl.Trainer(
             accelerator=self._accelerator(plan), devices=self.devices,
             num_nodes=self.num_nodes, strategy=self.strategy, precision=cast(Any, precision),
-            max_epochs=plan.epochs if plan.epochs is not None else -1,
-            max_steps=plan.schedule.total if plan.epochs is None else -1,
+            max_epochs=plan.options.epochs if plan.options.epochs is not None else -1,
+            max_steps=plan.schedule.total if plan.options.epochs is None else -1,
             callbacks=callbacks, logger=CSVLogger(folder, name="logs") if folder else False,
             enable_checkpointing=folder is not None, num_sanity_val_steps=0,
-            enable_progress_bar=plan.progress and sys.stderr.isatty(),
+            enable_progress_bar=plan.options.progress and sys.stderr.isatty(),
             enable_model_summary=False, limit_val_batches=0, use_distributed_sampler=False,
             log_every_n_steps=1,  # metrics are logged per epoch; this only silences a warning
         )

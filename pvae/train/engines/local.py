@@ -47,36 +47,36 @@ class LocalEngine(Engine):
         started = time.perf_counter()
         best: tuple[float, FitResult, dict[str, Any] | None] | None = None
         restart_losses: list[float] = []
-        show = plan.progress and sys.stderr.isatty()
-        for restart in range(plan.n_init):
+        show = plan.options.progress and sys.stderr.isatty()
+        for restart in range(plan.options.n_init):
             plan.start(pair, restart)
-            label = f"{plan.method} fit" + (f" {restart + 1}/{plan.n_init}"
-                                            if plan.n_init > 1 else "")
+            label = f"{plan.options.method} fit" + (f" {restart + 1}/{plan.options.n_init}"
+                                            if plan.options.n_init > 1 else "")
             with tqdm(total=plan.total, desc=label, unit="step", disable=not show,
                       leave=False) as bar:
                 result = self._once(pair, plan, bar)
             scorer = exact_log_likelihood(pair)
-            if plan.n_init > 1 and scorer is not None:  # compare restarts at their end
+            if plan.options.n_init > 1 and scorer is not None:  # compare restarts at their end
                 score = -float(scorer(plan.x).mean())
             else:
                 score = result.losses[-1]
             restart_losses.append(score)
             if best is None or score < best[0]:
-                state = copy.deepcopy(pair.state_dict()) if plan.n_init > 1 else None
+                state = copy.deepcopy(pair.state_dict()) if plan.options.n_init > 1 else None
                 best = (score, result, state)
         assert best is not None
         if best[2] is not None:
             pair.load_state_dict(best[2])
-        return FitResult(losses=best[1].losses, method=plan.method,
+        return FitResult(losses=best[1].losses, method=plan.options.method,
                          num_data=plan.x.shape[0], converged=best[1].converged,
                          seconds=time.perf_counter() - started, device=str(plan.device),
                          restart_losses=restart_losses, history=best[1].history)
 
     @staticmethod
     def _once(pair: Any, plan: FitPlan, bar: tqdm) -> FitResult:
-        if plan.method == "em":
-            losses, converged = run_em(pair, plan.x, max_iter=plan.max_iter, tol=plan.tol,
-                                       bar=bar)
+        if plan.options.method == "em":
+            losses, converged = run_em(pair, plan.x, max_iter=plan.options.max_iter,
+                                       tol=plan.options.tol, bar=bar)
             return FitResult(losses, "em", plan.x.shape[0], converged, 0.0, str(plan.device))
         core = plan.core(pair)
         losses = run_svi(pair, plan, core, bar)

@@ -15,11 +15,11 @@ class Recorder(Engine):
         self.plan = None
 
     def refuses(self, plan):
-        return ["method='em'"] if plan.method == "em" else []
+        return ["method='em'"] if plan.options.method == "em" else []
 
     def run(self, pair, plan):
         self.plan = plan
-        return FitResult([0.0], plan.method, len(plan.x), None, 0.0, str(plan.device))
+        return FitResult([0.0], plan.options.method, len(plan.x), None, 0.0, str(plan.device))
 
 
 def test_registered_engines():
@@ -33,9 +33,9 @@ def test_an_engine_receives_the_checked_plan():
     pvae.fit(pvae.Gaussian(), x, engine=recorder, epochs=3, batch_size=16, lr=0.2,
              lr_decay=0.5, kl_warmup=2, seed=4, device="cpu", progress=False)
     plan = recorder.plan
-    assert plan.per_epoch == 3 and plan.total == 9 and plan.epochs == 3
+    assert plan.per_epoch == 3 and plan.total == 9 and plan.options.epochs == 3
     assert plan.schedule.lr == 0.2 and plan.schedule.lr_decay == 0.5
-    assert plan.schedule.kl_warmup == 2 and plan.seed == 4 and plan.base_seed == 4
+    assert plan.schedule.kl_warmup == 2 and plan.options.seed == 4 and plan.base_seed == 4
     assert plan.x.dtype == torch.float64 and plan.device == torch.device("cpu")
 
 
