@@ -35,12 +35,10 @@ from typing import Any
 
 import pyro
 import torch
-from pyro import poutine
 
-from ..pair import PairError, latent_of, true_objective
+from ..pair import PairError, is_point_mass, latent_densities, true_objective
 from ..validation import check_positive_int
 from .importance import prepare
-from .usage import _unwrap
 
 __all__ = ["Holes", "hole_distances", "holes"]
 
@@ -136,14 +134,6 @@ class Holes:
     note: str
 
 
-def _codes_and_prior(pair: Any, x: torch.Tensor) -> tuple[Any, Any]:
-    """q(z | x) (batch N) and p(z) from the pair's traces."""
-    latent = latent_of(pair, x[:1])
-    guide = poutine.trace(pair.guide).get_trace(x)
-    model = poutine.trace(poutine.replay(pair.model, trace=guide)).get_trace(x)
-    return guide.nodes[latent.name]["fn"], model.nodes[latent.name]["fn"]
-
-
 def _coverage(q: Any, prior: Any, draws: torch.Tensor) -> float:
     """E_p[min(1, q(z) / p(z))] over prior draws, q the mixture of the rows' q(z | x_n)."""
     rows = q.batch_shape[0]
@@ -185,7 +175,7 @@ def holes(pair: Any, x: Any, *, draws: int = 2000, paths: int = 200, steps: int 
             torch.random.fork_rng(devices=[] if tensor.device.type == "cpu"
                                   else [tensor.device.index or 0]):
         torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=generator)))
-        q, prior = _codes_and_prior(pair, tensor)
+        q, prior, _ = latent_densities(pair, tensor)
         codes = q.sample()
         rounds = math.ceil(draws / len(tensor))
         prior_draws = prior.sample((rounds,)).reshape(-1, codes.shape[-1])[:draws]
@@ -196,7 +186,7 @@ def holes(pair: Any, x: Any, *, draws: int = 2000, paths: int = 200, steps: int 
                        + codes[ends[1], None] * t[:, None]).reshape(-1, codes.shape[-1])
         on_prior = hole_distances(prior_draws, codes, quantile=quantile)
         on_paths = hole_distances(path_points, codes, quantile=quantile)
-        point_mass = type(_unwrap(q)).__name__ == "Delta"
+        point_mass = is_point_mass(q)
         coverage = None if point_mass else _coverage(q, prior, prior_draws)
     how = ("training codes: the encoder's points f(x) (a point-mass guide has no density, "
            "so no coverage)" if point_mass else

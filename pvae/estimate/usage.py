@@ -21,9 +21,8 @@ from typing import Any, NamedTuple
 import pyro
 import pyro.distributions as dist
 import torch
-from pyro import poutine
 
-from ..pair import latent_of, true_objective
+from ..pair import base_distribution, is_point_mass, latent_densities, true_objective
 from ..validation import check_positive_int
 from .importance import prepare
 
@@ -64,28 +63,18 @@ class LatentUsage(NamedTuple):
     note: str
 
 
-def _unwrap(fn: Any) -> Any:
-    while isinstance(fn, dist.Independent | torch.distributions.Independent):
-        fn = fn.base_dist
-    return fn
-
-
-def _distributions(pair: Any, x: torch.Tensor) -> tuple[Any, Any, str]:
-    """q(z | x) (batch N) and p(z) from the pair's traces, and the latent site's name."""
-    latent = latent_of(pair, x[:1])
-    with torch.no_grad():
-        guide = poutine.trace(pair.guide).get_trace(x)
-        model = poutine.trace(pair.model).get_trace(x)
-    q = guide.nodes[latent.name]["fn"]
-    if type(_unwrap(q)).__name__ == "Delta":
+def _densities(pair: Any, x: torch.Tensor) -> tuple[Any, Any]:
+    """q(z | x) (batch N) and p(z), refusing a point-mass guide."""
+    q, prior, _ = latent_densities(pair, x)
+    if is_point_mass(q):
         raise ValueError("the guide is a point mass (a Delta): KL(q || p) and the mutual "
                          "information are infinite; latent usage needs a guide with a density")
-    return q, model.nodes[latent.name]["fn"], latent.name
+    return q, prior
 
 
 def _per_dim(q: Any, prior: Any, z: torch.Tensor) -> tuple[torch.Tensor | None, str]:
     """KL per dimension, and how it was found (or why it was not)."""
-    base_q, base_p = _unwrap(q), _unwrap(prior)
+    base_q, base_p = base_distribution(q), base_distribution(prior)
     if not isinstance(base_q, torch.distributions.Normal):
         return None, ("no per-dimension KL: this guide's q(z | x) does not factorise over "
                       "dimensions (a flow)")
@@ -116,7 +105,7 @@ def latent_usage(pair: Any, x: Any, *, samples: int = 10) -> LatentUsage:
     if len(tensor) < 2:
         raise ValueError("latent usage compares codes across the data: give at least 2 rows")
     with true_objective(pair), pyro.validation_enabled(False), torch.no_grad():
-        q, prior, _ = _distributions(pair, tensor)
+        q, prior = _densities(pair, tensor)
         z = q.sample((samples,))  # (S, N, D)
         log_q_own = q.log_prob(z)  # (S, N)
         log_prior = prior.log_prob(z).reshape(log_q_own.shape)
@@ -132,8 +121,10 @@ def latent_usage(pair: Any, x: Any, *, samples: int = 10) -> LatentUsage:
             kl = float((log_q_own - log_prior).mean())
             how = f"KL by Monte Carlo ({samples} codes per datapoint)"
         per_dim, per_dim_note = _per_dim(q, prior, z)
-        means = _unwrap(q).loc if isinstance(_unwrap(q), torch.distributions.Normal) and \
-            not isinstance(q, dist.TransformedDistribution) else z.mean(0)
+        base_q = base_distribution(q)
+        exact_means = (isinstance(base_q, torch.distributions.Normal)
+                       and not isinstance(q, dist.TransformedDistribution))
+        means = base_q.loc if exact_means else z.mean(0)
         activity = means.var(0, unbiased=True)
     return LatentUsage(kl=kl, kl_per_dim=None if per_dim is None else per_dim.cpu(),
                        activity=activity.cpu(), active_units=int((activity > ACTIVE).sum()),

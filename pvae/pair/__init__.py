@@ -22,7 +22,11 @@ from .terms import elbo_terms, true_objective
 from .traces import (
     EnumeratedSiteError,
     Latent,
+    LatentDensities,
+    base_distribution,
     in_particles,
+    is_point_mass,
+    latent_densities,
     latent_of,
     log_joint,
     sample_sites,
@@ -30,9 +34,10 @@ from .traces import (
 )
 
 __all__ = [
-    "DataPlateScale", "EnumeratedSiteError", "Latent", "Minibatches", "Pair", "PairError",
+    "DataPlateScale", "EnumeratedSiteError", "Latent", "LatentDensities", "Minibatches", "Pair",
+    "PairError",
     "check_local_latents", "check_pair", "data_plate", "elbo_terms", "in_particles",
-    "kl_scale", "latent_of",
+    "base_distribution", "is_point_mass", "kl_scale", "latent_densities", "latent_of",
     "log_joint", "minibatches", "takes_num_data", "true_objective", "DATA_SCALE",
     "params_outside", "sample_sites", "site_log_prob",
     # the optional hooks (pvae.pair.hooks)

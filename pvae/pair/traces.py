@@ -3,8 +3,9 @@ r"""A pair's densities, read from its own traces: the one helper every estimator
 Every estimator that needs :math:`\log p(x, z)` or :math:`\log q(z \mid x)` — IWAE, AIS,
 the local ELBO of the gap decomposition — runs the pair's ``model`` or ``guide`` under
 Pyro's effect handlers and sums the sites' log-densities, with ``k`` particles per row in a
-plate of their own (``dim=-2``, outside the data plate). No estimator holds a second copy of
-the model.
+plate of their own (``dim=-2``, outside the data plate). The diagnostics of the latent space
+(usage, holes) read its ``q(z | x)`` and ``p(z)`` with :func:`latent_densities`. No estimator
+holds a second copy of the model.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pyro import poutine
 from pyro.distributions import constraints
 from pyro.poutine.util import site_is_subsample
 
-__all__ = ["EnumeratedSiteError", "Latent", "in_particles", "latent_of", "log_joint",
-           "sample_sites", "site_log_prob"]
+__all__ = ["EnumeratedSiteError", "Latent", "LatentDensities", "base_distribution", "in_particles",
+           "is_point_mass", "latent_densities", "latent_of", "log_joint", "sample_sites",
+           "site_log_prob"]
 
 
 class EnumeratedSiteError(ValueError):
@@ -123,3 +125,49 @@ def log_joint(pair: Any, x: torch.Tensor, latent: Latent,
         if name == latent.name:
             prior = log_prob
     return total, prior
+
+
+class LatentDensities(NamedTuple):
+    r"""The latent's two distributions, read from one run of the guide and one of the model.
+
+    Attributes
+    ----------
+    q : distribution
+        :math:`q(z \mid x)` with one row per datapoint (batch shape ``(N,)``).
+    prior : distribution
+        :math:`p(z)` at the model's latent site.
+    name : str
+        The latent site's name.
+    """
+
+    q: Any
+    prior: Any
+    name: str
+
+
+def latent_densities(pair: Any, x: torch.Tensor) -> LatentDensities:
+    """``q(z | x)`` and ``p(z)`` at the pair's latent site, from the pair's own traces.
+
+    The guide runs once on ``x``; the model runs once, replaying the guide's draws, so the
+    prior is the one the ELBO scores (and the model draws nothing of its own). No gradient
+    is recorded. Raises what :func:`latent_of` raises for a pair without one latent per row.
+    """
+    latent = latent_of(pair, x[:1])
+    with torch.no_grad():
+        guide = poutine.trace(pair.guide).get_trace(x)
+        model = poutine.trace(poutine.replay(pair.model, trace=guide)).get_trace(x)
+    return LatentDensities(guide.nodes[latent.name]["fn"], model.nodes[latent.name]["fn"],
+                           latent.name)
+
+
+def base_distribution(fn: Any) -> Any:
+    """``fn`` without its ``Independent`` wrappers: the distribution of one coordinate."""
+    while isinstance(fn, torch.distributions.Independent):
+        fn = fn.base_dist
+    return fn
+
+
+def is_point_mass(fn: Any) -> bool:
+    """Whether ``fn`` is a Delta (a guide without a density), however it is wrapped."""
+    return type(base_distribution(fn)).__name__ == "Delta"
+
