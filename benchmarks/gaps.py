@@ -16,8 +16,8 @@ import pvae
 from pvae import plots
 from pvae.data import binarize, digits, mnist
 
-from .sandwich import MNIST_MODELS, NETS, _train
 from .table import SHARED_MNIST, Table, peak_rss_mb
+from .trained import MNIST_MODELS, NETS, trained_vae
 
 
 def _measure(table: Table, name: str, vae: pvae.VAE, test: torch.Tensor,
@@ -60,15 +60,15 @@ def run(tiny: bool) -> Table:
     budget = 2.0 if tiny else 30.0
     for name, options in (("digits VAE z=8", {}), ("digits VAE z=8, flow guide",
                                                    {"guide": "flow"})):
-        vae = _train(name, options, split.train, 64, 8, small if tiny else NETS, budget,
-                     cached=False)
+        vae = trained_vae(name, options, split.train, 64, 8, small if tiny else NETS,
+                          budget, cached=False)
         _measure(table, name, vae, binarize(split.test, "static", seed=0)[:rows], settings,
                  found)
     if not tiny and SHARED_MNIST.exists():
         data = mnist(SHARED_MNIST)
         test = binarize(data.test, "static", seed=0)[:rows]
         for name, options in MNIST_MODELS.items():
-            vae = _train(name, options, data.train, 784, 50, NETS, 120.0, cached=True)
+            vae = trained_vae(name, options, data.train, 784, 50, NETS, 120.0, cached=True)
             _measure(table, name, vae, test, settings, found)
     table.figures.append(("gaps.png", plots.gap_bars(found)))
     table.notes += [

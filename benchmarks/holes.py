@@ -3,7 +3,7 @@
 The `mnist_autoencoder` and `mnist_vae` configurations (the same 784-400 MLPs, a Delta guide
 against a Normal one), each trained for a stated CPU budget with a 16-D and a 2-D latent;
 then :func:`pvae.holes` on their training codes and the three figures of
-:func:`pvae.app.holes_report.autoencoder_against_vae`. The figures on the VAE page of the
+:func:`pvae.app.report.holes.autoencoder_against_vae`. The figures on the VAE page of the
 docs are this benchmark's: ``python -m benchmarks.run holes --out docs/figures/mnist``.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 import pvae
-from pvae.app.holes_report import autoencoder_against_vae
+from pvae.app.report.holes import autoencoder_against_vae
 from pvae.data import binarize, digits, dynamic_binarization, mnist
 
 from .table import SHARED_MNIST, Table

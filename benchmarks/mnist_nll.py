@@ -11,8 +11,8 @@ import pvae
 from pvae.data import binarize, dynamic_binarization, mnist
 
 from .table import SHARED_MNIST, Table
+from .trained import NETS
 
-NETS = {"encoder": {"name": "mlp", "hidden": [400]}, "decoder": {"name": "mlp", "hidden": [400]}}
 # name: (VAE options, fit options beyond the common ones, literature NLL as "paper / pythae")
 MODELS: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     "VAE, N(0, I) prior": ({}, {}, "89.9 / 89.78"),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,37 +17,11 @@ from torch.nn.functional import binary_cross_entropy_with_logits
 
 import pvae
 from pvae import plots
-from pvae.data import binarize, dequantize, digits, dynamic_binarization, mnist
+from pvae.data import binarize, dequantize, digits, mnist
 from pvae.estimate.ais import ADAPTATION, FIRST_STEP_SIZE, sigmoid_schedule
 
 from .table import SHARED_MNIST, Table, alternating_medians, peak_rss_mb
-
-NETS = {"encoder": {"name": "mlp", "hidden": [400]}, "decoder": {"name": "mlp", "hidden": [400]}}
-#: the mnist_nll configurations: name -> VAE options
-MNIST_MODELS: dict[str, dict[str, Any]] = {
-    "MNIST VAE, N(0, I) prior": {},
-    "MNIST VampPrior, K=500": {"prior": {"name": "vamp", "components": 500}},
-    "MNIST IAF flow guide, 2 flows": {"guide": {"name": "flow", "flows": 2}},
-}
-CACHE = Path("results") / "models"
-
-
-def _train(name: str, options: dict[str, Any], train: torch.Tensor, x_dim: int, z_dim: int,
-           nets: dict[str, Any], budget: float, cached: bool) -> pvae.VAE:
-    """A VAE trained for ``budget`` CPU seconds, or loaded from results/models when saved."""
-    torch.manual_seed(0)
-    vae = pvae.VAE((x_dim,), z_dim, **nets, **options)
-    path = CACHE / (name.replace(" ", "_").replace(",", "").replace("(", "").replace(")", "")
-                    .replace("=", "") + ".pt")
-    if cached and path.is_file():
-        vae.load_state_dict(torch.load(path, weights_only=True))
-        return vae
-    pvae.fit(vae, train, epochs=10_000, batch_size=128, lr=1e-3, seed=0,
-             transform=dynamic_binarization, time_limit=budget, progress=False)
-    if cached:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(vae.state_dict(), path)
-    return vae
+from .trained import MNIST_MODELS, NETS, trained_vae
 
 
 def _timed(function: Any) -> tuple[Any, float]:
@@ -187,7 +160,7 @@ def run(tiny: bool) -> Table:
                     "leapfrog": 5, "simulated": 100, "bdmc_steps": 300}
         budget, rows, nets = 120.0, 500, NETS
     test = binarize(split.test, "static", seed=0)[:rows]
-    vae = _train("digits VAE", {}, split.train, 64, 8, nets, budget / 4, cached=False)
+    vae = trained_vae("digits VAE", {}, split.train, 64, 8, nets, budget / 4, cached=False)
     _score(table, "digits VAE z=8", vae, test, **settings)
     curve = [2, 5] if tiny else [10, 30, 100, 300, 1000]
     common = {"simulated": settings["simulated"], "chains": settings["chains"],
@@ -203,7 +176,7 @@ def run(tiny: bool) -> Table:
         data = mnist(SHARED_MNIST)
         test = binarize(data.test, "static", seed=0)[:rows]
         for name, options in MNIST_MODELS.items():
-            model = _train(name, options, data.train, 784, 50, NETS, budget, cached=True)
+            model = trained_vae(name, options, data.train, 784, 50, NETS, budget, cached=True)
             _score(table, name, model, test, **settings)
             if not options:
                 _against_hand_written(table, name, model, test, 100, settings["chains"],

@@ -11,7 +11,7 @@ from ..checkpoint import Checkpoint, load_checkpoint
 from ..config import load_config
 from ..data import PreparedData
 from ..train import resolve_device
-from .demo import run_demo
+from .report import run_demo
 from .runs import train as train_config
 
 __all__ = ["demo", "model_and_data", "plot", "sample", "train"]

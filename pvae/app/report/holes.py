@@ -12,14 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from matplotlib.figure import Figure
 
-from .. import plots
-from ..estimate import Holes, holes
+from ... import plots
+from ...estimate import Holes, holes
+from .figures import Figures
 
 __all__ = ["autoencoder_against_vae", "fitted_gaussian_draws", "hole_table"]
-
-Figures = dict[str, tuple[Figure, str]]
 
 
 def fitted_gaussian_draws(codes: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:

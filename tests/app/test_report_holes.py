@@ -3,7 +3,7 @@
 import torch
 
 import pvae
-from pvae.app.holes_report import autoencoder_against_vae, fitted_gaussian_draws
+from pvae.app.report.holes import autoencoder_against_vae, fitted_gaussian_draws
 from pvae.data import digits
 
 

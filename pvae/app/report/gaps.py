@@ -1,21 +1,21 @@
-"""The demo's fourth section: where each model's gap comes from, and what its KL pays for."""
+"""The report's fourth section: where each model's gap comes from, and what its KL pays for."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import torch
-from matplotlib.figure import Figure
 
-from .. import plots
-from ..estimate import Gaps, ais, gaps, iwae_ladder, latent_usage
-from ..pair import exact_log_likelihood
+from ... import plots
+from ...estimate import Gaps, ais, gaps, iwae_ladder, latent_usage
+from ...pair import exact_log_likelihood
+from .figures import Figures
 
 __all__ = ["gap_section"]
 
 
 def gap_section(models: dict[str, Any], test: torch.Tensor, *, quick: bool,
-                figures: dict[str, tuple[Figure, str]]) -> list[str]:
+                figures: Figures) -> list[str]:
     """Gaps of the linear-Gaussian model and the VAE, the VAE's latent usage; report lines."""
     rows = test[:40] if quick else test[:150]
     steps, ais_steps = (30, 20) if quick else (300, 300)
