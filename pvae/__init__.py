@@ -16,6 +16,7 @@ from .estimate import (
     Gaps,
     Holes,
     LatentUsage,
+    NonFiniteEstimateError,
     Sandwich,
     Scores,
     ais,
@@ -66,6 +67,7 @@ __all__ = [
     "LeanTrace_ELBO", "EagerPathWarning",
     # errors and warnings
     "DataError", "PairError", "UnknownNameError", "DivergenceError", "NonFiniteLossError",
+    "NonFiniteEstimateError",
     "ConvergenceWarning",
 ]
 __version__ = "0.1.0"

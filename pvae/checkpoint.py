@@ -8,8 +8,12 @@ previous checkpoint whole.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -105,16 +109,42 @@ def save_checkpoint(path: str | Path, *, config: Config, model: torch.nn.Module,
     }
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                          suffix=TEMPORARY)
-    try:
+    with _interrupt_after(), _removed_on_failure(temporary):
         with os.fdopen(handle, "wb") as stream:
             torch.save(payload, stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
+    return path
+
+
+@contextlib.contextmanager
+def _removed_on_failure(temporary: str) -> Iterator[None]:
+    try:
+        yield
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return path
+
+
+@contextlib.contextmanager
+def _interrupt_after() -> Iterator[None]:
+    """Hold back Ctrl-C until the block ends, then raise it: a write is never cut in half.
+
+    An interrupt that lands inside ``torch.save``'s C++ writer comes out as a ``RuntimeError``;
+    held back, it is the ``KeyboardInterrupt`` it was, once the checkpoint is whole.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:

@@ -196,10 +196,13 @@ def remember_spec(part: Any, name: str, **options: Any) -> None:
 def merge_spec(spec: Any, options: Mapping[str, Any]) -> str | dict[str, Any]:
     """``spec`` (a name or a spec dict) with ``options`` laid over it.
 
-    ``merge_spec("lightning", {"devices": 2}) == {"name": "lightning", "devices": 2}``; a
-    ``"name"`` among the options replaces the spec's name. A spec left with only its name
-    is returned as that name.
+    ``merge_spec("lightning", {"devices": 2}) == {"name": "lightning", "devices": 2}``. A
+    ``"name"`` among the options that differs from the spec's names another part, and the
+    spec's settings (which were for that other part) are dropped. A spec left with only its
+    name is returned as that name.
     """
     base = {"name": spec} if isinstance(spec, str) else dict(spec)
+    if "name" in options and options["name"] != base.get("name"):
+        base = {}
     merged = {**base, **options}
     return merged["name"] if set(merged) == {"name"} else merged

@@ -1,6 +1,6 @@
 import pytest
 
-from pvae.registry import Registry, UnknownNameError
+from pvae.registry import Registry, UnknownNameError, merge_spec
 
 
 class Part:
@@ -46,3 +46,10 @@ def test_spec_without_name_and_wrong_type(registry):
 def test_duplicate_registration_is_refused(registry):
     with pytest.raises(ValueError, match="registered twice"):
         registry.register("plain")(Part)
+
+
+def test_a_spec_for_another_name_drops_the_old_parts_settings():
+    lightning = {"name": "lightning", "devices": 2}
+    assert merge_spec(lightning, {"name": "pvae"}) == "pvae"
+    assert merge_spec(lightning, {"strategy": "ddp"}) == {**lightning, "strategy": "ddp"}
+    assert merge_spec("lightning", {"name": "lightning"}) == "lightning"

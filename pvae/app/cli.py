@@ -81,8 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--bdmc", type=int, default=None, metavar="N",
                           help="add the BDMC sandwich on N points simulated from the model "
                                "(with --ais STEPS temperatures, default 1000)")
-    evaluate.add_argument("--chains", type=int, default=16,
-                          help="AIS chains per datapoint (default: 16)")
+    evaluate.add_argument("--chains", type=int, default=None,
+                          help="with --ais or --bdmc: AIS chains per datapoint (default: 16)")
+    evaluate.add_argument("--start", choices=("guide", "prior"), default=None,
+                          help="with --ais or --bdmc: where the chains start, the guide's q(z | x) "
+                               "(default) or the prior (for a point-mass guide, an autoencoder)")
     evaluate.add_argument("--gaps", action="store_true",
                           help="split log p(x) - ELBO into approximation and amortisation gaps")
     evaluate.add_argument("--holes", action="store_true",

@@ -26,6 +26,8 @@ __all__ = ["evaluate"]
 
 #: training rows whose codes the holes are measured against
 HOLE_ROWS = 5000
+#: AIS chains per datapoint unless --chains says otherwise
+CHAINS = 16
 
 
 def _table(title: str, rows: list[tuple[str, Estimate]]) -> None:
@@ -44,10 +46,18 @@ def _check(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError(f"--n must be at least 1 (test rows to score); got {args.n}")
     if args.bdmc is not None and args.bdmc < 1:
         raise ValueError(f"--bdmc must be at least 1 (points to simulate); got {args.bdmc}")
-    annealing = {"steps": 1000 if args.ais is None else args.ais, "chains": args.chains,
-                 "progress": args.progress}
+    annealing = {"steps": 1000 if args.ais is None else args.ais,
+                 "chains": CHAINS if args.chains is None else args.chains,
+                 "start": args.start or "guide", "progress": args.progress}
     if args.ais is not None or args.bdmc is not None:
-        check_settings(annealing["steps"], args.chains, 10, 100, 0.65, "guide")
+        check_settings(annealing["steps"], annealing["chains"], 10, 100, 0.65,
+                       annealing["start"])
+    else:
+        unused = [flag for flag, value in (("--chains", args.chains), ("--start", args.start))
+                  if value is not None]
+        if unused:
+            raise ValueError(f"{' and '.join(unused)} set{'s' if len(unused) == 1 else ''} up "
+                             "annealing, which only --ais or --bdmc runs: add one of them")
     return annealing
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 import urllib.request
@@ -62,7 +63,7 @@ def read_idx(path: Path) -> np.ndarray:
         raise IDXError(f"{path} is truncated inside its header")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
     dtype: np.dtype = IDX_TYPES[type_code]
-    expected = header + int(np.prod(shape)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if len(raw) != expected:
         raise IDXError(f"{path} holds {len(raw)} bytes but its header {shape} says {expected}: "
                        "the file is truncated or corrupt; delete it and fetch it again")

@@ -10,11 +10,21 @@ from .bdmc import Sandwich, Simulated, bdmc, simulate
 from .compare import Comparison, compare, comparison_table
 from .gaps import Gaps, gaps
 from .holes import Holes, hole_distances, holes
-from .importance import Estimate, Scores, elbo, exact, iwae, iwae_ladder, score
+from .importance import (
+    Estimate,
+    NonFiniteEstimateError,
+    Scores,
+    elbo,
+    exact,
+    iwae,
+    iwae_ladder,
+    score,
+)
 from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
-    "AISEstimate", "Comparison", "Estimate", "Gaps", "Holes", "LatentUsage", "Sandwich",
+    "AISEstimate", "Comparison", "Estimate", "Gaps", "Holes", "LatentUsage",
+    "NonFiniteEstimateError", "Sandwich",
     "Scores", "Simulated", "ais", "bdmc", "compare", "elbo", "exact", "gaps", "hole_distances",
     "holes", "iwae", "iwae_ladder", "latent_usage", "score", "simulate",
     # for the application's reports

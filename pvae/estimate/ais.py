@@ -97,7 +97,7 @@ class _Path:
             if site is None or not hasattr(site["fn"], "log_prob") or _is_point(site["fn"]):
                 raise ValueError("start='guide' needs a guide with a density at the latent "
                                  "site; this guide is a point mass (a Delta). Use "
-                                 "start='prior'")
+                                 "start='prior' (pvae evaluate --start prior)")
             self.start_density = site["fn"]
 
     def draw(self, k: int) -> torch.Tensor:

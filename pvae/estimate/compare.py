@@ -44,7 +44,9 @@ def compare(estimates: Mapping[str, Estimate]) -> list[Comparison]:
     Raises
     ------
     ValueError
-        With fewer than two models, or estimates over different numbers of datapoints.
+        With fewer than two models, estimates over different numbers of datapoints or over
+        fewer than two (no standard error), or a model whose differences from the best do not
+        vary while their mean does (no standard error can be estimated from them).
     """
     if not isinstance(estimates, Mapping) or not all(
             isinstance(estimate, Estimate) for estimate in estimates.values()):
@@ -56,6 +58,9 @@ def compare(estimates: Mapping[str, Estimate]) -> list[Comparison]:
     if len(set(sizes.values())) != 1:
         raise ValueError(f"the estimates cover different numbers of datapoints ({sizes}); "
                          "score every model on the same data")
+    if min(sizes.values()) < 2:
+        raise ValueError("a paired standard error needs estimates over at least 2 datapoints; "
+                         f"these cover {min(sizes.values())}")
     ranked = sorted(estimates.items(), key=lambda item: -item[1].value)
     best = ranked[0][1].per_datapoint.double()
     rows = []
@@ -63,8 +68,11 @@ def compare(estimates: Mapping[str, Estimate]) -> list[Comparison]:
         difference = estimate.per_datapoint.double() - best
         if not bool(torch.isfinite(difference).all()):
             raise ValueError(f"{name}'s estimate holds non-finite values")
-        stderr = float(difference.std()) / math.sqrt(len(difference)) if len(difference) > 1 \
-            else 0.0
+        stderr = float(difference.std()) / math.sqrt(len(difference))
+        if stderr == 0 and bool(difference.any()):
+            raise ValueError(f"{name} differs from {ranked[0][0]} by the same amount on every "
+                             "datapoint: the differences have no spread, so no standard error "
+                             "can be estimated from them")
         rows.append(Comparison(name, estimate, float(difference.mean()), stderr))
     return rows
 

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from ..pair import Latent, exact_log_likelihood, latent_of, log_joint, true_objective
 from ..validation import check_positive_int, check_positive_number
 from .ais import ais
-from .importance import Estimate, prepare
+from .importance import Estimate, prepare, refuse_non_finite
 
 __all__ = ["Gaps", "gaps", "guide_family", "local_elbo"]
 
@@ -176,6 +176,9 @@ def gaps(pair: Any, x: Any, *, steps: int = 500, lr: float = 0.05,
     if log_likelihood is not None and len(log_likelihood.per_datapoint) != len(tensor):
         raise ValueError(f"log_likelihood has {len(log_likelihood.per_datapoint)} values for "
                          f"{len(tensor)} datapoints")
+    if log_likelihood is not None:
+        refuse_non_finite("the log_likelihood given", log_likelihood.per_datapoint,
+                          "give an estimate of finite values (pvae.exact, pvae.ais)")
     with true_objective(pair), pyro.validation_enabled(False):
         latent = latent_of(pair, tensor[:1])
         guide_family(pair, tensor[:1], latent)  # a Delta or another family fails here

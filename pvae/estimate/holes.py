@@ -37,7 +37,7 @@ import pyro
 import torch
 
 from ..pair import PairError, is_point_mass, latent_densities, true_objective
-from ..validation import check_positive_int
+from ..validation import check_positive_int, check_seed
 from .importance import prepare
 
 __all__ = ["Holes", "hole_distances", "holes"]
@@ -159,6 +159,10 @@ def holes(pair: Any, x: Any, *, draws: int = 2000, paths: int = 200, steps: int 
     """
     draws, paths, steps = (check_positive_int(value, name) for value, name in
                            ((draws, "draws"), (paths, "paths"), (steps, "steps")))
+    seed = check_seed(seed)
+    if not isinstance(quantile, float | int) or isinstance(quantile, bool) \
+            or not 0 < quantile < 1:
+        raise ValueError(f"quantile must be a number in (0, 1); got {quantile!r}")
     if draws * 1.0 > 1e7 or paths * steps > 1e7:
         raise ValueError(f"{draws} draws or {paths}x{steps} path points: more than any "
                          "measure needs (at most 1e7)")

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from ..pair import (
     EnumeratedSiteError,
     check_local_latents,
+    check_observations,
     check_pair,
     data_check,
     exact_log_likelihood,
@@ -38,14 +39,31 @@ from ..pair import (
 )
 from ..validation import as_data, check_positive_int
 
-__all__ = ["EnumeratedSiteError", "Estimate", "Scores", "elbo", "exact", "iwae", "iwae_ladder",
-           "score"]
+__all__ = ["EnumeratedSiteError", "Estimate", "NonFiniteEstimateError", "Scores", "elbo", "exact",
+           "iwae", "iwae_ladder", "refuse_non_finite", "score"]
 
 #: How many floats one chunk of importance samples may hold (decoder outputs dominate).
 CHUNK_ELEMENTS = 2**24
 #: The most importance samples (k times the rows) one call draws: IWAE-5000 on the 10 000
 #: MNIST test images is 5e7 and takes minutes; beyond 1e9 it would take hours.
 MAX_SAMPLES = 10**9
+
+
+class NonFiniteEstimateError(ValueError):
+    """An estimate that came out NaN or infinite on some datapoints: never returned silently."""
+
+
+def refuse_non_finite(name: str, values: torch.Tensor, cause: str = (
+        "the pair's log-density is not finite at the codes drawn for them; check the model and "
+        "guide on those rows")) -> None:
+    """Raise :class:`NonFiniteEstimateError` naming the rows where ``values`` is not finite."""
+    bad = ~torch.isfinite(values)
+    if bool(bad.any()):
+        rows = bad.nonzero().flatten().tolist()
+        shown = ", ".join(str(row) for row in rows[:10]) + (", ..." if len(rows) > 10 else "")
+        raise NonFiniteEstimateError(
+            f"{name} is NaN or infinite on {len(rows)} of {values.numel()} datapoints (rows "
+            f"{shown}): {cause}")
 
 
 @dataclass(frozen=True)
@@ -75,8 +93,9 @@ class Estimate:
 
     @classmethod
     def of(cls, name: str, values: torch.Tensor, num_samples: int) -> Self:
-        """Summarise per-datapoint values."""
+        """Summarise per-datapoint values; a NaN or infinite one is an error naming its rows."""
         values = values.detach()
+        refuse_non_finite(name, values)
         spread = float(values.std()) if values.numel() > 1 else 0.0
         return cls(name, float(values.mean()), spread / math.sqrt(values.numel()),
                    values.cpu(), num_samples)
@@ -108,6 +127,8 @@ def prepare(pair: Any, x: Any) -> torch.Tensor:
             tensor = tensor.to(anchor)
     check_pair(pair, tensor)
     check_local_latents(pair, tensor)
+    if check is None:  # a foreign pair: its model judges the data, every row
+        check_observations(pair, tensor)
     return tensor
 
 

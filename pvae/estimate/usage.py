@@ -23,7 +23,7 @@ import pyro.distributions as dist
 import torch
 
 from ..pair import base_distribution, is_point_mass, latent_densities, true_objective
-from ..validation import check_positive_int
+from ..validation import check_count, check_positive_int
 from .importance import prepare
 
 __all__ = ["ACTIVE", "LatentUsage", "latent_usage"]
@@ -104,6 +104,8 @@ def latent_usage(pair: Any, x: Any, *, samples: int = 10) -> LatentUsage:
     tensor = prepare(pair, x)
     if len(tensor) < 2:
         raise ValueError("latent usage compares codes across the data: give at least 2 rows")
+    # the aggregate posterior scores every code under every row's q: S x N x N values
+    check_count(samples, "samples", each=len(tensor) ** 2)
     with true_objective(pair), pyro.validation_enabled(False), torch.no_grad():
         q, prior = _densities(pair, tensor)
         z = q.sample((samples,))  # (S, N, D)

@@ -44,11 +44,18 @@ class FlowGuide(Guide):
     def __init__(self, flows: int = 2, hidden: Sequence[int] = (64,), context: int = 32) -> None:
         super().__init__()
         self.num_flows = check_positive_int(flows, "flows")
-        self.hidden = list(hidden)
+        if isinstance(hidden, str | bytes) or not isinstance(hidden, Sequence) or not hidden:
+            raise ValueError(f"flow hidden must be a non-empty list of widths; got {hidden!r}")
+        self.hidden = [check_positive_int(width, "each flow hidden width") for width in hidden]
         self.context = check_positive_int(context, "context")
 
     @override
     def setup(self, x_shape: tuple[int, ...], z_dim: int, encoder: Network) -> None:
+        narrow = [width for width in self.hidden if width < z_dim]
+        if narrow:
+            raise ValueError(f"a flow's hidden widths must be at least the latent's size "
+                             f"z_dim={z_dim} (an autoregressive layer needs one unit per "
+                             f"dimension); got hidden={self.hidden}")
         super().setup(x_shape, z_dim, encoder)
         self.encoder = self.pyro_net(encoder.build(x_shape, (2 * z_dim + self.context,)))
         # Pyro's transforms cannot become PyroModules (their metaclass differs), so their

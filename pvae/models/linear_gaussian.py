@@ -116,10 +116,8 @@ class LinearGaussian(PyroModule):
         return as_observations(x, (self.dim,), model=f"this model (dim={self.dim})")
 
     def check_data(self, x: Any) -> torch.Tensor:
-        """Validate ``(N, D)`` data."""
-        tensor = self._observations(x)
-        check_min_points(tensor, 2, "a covariance")
-        return tensor
+        """Validate ``(N, D)`` data (any number of rows: one row has a likelihood too)."""
+        return self._observations(x)
 
     # -- exact quantities ----------------------------------------------------------------
     def marginal(self) -> dist.MultivariateNormal:
@@ -163,6 +161,7 @@ class LinearGaussian(PyroModule):
         rotation of the latent space.
         """
         tensor = as_data(x, event_dims=(1,))
+        check_min_points(tensor, 2, "a covariance")
         d = tensor.shape[1]
         if not 1 <= z_dim < d:
             raise ValueError(f"closed_form needs 1 <= z_dim < D = {d}; got {z_dim}")

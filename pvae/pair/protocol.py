@@ -148,8 +148,8 @@ def per_datapoint_sites(pair: Any, x: torch.Tensor, plates: frozenset[str]) -> l
 
 def check_local_latents(pair: Any, x: torch.Tensor) -> None:
     """Refuse what estimates per datapoint cannot score: global latents, per-row autoguides."""
-    if x.shape[0] < 3:  # too few rows to tell the data plate from the others
-        return
+    if x.shape[0] < 3:  # the data plate is told apart by its size: probe with 3 rows
+        x = x[torch.zeros(3, dtype=torch.long, device=x.device)]
     plates = data_plates(pair.model, x)
     local, shared = _local_and_global(pair, x, plates)
     if shared:

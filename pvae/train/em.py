@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 import pyro
@@ -23,8 +24,8 @@ class SupportsEM(Protocol):
     def m_step(self, x: torch.Tensor, responsibilities: torch.Tensor) -> None: ...  # noqa: D102
 
 
-def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float,
-           bar: tqdm) -> tuple[list[float], bool]:
+def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float, bar: tqdm,
+           time_limit: float | None = None) -> tuple[list[float], bool]:
     r"""Alternate E- and M-steps until the mean log-likelihood stops rising.
 
     E-step: one trace of the enumerated model gives :math:`\ell_{kn} = \log p(x_n, c_n=k)`;
@@ -32,6 +33,8 @@ def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float,
     responsibilities are :math:`r_{kn} = \mathrm{softmax}_k(\ell_{kn})`. M-step: the pair's
     closed form. EM never decreases the likelihood, so it stops when one iteration gains
     less than ``tol`` nats per datapoint.
+
+    With ``time_limit`` (seconds) it stops after the iteration that passes it, unconverged.
 
     Returns the negative mean log-likelihood before each M-step and whether it converged.
     """
@@ -42,8 +45,11 @@ def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float,
         )
     losses: list[float] = []
     e_step = EnumeratedLogJoint(pair.model)
+    started = time.perf_counter()
     with torch.no_grad():
         for iteration in range(max_iter):
+            if time_limit is not None and iteration and time.perf_counter() - started > time_limit:
+                break
             # The first E-step checks every distribution's arguments; the later ones, on
             # parameters that the closed-form M-step keeps valid, skip those checks.
             with pyro.validation_enabled(is_validation_enabled() and iteration == 0):

@@ -11,13 +11,14 @@ import pyro
 import torch
 
 from ..objectives import is_compiled
-from ..pair import check_pair, data_check, initializer, minibatches
+from ..pair import check_observations, check_pair, data_check, initializer, kl_weighted, minibatches
 from ..validation import as_data
 from .convergence import ConvergenceWarning, convergence_gap, has_converged
 from .engines import Engine, engines
 from .options import DEFAULT_STEPS, DEFAULTS, MAX_STEPS, OPTION_NAMES, FitOptions, resolve_device
 from .plan import FitPlan
 from .result import FitResult
+from .resume import check_resume
 from .state import TrainingState
 from .step import Schedule, batches_per_epoch, objective_of, optimizer_factory
 
@@ -115,8 +116,8 @@ def fit(
         For pairs with a KL weight (the VAE): ramp it linearly from 0 to ``beta`` over this
         many steps. The losses during the ramp are of the weighted objective.
     time_limit : float, optional
-        Stop SVI after the step that passes this many seconds (a CPU budget); the result's
-        ``steps`` says how far it got.
+        Stop after the SVI step or EM iteration that passes this many seconds (a CPU
+        budget; at least one always runs); the result's ``steps`` says how far it got.
     max_iter, tol : int, float
         EM stops after ``max_iter`` iterations or when the mean log-likelihood changes by
         less than ``tol`` nats per datapoint.
@@ -143,6 +144,11 @@ def fit(
         "precision": "bf16-mixed"}``. The pair, the objective and the other settings stay
         the same; under DDP ``batch_size`` is per process.
 
+    Settings that only one method reads (SVI: ``steps``, ``epochs``, ``batch_size``,
+    ``lr``, ``lr_decay``, ``optimizer``, ``transform``, ``validation``, ``terms_on``,
+    ``kl_warmup``, ``resume``, ``on_epoch_end``; EM: ``max_iter``) are refused with the other
+    method, and ``kl_warmup`` with a pair that has no KL weight: a setting is never ignored.
+
     Returns
     -------
     FitResult
@@ -151,6 +157,9 @@ def fit(
     settings = {name: value for name, value in locals().items() if name in OPTION_NAMES}
     plan_engine, plan = _plan(pair, data, FitOptions(**settings))
     result = plan_engine.run(pair, plan)
+    if not isinstance(result, FitResult):
+        raise TypeError(f"engine {plan_engine.name!r} returned {type(result).__name__!r}, not "
+                        "a FitResult: its run(pair, plan) must return one")
     if plan.options.method == "svi":
         result = replace(result, converged=has_converged(result.losses, plan.options.tol))
     if result.converged is False:
@@ -203,9 +212,14 @@ def _plan(pair: Any, data: Any, options: FitOptions) -> tuple[Engine, FitPlan]:
         pyro.set_rng_seed(options.seed)
     if initializer(pair) is None:  # one that needs it cannot run yet
         check_pair(pair, x)  # the model's and the guide's sites agree
+        if data_check(pair) is None:  # a foreign pair: its model judges the data, every row
+            check_observations(pair, x if transform is None else transform(x))
     scaling = minibatches(pair, x, batch_size)  # and how a minibatch is scaled to N rows
     base_seed = (options.seed if options.seed is not None
                  else int(torch.randint(2**31 - 1, (1,))))
+    if options.kl_warmup and not kl_weighted(pair):
+        raise ValueError(f"kl_warmup ramps a KL weight, and {type(pair).__name__} has none "
+                         "(no kl_weight and beta attributes); leave kl_warmup out")
     objective = objective_of(pair)
     if is_compiled(objective) and options.kl_warmup:
         raise ValueError("a compiled objective (jit=True) cannot follow a KL warm-up: its KL "
@@ -217,6 +231,9 @@ def _plan(pair: Any, data: Any, options: FitOptions) -> tuple[Engine, FitPlan]:
         raise ValueError(f"{options.epochs} epochs of {per_epoch} steps are {total} steps, "
                          f"more than any run needs (at most {MAX_STEPS}); use fewer epochs or "
                          "larger batches")
+    if options.resume is not None:
+        check_resume(options.resume, total=total, per_epoch=per_epoch, batch_size=batch_size,
+                     num_data=x.shape[0])
     plan = FitPlan(
         options=options, x=x, validation=x_validation, terms_on=x_terms, device=target,
         schedule=Schedule(lr=options.lr, total=total, lr_decay=options.lr_decay,

@@ -107,6 +107,7 @@ class FitOptions:
     def __post_init__(self) -> None:
         for name, value in _checked(self).items():
             object.__setattr__(self, name, value)
+        _refuse_what_does_not_apply(self)
 
     @property
     def target_device(self) -> torch.device:
@@ -126,7 +127,7 @@ def _checked(options: FitOptions) -> dict[str, Any]:
         raise ValueError(f"resume must be a TrainingState (what on_epoch_end received); got "
                          f"{type(options.resume).__name__}")
     if not isinstance(options.engine, Engine):
-        engines.check(options.engine)
+        engines.resolve(options.engine)  # the name, the keys and the engine's own checks
     resolve_device(options.device)
     checked = {
         "steps": _optional(options.steps, check_positive_int, "steps"),
@@ -153,6 +154,29 @@ def _checked(options: FitOptions) -> dict[str, Any]:
                              f"{limit}); did you mean a smaller number?")
     return checked
 
+
+#: the settings each method reads; any other one set away from its default is refused
+APPLIES_TO = {
+    "svi": ("steps", "epochs", "batch_size", "lr", "lr_decay", "optimizer", "transform",
+            "validation", "terms_on", "kl_warmup", "resume", "on_epoch_end"),
+    "em": ("max_iter",),
+}
+
+
+def _refuse_what_does_not_apply(options: FitOptions) -> None:
+    """A setting the chosen method never reads is an error, not a silent no-op."""
+    other = "em" if options.method == "svi" else "svi"
+    ignored = [name for name in APPLIES_TO[other] if _is_set(options, name)]
+    if ignored:
+        raise ValueError(f"method={options.method!r} does not use {', '.join(ignored)} (only "
+                         f"method={other!r} does); leave {'them' if len(ignored) > 1 else 'it'} "
+                         "out")
+
+
+def _is_set(options: FitOptions, name: str) -> bool:
+    """Whether setting ``name`` differs from its declared default."""
+    value, default = getattr(options, name), FitOptions.__dataclass_fields__[name].default
+    return value is not None if default is None else bool(value != default)
 
 #: the defaults of every training entry point: :func:`pvae.fit`, either engine, a config
 DEFAULTS = FitOptions()

@@ -38,6 +38,9 @@ class TrainingState:
         The random number generators' states, from :func:`capture_rng`.
     history : History
         The per-epoch curves so far.
+    batch_size, num_data : int or None
+        The run's minibatch size (``None``: all rows) and number of rows; a resume with other
+        ones is refused (``None`` for states saved before they were recorded).
     """
 
     step: int
@@ -46,6 +49,8 @@ class TrainingState:
     optimizer: dict[str, Any] = field(default_factory=dict)
     rng: dict[str, Any] = field(default_factory=dict)
     history: History = field(default_factory=History)
+    batch_size: int | None = None
+    num_data: int | None = None
 
     @property
     def validation_losses(self) -> list[float]:
@@ -56,7 +61,8 @@ class TrainingState:
         """Plain containers and tensors only (safe for ``torch.load(weights_only=True)``)."""
         return {"step": self.step, "epoch": self.epoch, "losses": list(self.losses),
                 "optimizer": self.optimizer, "rng": self.rng,
-                "history": self.history.to_dict()}
+                "history": self.history.to_dict(), "batch_size": self.batch_size,
+                "num_data": self.num_data}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingState:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -11,12 +13,21 @@ import torch
 from pyro import poutine
 from tqdm.auto import tqdm
 
+from ..pair import PairError
 from .divergence import all_finite
 from .plan import FitPlan
+from .resume import check_optimizer_state
 from .state import TrainingState, capture_rng, restore_rng, rng_untouched
 from .step import StepCore
 
 __all__ = ["run_svi"]
+
+
+def _from_a_distribution(error: ValueError) -> bool:
+    """Whether ``error`` is a distribution's argument check (raised inside torch)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return type(error) is ValueError and bool(frames) and \
+        f"torch{os.sep}distributions" in frames[-1].filename
 
 
 class _SVIStepper:
@@ -58,10 +69,15 @@ class _SVIStepper:
         try:
             loss, params = self._objective(*args, **kwargs)
         except ValueError as error:  # a distribution check: are the parameters still finite?
+            first = str(error).splitlines()[0] if str(error) else type(error).__name__
             if self.params and not all_finite(self.params):
-                first = str(error).splitlines()[0] if str(error) else type(error).__name__
                 self.core.diverged(f"a parameter became NaN or infinite ({first})", number,
                                    self.params, self.optimizer)
+            if _from_a_distribution(error):
+                raise PairError(
+                    f"at step {number} the pair built a distribution from invalid values while "
+                    f"its parameters are finite ({first}): its model or guide computes NaN or "
+                    "infinity from them on this data; check them there") from error
             raise
         grads = [p.grad for p in params if p.grad is not None]
         try:
@@ -80,7 +96,8 @@ class _SVIStepper:
             with rng_untouched(batch):  # ... without using up random numbers
                 self._loss_and_grads(number, *args, **kwargs)
             assert self.optimizer is not None
-            if self.optimizer_state is not None:  # a resumed run continues its moments
+            if self.optimizer_state:  # a resumed run continues its moments
+                check_optimizer_state(self.optimizer, self.optimizer_state)
                 self.optimizer.load_state_dict(self.optimizer_state)
         assert self.optimizer is not None
         for group in self.optimizer.param_groups:
@@ -132,7 +149,7 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> list[float]:
     started = time.perf_counter()
     with core.running():
         for number in range(first, plan.total):
-            if limit is not None and time.perf_counter() - started > limit:
+            if limit is not None and number > first and time.perf_counter() - started > limit:
                 break
             rate = core.begin_step(number)
             position = number % per_epoch
@@ -159,5 +176,6 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> list[float]:
                 plan.options.on_epoch_end(TrainingState(
                     step=number + 1, epoch=epoch, losses=list(losses),
                     optimizer=copy.deepcopy(stepper.optimizer.state_dict()),
-                    rng=capture_rng(), history=core.history.copy()))
+                    rng=capture_rng(), history=core.history.copy(), batch_size=batch_size,
+                    num_data=n))
     return losses

@@ -85,6 +85,9 @@ def trained(tmp_path_factory):
     (["evaluate", "{nan_checkpoint}"], "NaN or infinite weights"),
     (["train", "{config}", "--out", "{file}/run"], "cannot write into"),
     (["evaluate", "{checkpoint}", "{other_data}"], "trained on different data"),
+    (["evaluate", "{checkpoint}", "--chains", "5"], "--chains sets up annealing"),
+    (["evaluate", "{checkpoint}", "--start", "prior", "--chains", "4"],
+     "--chains and --start set up annealing"),
 ])
 def test_bad_command_lines(trained, capsys, arguments, message):
     status, err = run([a.format(**trained) for a in arguments], capsys)
@@ -129,3 +132,45 @@ def test_a_killed_run_leaves_no_stuck_lock_and_resumes(tmp_path, config):
     assert main(["train", str(config), "--out", str(out), "--resume", "--no-progress"]) == 0
     assert load_checkpoint(out / "checkpoint.pt").training.epoch == 200
     assert not list(out.glob(".*.tmp"))
+
+
+def test_an_autoencoders_ais_starts_from_the_prior_as_its_message_says(tmp_path, capsys):
+    config = tmp_path / "autoencoder.toml"
+    config.write_text(TINY.replace("z_dim = 2", 'z_dim = 2\nguide = "delta"'))
+    assert main(["train", str(config), "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    checkpoint = str(tmp_path / "run" / "checkpoint.pt")
+    status, err = run(["evaluate", checkpoint, "--n", "4", "--k", "2", "--ais", "3"], capsys)
+    assert status == 2 and "pvae evaluate --start prior" in err, err
+    status, err = run(["evaluate", checkpoint, "--n", "4", "--k", "2", "--ais", "3",
+                       "--start", "prior", "--chains", "2"], capsys)
+    assert status == 0, err
+
+
+def test_engine_pvae_on_the_command_line_replaces_a_configs_lightning_table(tmp_path, capsys):
+    config = tmp_path / "lightning.toml"
+    config.write_text(TINY.replace("seed = 0", 'seed = 0\nengine = { name = "lightning", '
+                                               'devices = 2, strategy = "ddp" }'))
+    status, err = run(["train", str(config), "--out", str(tmp_path / "run"), "--engine",
+                       "pvae", "--no-progress"], capsys)
+    assert status == 0, err
+
+
+def test_ctrl_c_during_a_checkpoint_write_is_an_interruption_and_leaves_a_whole_file(
+        tmp_path, config, capsys, monkeypatch):
+    import os
+    import signal
+
+    import pvae.checkpoint
+
+    real_save = torch.save
+
+    def interrupted_save(payload, stream):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C lands in the middle of the write
+        real_save(payload, stream)
+
+    monkeypatch.setattr(pvae.checkpoint.torch, "save", interrupted_save)
+    out = tmp_path / "run"
+    status, err = run(["train", str(config), "--out", str(out), "--no-progress"], capsys)
+    assert status == 130 and "interrupted" in err, err
+    monkeypatch.setattr(pvae.checkpoint.torch, "save", real_save)
+    assert load_checkpoint(out / "checkpoint.pt").training is not None

@@ -92,3 +92,12 @@ def test_images_and_labels_must_be_the_same_set(tiny_mnist):
     write_idx(tiny_mnist / FILES["test_labels"], np.zeros(3))
     with pytest.raises(IDXError, match="holds 4 images but .*t10k-labels.* holds 3 labels"):
         mnist(tiny_mnist)
+
+
+def test_a_header_of_huge_sizes_reports_the_byte_count_it_claims(tmp_path):
+    path = tmp_path / "huge.idx"
+    dims = (2**32 - 1,) * 4
+    path.write_bytes(struct.pack(">BBBB", 0, 0, 0x08, 4) + struct.pack(">4I", *dims) + b"ab")
+    claimed = 4 + 16 + (2**32 - 1) ** 4
+    with pytest.raises(IDXError, match=f"holds 22 bytes but its header .* says {claimed}"):
+        read_idx(path)

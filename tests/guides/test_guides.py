@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from pvae import VAE
@@ -33,3 +34,14 @@ def test_normal_guide_scale_is_positive():
     vae = VAE((8,), 3, **SMALL)
     loc, scale = vae.guide.encode(torch.rand(4, 8) * 100)
     assert bool((scale > 0).all())
+
+
+@pytest.mark.parametrize(("hidden", "message"), [
+    ([0], "each flow hidden width must be a positive integer"),
+    ([1], "at least the latent's size z_dim=2"),
+    ("ab", "non-empty list of widths"),
+    ([], "non-empty list of widths"),
+])
+def test_a_flows_hidden_widths_are_checked_by_pvae(hidden, message):
+    with pytest.raises(ValueError, match=message):
+        VAE((8,), 2, guide={"name": "flow", "hidden": hidden})

@@ -49,3 +49,44 @@ def test_neither_steps_nor_epochs_trains_the_default_number_of_steps():
     result = pvae.fit(pvae.Gaussian(dim=2), torch.randn(30, 2), lr=0.1, progress=False,
                       device="cpu")
     assert result.steps == DEFAULT_STEPS
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"method": "em", "lr_decay": 0.5}, "method='em' does not use lr_decay"),
+    ({"method": "em", "kl_warmup": 3, "batch_size": 5}, "does not use batch_size, kl_warmup"),
+    ({"method": "em", "validation": torch.zeros(3, 2)}, "does not use validation"),
+    ({"method": "svi", "max_iter": 5}, "method='svi' does not use max_iter"),
+])
+def test_a_setting_the_method_never_reads_is_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        FitOptions(**settings)
+
+
+def test_kl_warmup_needs_a_pair_with_a_kl_weight():
+    with pytest.raises(ValueError, match="kl_warmup ramps a KL weight, and Gaussian has none"):
+        pvae.fit(pvae.Gaussian(dim=2), torch.randn(20, 2), kl_warmup=3, steps=5,
+                 progress=False)
+
+
+def test_em_keeps_to_its_time_limit():
+    x = torch.cat([torch.randn(200, 2) - 3, torch.randn(200, 2) + 3])
+    result = pvae.fit(pvae.GaussianMixture(2), x, method="em", max_iter=10**6, tol=0.0,
+                      time_limit=0.2, progress=False)
+    assert result.converged is False and 1 <= result.steps < 10**6
+
+
+def test_a_time_limit_shorter_than_a_step_still_takes_one():
+    result = pvae.fit(pvae.Gaussian(dim=2), torch.randn(20, 2), steps=50, time_limit=1e-9,
+                      progress=False)
+    assert result.steps == 1
+
+
+def test_an_engine_that_returns_something_else_is_named():
+    class Broken(pvae.train.Engine):
+        name = "broken"
+
+        def run(self, pair, plan):
+            return 3
+
+    with pytest.raises(TypeError, match="engine 'broken' returned 'int', not a FitResult"):
+        pvae.fit(pvae.Gaussian(dim=2), torch.randn(20, 2), engine=Broken(), progress=False)

@@ -38,6 +38,7 @@ try:
     import lightning.pytorch as pl
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
+    from lightning.pytorch.strategies import StrategyRegistry
 except ImportError as error:  # pragma: no cover - exercised only without the extra
     raise ImportError("the Lightning engine needs PyTorch Lightning: pip install "
                       "'pvae-pyro[lightning]' (or pip install lightning)") from error
@@ -49,6 +50,36 @@ from ..result import FitResult, History
 from .local import Engine
 
 __all__ = ["LightningEngine", "PairDataModule", "PairModule"]
+
+
+#: the ``precision`` values Lightning's ``Trainer`` takes (a test keeps this list in step)
+PRECISIONS = ("32-true", "64-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true",
+              "transformer-engine", "transformer-engine-float16")
+
+
+#: more devices per machine (or machines) than any run has: a typo, refused
+MAX_DEVICES = 1024
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _check_settings(devices: Any, num_nodes: Any, strategy: Any, precision: Any) -> None:
+    """Refuse a ``Trainer`` setting Lightning would refuse, in pvae's words, before it runs."""
+    if not (_positive_int(devices) and devices <= MAX_DEVICES or devices == "auto"):
+        raise ValueError(f"lightning devices must be a number of devices from 1 to "
+                         f"{MAX_DEVICES} (per machine) or 'auto'; got {devices!r}")
+    if not (_positive_int(num_nodes) and num_nodes <= MAX_DEVICES):
+        raise ValueError(f"lightning num_nodes must be a number of machines from 1 to "
+                         f"{MAX_DEVICES}; got {num_nodes!r}")
+    strategies = ["auto", *StrategyRegistry.available_strategies()]
+    if strategy not in strategies:
+        raise ValueError(f"unknown lightning strategy {strategy!r}; use 'auto', 'ddp' or one of "
+                         f"Lightning's: {', '.join(strategies[1:])}")
+    if precision is not None and precision not in PRECISIONS:
+        raise ValueError(f"unknown lightning precision {precision!r}; use one of "
+                         f"{', '.join(PRECISIONS)} (or leave it out: 32-true)")
 
 
 class EpochPermutation(Sampler[int]):
@@ -246,6 +277,7 @@ class LightningEngine(Engine):
 
     def __init__(self, devices: int | str = 1, num_nodes: int = 1, strategy: str = "auto",
                  precision: str | None = None) -> None:
+        _check_settings(devices, num_nodes, strategy, precision)
         self.devices, self.num_nodes = devices, num_nodes
         self.strategy, self.precision = strategy, precision
         self.checkpoint_dir: Path | None = None

@@ -76,7 +76,8 @@ class LocalEngine(Engine):
     def _once(pair: Any, plan: FitPlan, bar: tqdm) -> FitResult:
         if plan.options.method == "em":
             losses, converged = run_em(pair, plan.x, max_iter=plan.options.max_iter,
-                                       tol=plan.options.tol, bar=bar)
+                                       tol=plan.options.tol, bar=bar,
+                                       time_limit=plan.options.time_limit)
             return FitResult(losses, "em", plan.x.shape[0], converged, 0.0, str(plan.device))
         core = plan.core(pair)
         losses = run_svi(pair, plan, core, bar)

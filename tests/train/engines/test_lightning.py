@@ -107,3 +107,27 @@ def test_pvae_works_without_lightning_installed():
                           timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "pip install 'pvae-pyro[lightning]'" in done.stdout
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"devices": -3}, "devices must be a number of devices from 1"),
+    ({"devices": "abc"}, "devices must be a number of devices from 1"),
+    ({"devices": 10**12}, "devices must be a number of devices from 1"),
+    ({"devices": True}, "devices must be a number of devices from 1"),
+    ({"num_nodes": 0}, "num_nodes must be a number of machines"),
+    ({"strategy": "nope"}, "unknown lightning strategy 'nope'"),
+    ({"precision": "99"}, "unknown lightning precision '99'"),
+])
+def test_lightning_settings_are_checked_by_pvae_before_lightning_sees_them(settings, message):
+    with pytest.raises(ValueError, match=message) as caught:
+        pvae.train.FitOptions(engine={"name": "lightning", **settings})
+    assert "pvae" in caught.traceback[-1].path.parts
+
+
+def test_the_precisions_pvae_accepts_are_lightnings():
+    connector = pytest.importorskip("lightning.fabric.connector")
+    from typing import get_args
+
+    from pvae.train.engines.lightning import PRECISIONS
+
+    assert set(PRECISIONS) == set(get_args(connector._PRECISION_INPUT_STR))

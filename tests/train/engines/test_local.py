@@ -29,8 +29,10 @@ def test_registered_engines():
 
 def test_an_engine_receives_the_checked_plan():
     recorder = Recorder()
-    x = torch.randn(40, dtype=torch.float64)
-    pvae.fit(pvae.Gaussian(), x, engine=recorder, epochs=3, batch_size=16, lr=0.2,
+    x = torch.rand(40, 4, dtype=torch.float64).round()
+    vae = pvae.VAE((4,), 1, encoder={"name": "mlp", "hidden": [3]},
+                   decoder={"name": "mlp", "hidden": [3]})
+    pvae.fit(vae, x, engine=recorder, epochs=3, batch_size=16, lr=0.2,
              lr_decay=0.5, kl_warmup=2, seed=4, device="cpu", progress=False)
     plan = recorder.plan
     assert plan.per_epoch == 3 and plan.total == 9 and plan.options.epochs == 3
