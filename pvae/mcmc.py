@@ -19,7 +19,7 @@ from pyro import poutine
 from pyro.infer import MCMC, NUTS
 
 from .pair import data_check
-from .validation import check_nonnegative_int, check_positive_int, check_seed
+from .validation import check_bool, check_nonnegative_int, check_positive_int, check_seed
 
 __all__ = ["MAX_DRAWS", "mcmc", "pointwise_log_likelihood"]
 
@@ -107,6 +107,7 @@ def mcmc(
         ``observed_data``; ready for ``az.summary``, ``az.loo`` and ``az.compare``.
     """
     fn = _model_of(model)
+    progress = check_bool(progress, "progress")
     num_samples = check_positive_int(num_samples, "num_samples")
     chains = check_positive_int(chains, "chains")
     warmup = check_nonnegative_int(warmup, "warmup")

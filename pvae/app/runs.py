@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from ..checkpoint import Checkpoint, load_checkpoint, remove_stale_temporaries, save_checkpoint
-from ..config import Config
+from ..config import Config, ConfigError
 from ..data import PreparedData
 from ..train import FitResult, History, TrainingState, engines, fit
 from .lock import run_lock, writable_folder
@@ -135,8 +135,17 @@ def _train_locked(config: Config, out: Path, *, resume: bool, device: str,
 
 def _fit(config: Config, model: torch.nn.Module, data: PreparedData, **options: Any
          ) -> FitResult:
+    settings = {**config.fit_options(), **options}
+    if settings.get("method", "svi") == "em":  # EM reads none of SVI's per-epoch settings
+        if data.transform is not None:
+            raise ConfigError(f"[data] transform = {config.data.get('transform')!r} draws anew "
+                              "for every SVI minibatch; EM fits the data as it is: use a fixed "
+                              "transform (binarize, dequantize) or method = 'svi'")
+        settings = {key: value for key, value in settings.items()
+                    if key not in ("resume", "on_epoch_end")}
+        return fit(model, data.train, **settings)
     return fit(model, data.train, transform=data.transform, validation=data.validation,
-               terms_on=_term_rows(data), **{**config.fit_options(), **options})
+               terms_on=_term_rows(data), **settings)
 
 
 def _train_here(config: Config, model: torch.nn.Module, data: PreparedData, out: Path,

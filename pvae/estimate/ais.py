@@ -38,7 +38,7 @@ from pyro.ops.integrator import velocity_verlet
 from tqdm.auto import tqdm
 
 from ..pair import Latent, in_particles, latent_of, log_joint, true_objective
-from ..validation import check_count, check_positive_int, check_positive_number
+from ..validation import check_bool, check_count, check_positive_int, check_positive_number
 from .importance import Estimate, prepare
 
 __all__ = ["STARTS", "AISEstimate", "ais", "anneal", "anneal_rows", "check_settings",
@@ -295,6 +295,7 @@ def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = 
         Named ``"ais-<steps>"``: the value, its standard error over datapoints, and the
         diagnostics (acceptance rate, effective sample size, final step size).
     """
+    progress = check_bool(progress, "progress")
     target = check_settings(steps, chains, leapfrog, batch_size, target_acceptance, start)
     tensor = prepare(pair, x)
     log_w, acceptance, step_size = anneal_rows(

@@ -27,7 +27,7 @@ import torch
 from pyro import poutine
 
 from ..pair import latent_of, true_objective, x_shape_of
-from ..validation import check_count, check_seed
+from ..validation import check_bool, check_count, check_seed
 from .ais import AISEstimate, anneal_rows, check_settings, effective_sample_size, log_mean_exp
 from .ais import sigmoid_schedule as schedule
 from .importance import Estimate, checked_ks, iwae_ladder
@@ -105,6 +105,7 @@ def bdmc(pair: Any, n: int, *, steps: int = 1000, chains: int = 16, start: str =
     are :func:`pvae.ais`'s; ``seed`` fixes the simulation and every chain (the caller's
     random stream is left as it was).
     """
+    progress = check_bool(progress, "progress")
     target = check_settings(steps, chains, leapfrog, batch_size, target_acceptance, start)
     seed = check_seed(seed) or 0
     ks = checked_ks(ks)

@@ -28,7 +28,7 @@ from pyro import poutine
 from tqdm.auto import tqdm
 
 from ..pair import Latent, exact_log_likelihood, latent_of, log_joint, true_objective
-from ..validation import check_positive_int, check_positive_number
+from ..validation import check_bool, check_positive_int, check_positive_number
 from .ais import ais
 from .importance import Estimate, prepare, refuse_non_finite
 
@@ -165,6 +165,7 @@ def gaps(pair: Any, x: Any, *, steps: int = 500, lr: float = 0.05,
     progress : bool
         A progress bar (on a terminal).
     """
+    progress = check_bool(progress, "progress")
     steps = check_positive_int(steps, "steps")
     lr = check_positive_number(lr, "lr")
     ais_steps = check_positive_int(ais_steps, "ais_steps")

@@ -37,7 +37,7 @@ from ..pair import (
     site_log_prob,
     true_objective,
 )
-from ..validation import as_data, check_positive_int
+from ..validation import as_data, check_bool, check_positive_int
 
 __all__ = ["EnumeratedSiteError", "Estimate", "NonFiniteEstimateError", "Scores", "elbo", "exact",
            "iwae", "iwae_ladder", "refuse_non_finite", "score"]
@@ -165,6 +165,7 @@ def iwae_ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int = 100,
     go in chunks of ``batch_size`` rows and the samples in chunks of at most
     :data:`CHUNK_ELEMENTS` floats. ``progress`` shows a bar (on a terminal).
     """
+    progress = check_bool(progress, "progress")
     ks = checked_ks(ks)
     tensor = prepare(pair, x)
     k_max = ks[-1]

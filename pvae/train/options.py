@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from ..validation import (
+    check_bool,
     check_nonnegative_int,
     check_nonnegative_number,
     check_positive_int,
@@ -52,12 +53,6 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 def _optional(value: Any, check: Callable[[Any, str], Any], name: str) -> Any:
     return None if value is None else check(value, name)
-
-
-def _flag(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False; got {value!r}")
-    return value
 
 
 def _callable_or_none(value: Any, name: str, what: str) -> Any:
@@ -136,7 +131,7 @@ def _checked(options: FitOptions) -> dict[str, Any]:
         "lr": check_positive_number(options.lr, "lr"),
         "lr_decay": check_positive_number(options.lr_decay, "lr_decay", at_most=1.0),
         "n_init": check_positive_int(options.n_init, "n_init"),
-        "reinitialize": _flag(options.reinitialize, "reinitialize"),
+        "reinitialize": check_bool(options.reinitialize, "reinitialize"),
         "transform": _callable_or_none(options.transform, "transform",
                                        "a function of a minibatch"),
         "kl_warmup": check_nonnegative_int(options.kl_warmup, "kl_warmup"),
@@ -144,7 +139,7 @@ def _checked(options: FitOptions) -> dict[str, Any]:
         "max_iter": check_positive_int(options.max_iter, "max_iter"),
         "tol": check_nonnegative_number(options.tol, "tol"),
         "seed": check_seed(options.seed),
-        "progress": _flag(options.progress, "progress"),
+        "progress": check_bool(options.progress, "progress"),
         "on_epoch_end": _callable_or_none(options.on_epoch_end, "on_epoch_end", "a callable"),
     }
     for name, limit in (("steps", MAX_STEPS), ("epochs", MAX_STEPS), ("max_iter", MAX_STEPS),
@@ -158,7 +153,7 @@ def _checked(options: FitOptions) -> dict[str, Any]:
 #: the settings each method reads; any other one set away from its default is refused
 APPLIES_TO = {
     "svi": ("steps", "epochs", "batch_size", "lr", "lr_decay", "optimizer", "transform",
-            "validation", "terms_on", "kl_warmup", "resume", "on_epoch_end"),
+            "validation", "terms_on", "kl_warmup", "on_epoch_end"),  # and resume: fit checks it
     "em": ("max_iter",),
 }
 

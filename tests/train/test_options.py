@@ -38,11 +38,15 @@ def test_options_are_frozen_and_normalised():
     ({"max_iter": 10**9}, "more than any run needs"),
     ({"device": "tpu"}, "unknown device 'tpu'"),
     ({"resume": {"step": 3}}, "resume must be a TrainingState"),
-    ({"progress": 1}, "progress must be True or False"),
 ])
 def test_every_bad_setting_is_refused_by_name(settings, message):
     with pytest.raises(ValueError, match=message):
         FitOptions(**settings)
+
+
+def test_flags_are_booleans():
+    with pytest.raises(TypeError, match="progress must be True or False; got 1"):
+        FitOptions(progress=1)
 
 
 def test_neither_steps_nor_epochs_trains_the_default_number_of_steps():
