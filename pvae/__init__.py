@@ -6,50 +6,59 @@ contents; each lives in its package (:mod:`pvae.models`, :mod:`pvae.train`,
 :mod:`pvae.estimate`, :mod:`pvae.mcmc`, :mod:`pvae.pair`, :mod:`pvae.objectives`), and so do
 the registries (``pvae.priors.priors``, ``pvae.train.engines.engines``, ...) and
 :class:`pvae.registry.Registry`.
+
+Each name is imported from its package when first used, so that ``import pvae`` (and the
+``pvae`` command's ``--help``) does not load torch, Pyro and ArviZ before they are needed.
 """
 
-# estimates of log p(x), and what they say
-from .estimate import (
-    AISEstimate,
-    Comparison,
-    Estimate,
-    Gaps,
-    Holes,
-    LatentUsage,
-    NonFiniteEstimateError,
-    Sandwich,
-    Scores,
-    ais,
-    bdmc,
-    compare,
-    elbo,
-    exact,
-    gaps,
-    hole_distances,
-    holes,
-    iwae,
-    iwae_ladder,
-    latent_usage,
-    score,
-)
+from __future__ import annotations
 
-# posterior sampling
-from .mcmc import mcmc
+import importlib
+from typing import TYPE_CHECKING, Any
 
-# the models
-from .models import VAE, BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
+if TYPE_CHECKING:  # what the names below are, for type checkers and editors
+    # estimates of log p(x), and what they say
+    from .estimate import (
+        AISEstimate,
+        Comparison,
+        Estimate,
+        Gaps,
+        Holes,
+        LatentUsage,
+        NonFiniteEstimateError,
+        Sandwich,
+        Scores,
+        ais,
+        bdmc,
+        compare,
+        elbo,
+        exact,
+        gaps,
+        hole_distances,
+        holes,
+        iwae,
+        iwae_ladder,
+        latent_usage,
+        score,
+    )
 
-# the objectives' fast path
-from .objectives import EagerPathWarning, LeanTrace_ELBO
+    # posterior sampling
+    from .mcmc import mcmc
 
-# errors and warnings
-from .pair import Pair, PairError
-from .registry import UnknownNameError
-from .selection import ComponentChoice, choose_components
+    # the models
+    from .models import VAE, BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
 
-# fitting
-from .train import ConvergenceWarning, DivergenceError, FitResult, NonFiniteLossError, fit
-from .validation import DataError
+    # the objectives' fast path
+    from .objectives import EagerPathWarning, LeanTrace_ELBO
+
+    # errors and warnings
+    from .pair import Pair, PairError
+    from .registry import UnknownNameError
+    from .selection import ComponentChoice, choose_components
+
+    # fitting
+    from .train import ConvergenceWarning, DivergenceError, FitResult, NonFiniteLossError, fit
+    from .validation import DataError
 
 __all__ = [
     # models
@@ -70,4 +79,40 @@ __all__ = [
     "NonFiniteEstimateError",
     "ConvergenceWarning",
 ]
+#: where each name of the table of contents lives
+CONTENTS = {
+    "estimate": ["AISEstimate", "Comparison", "Estimate", "Gaps", "Holes", "LatentUsage",
+                 "NonFiniteEstimateError", "Sandwich", "Scores", "ais", "bdmc", "compare",
+                 "elbo", "exact", "gaps", "hole_distances", "holes", "iwae", "iwae_ladder",
+                 "latent_usage", "score"],
+    "mcmc": ["mcmc"],
+    "models": ["VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian"],
+    "objectives": ["EagerPathWarning", "LeanTrace_ELBO"],
+    "pair": ["Pair", "PairError"],
+    "registry": ["UnknownNameError"],
+    "selection": ["ComponentChoice", "choose_components"],
+    "train": ["ConvergenceWarning", "DivergenceError", "FitResult", "NonFiniteLossError", "fit"],
+    "validation": ["DataError"],
+}
+_HOME = {name: package for package, names in CONTENTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """A name of the table of contents, or a subpackage, imported on first use."""
+    if name in _HOME:
+        value = getattr(importlib.import_module(f"{__name__}.{_HOME[name]}"), name)
+        globals()[name] = value
+        return value
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
 __version__ = "0.1.0"

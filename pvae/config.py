@@ -33,7 +33,7 @@ import inspect
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -191,32 +191,75 @@ class Config:
         return prepare_data(self.data, seed=int(self.train.get("seed") or 0))
 
 
+#: the ready configs that ship inside the package (``pvae configs`` lists them)
+SHIPPED = Path(__file__).parent / "configs"
+
+
+def shipped_configs() -> dict[str, str]:
+    """The shipped configs by name, each with its first comment line as a description."""
+    found = {}
+    for path in sorted(SHIPPED.glob("*.toml")):
+        first = path.read_text().splitlines()[0] if path.stat().st_size else ""
+        found[path.stem] = first.lstrip("# ").strip()
+    return found
+
+
+def config_path(source: str | Path) -> Path:
+    """A config file's path: ``source`` itself, or the shipped config of that name."""
+    path = Path(source)
+    if path.is_file():
+        return path
+    if path.suffix == "" and path.parent == Path() and (SHIPPED / f"{path}.toml").is_file():
+        return SHIPPED / f"{path}.toml"
+    names = list(shipped_configs())
+    raise FileNotFoundError(f"no config file at {path}, and no shipped config of that name "
+                            f"(they are: {', '.join(names)}; `pvae configs` lists them)"
+                            + closest(str(source), names))
+
+
 def read_config(path: str | Path) -> dict[str, Any]:
-    """The tables of a TOML config file, unchecked.
+    """The tables of a TOML config file (or a shipped config, by name), unchecked.
 
     Raises
     ------
     FileNotFoundError
-        When the file does not exist.
+        When there is no such file and no shipped config of that name.
     ConfigError
         When it is not valid TOML.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no config file at {path}")
+    path = config_path(path)
     try:
         return tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
 
 
+def parse_setting(text: str) -> tuple[str, str, Any]:
+    """``"train.lr=3e-3"`` as ``("train", "lr", 0.003)``: the value is read as TOML.
+
+    A value that is not TOML (``name=digits``) is taken as a string.
+    """
+    key, equals, value = text.partition("=")
+    table, dot, name = key.strip().partition(".")
+    if not equals or not dot or not name or table not in TABLES:
+        raise ConfigError(f"--set takes TABLE.KEY=VALUE with TABLE one of {', '.join(TABLES)}, "
+                          f"e.g. train.lr=3e-3; got {text!r}")
+    try:
+        parsed = tomllib.loads(f"value = {value.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return table, name.strip(), parsed
+
+
 def load_config(source: str | Path | Mapping[str, Any], *,
-                train: Mapping[str, Any] | None = None) -> Config:
+                train: Mapping[str, Any] | None = None,
+                settings: Sequence[str] = ()) -> Config:
     """Read a config from a TOML file, or check a dict, and build its model once.
 
-    ``train`` overrides keys of the ``[train]`` table (what the command line sets); a
-    table given for ``engine`` is laid over the config's engine spec
-    (:func:`pvae.registry.merge_spec`).
+    ``settings`` are ``TABLE.KEY=VALUE`` overrides (``pvae train --set``, see
+    :func:`parse_setting`). ``train`` overrides keys of the ``[train]`` table (what the
+    command line's own options set); a table given for ``engine`` is laid over the config's
+    engine spec (:func:`pvae.registry.merge_spec`).
 
     Raises
     ------
@@ -226,6 +269,8 @@ def load_config(source: str | Path | Mapping[str, Any], *,
         When the file does not exist.
     """
     raw = dict(source) if isinstance(source, Mapping) else read_config(source)
+    for name, key, value in map(parse_setting, settings):
+        raw[name] = {**raw.get(name, {}), key: value}
     if train:
         table = dict(raw.get("train", {}))
         for key, value in train.items():

@@ -8,7 +8,7 @@ from pvae.config import Config, ConfigError, load_config
 from pvae.models import models
 from pvae.registry import UnknownNameError, spec_of
 
-CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
+CONFIGS = sorted((Path(__file__).parent.parent / "pvae" / "configs").glob("*.toml"))
 SMALL = {"data": {"name": "digits", "transform": "dequantize", "validation": 50},
          "model": {"name": "vae", "x_shape": [64], "z_dim": 3, "prior": {"name": "mog",
                                                                         "components": 4},

@@ -3,6 +3,8 @@
 import os
 import re
 import shlex
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -76,3 +78,31 @@ def test_built_pages_show_maths_without_a_script_or_a_network(tmp_path):
         leftover = LEFTOVER_TEX.search(re.sub(r"<(code|pre)[^>]*>.*?</\1>", "", text,
                                               flags=re.DOTALL))
         assert leftover is None, (page, text[leftover.start() - 80:leftover.end() + 80])
+
+
+def strict_docs_command():
+    """The Makefile's strict docs build, as ``make test`` runs it."""
+    root = Path(__file__).parent.parent
+    line = next(line for line in (root / "Makefile").read_text().splitlines()
+                if line.startswith("MKDOCS_STRICT :="))
+    command = line.split(":=", 1)[1].strip().replace("$(BIN)", str(Path(sys.executable).parent))
+    environment, *argv = shlex.split(command)
+    name, value = environment.split("=", 1)
+    return argv, {**os.environ, name: value}
+
+
+def test_the_strict_docs_build_fails_on_a_planted_warning(tmp_path):
+    argv, environment = strict_docs_command()
+    assert "--quiet" not in argv and "--strict" in argv
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "planted.py").write_text(
+        'def f(x):\n    """Do it.\n\n    Parameters\n    ----------\n    x : int\n        A number.'
+        '\n\n    A paragraph that griffe reads as a parameter.\n    """\n')
+    (tmp_path / "docs" / "index.md").write_text("# Planted\n\n::: planted.f\n")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: planted\nplugins:\n  - mkdocstrings:\n      handlers:\n        python:\n"
+        "          paths: [.]\n          options:\n            docstring_style: numpy\n")
+    built = subprocess.run([*argv, "--site-dir", str(tmp_path / "site")], cwd=tmp_path,
+                           env=environment, capture_output=True, text=True, timeout=300)
+    assert built.returncode != 0, built.stderr
+    assert "WARNING" in built.stderr and "planted.py" in built.stderr

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
+
+from .. import __version__
 
 __all__ = ["main"]
 
@@ -29,6 +34,7 @@ def _common(parser: argparse.ArgumentParser, *, seed: bool = True) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pvae", description="Maximum likelihood, the ELBO and VAEs as Pyro models.")
+    parser.add_argument("--version", action="version", version=f"pvae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -47,9 +53,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Train from a TOML config ([data], [model], [train] tables). A checkpoint "
                     "is written atomically to OUT/checkpoint.pt every checkpoint_every epochs; "
                     "--resume continues it exactly.")
-    train.add_argument("config", type=Path, help="a TOML config, e.g. configs/digits_vae.toml")
+    train.add_argument("config", type=Path,
+                       help="a TOML config file, or a shipped config's name, e.g. digits_vae "
+                            "(`pvae configs` lists them)")
     train.add_argument("--out", type=Path, default=None,
                        help="folder for the checkpoint and history (default: runs/CONFIG-NAME)")
+    train.add_argument("--set", action="append", default=[], metavar="TABLE.KEY=VALUE",
+                       help="override one config value, e.g. --set train.epochs=2 (repeatable)")
     train.add_argument("--resume", action="store_true",
                        help="continue from OUT/checkpoint.pt instead of starting afresh")
     scale = train.add_argument_group(
@@ -63,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     scale.add_argument("--precision", default=None,
                        help="Lightning: e.g. 32-true, 64-true, bf16-mixed")
     _common(train)
+
+    commands.add_parser(
+        "configs", help="list the ready configs that ship with pvae",
+        description="List the ready configs shipped with the package: `pvae train NAME` "
+                    "trains one.")
 
     evaluate = commands.add_parser(
         "evaluate", help="score a checkpoint on its test data: exact, ELBO, IWAE-k",
@@ -147,7 +162,8 @@ def _bench(args: argparse.Namespace) -> int:
 def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
     from ..app import commands, evaluate  # deferred: `pvae --help` stays fast
 
-    return {"demo": commands.demo, "train": commands.train, "evaluate": evaluate.evaluate,
+    return {"demo": commands.demo, "train": commands.train, "configs": commands.configs,
+            "evaluate": evaluate.evaluate,
             "sample": commands.sample, "plot": commands.plot, "bench": _bench}
 
 
@@ -162,6 +178,21 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
 
 
+@contextlib.contextmanager
+def _one_line_warnings(command: str) -> Iterator[None]:
+    """Show every warning as one line naming its kind, not as a Python source line."""
+    original = warnings.showwarning
+
+    def show(message: Any, category: type[Warning], *_: Any, **__: Any) -> None:
+        print(f"pvae {command}: {category.__name__}: {_one_line(message)}", file=sys.stderr)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = original
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; an error prints one line (``--debug``: the traceback).
 
@@ -170,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     try:
-        return _handlers()[args.command](args)
+        with _one_line_warnings(args.command):
+            return _handlers()[args.command](args)
     except KeyboardInterrupt:
         print(f"pvae {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

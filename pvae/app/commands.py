@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import plots
 from ..checkpoint import Checkpoint, load_checkpoint
-from ..config import load_config
+from ..config import SHIPPED, load_config, shipped_configs
 from ..data import PreparedData
 from ..train import resolve_device
 from .report import run_demo
@@ -28,6 +28,15 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def configs(args: argparse.Namespace) -> int:
+    """``pvae configs``: the ready configs, by name."""
+    shipped = shipped_configs()
+    width = max(map(len, shipped))
+    print("\n".join(f"{name:<{width}}  {about}" for name, about in shipped.items()))
+    print(f"\n`pvae train NAME` trains one; they are in {SHIPPED} (copy one to change it)")
+    return 0
+
+
 def train(args: argparse.Namespace) -> int:
     """``pvae train CONFIG``."""
     engine = {key: value for key, value in (
@@ -37,7 +46,7 @@ def train(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"engine": engine} if engine else {}
     if args.seed is not None:
         overrides["seed"] = args.seed
-    config = load_config(args.config, train=overrides)
+    config = load_config(args.config, train=overrides, settings=args.set)
     out = args.out or Path("runs") / args.config.stem
     run = train_config(config, out, resume=args.resume, device=args.device,
                        progress=args.progress)

@@ -72,6 +72,11 @@ def fit(
 ) -> FitResult:
     """Fit a model/guide pair to data by maximising its objective.
 
+    Settings that only one method reads (SVI: ``steps``, ``epochs``, ``batch_size``,
+    ``lr``, ``lr_decay``, ``optimizer``, ``transform``, ``validation``, ``terms_on``,
+    ``kl_warmup``, ``resume``, ``on_epoch_end``; EM: ``max_iter``) are refused with the other
+    method, and ``kl_warmup`` with a pair that has no KL weight: a setting is never ignored.
+
     Parameters
     ----------
     pair : object
@@ -143,11 +148,6 @@ def fit(
         ``{"name": "lightning", "devices": 4, "num_nodes": 2, "strategy": "ddp",
         "precision": "bf16-mixed"}``. The pair, the objective and the other settings stay
         the same; under DDP ``batch_size`` is per process.
-
-    Settings that only one method reads (SVI: ``steps``, ``epochs``, ``batch_size``,
-    ``lr``, ``lr_decay``, ``optimizer``, ``transform``, ``validation``, ``terms_on``,
-    ``kl_warmup``, ``resume``, ``on_epoch_end``; EM: ``max_iter``) are refused with the other
-    method, and ``kl_warmup`` with a pair that has no KL weight: a setting is never ignored.
 
     Returns
     -------

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+import pvae
 from pvae.app.cli import main
 
 
@@ -109,3 +110,47 @@ def test_evaluate_measures_the_holes_of_an_autoencoder_and_a_vae(tmp_path, confi
     assert "the codes cover" in printed  # the VAE has a density; the autoencoder has none
     assert "a point-mass guide, an autoencoder" in printed
     assert "best first" not in printed  # an autoencoder's numbers are not compared
+
+
+def test_version_and_help_answer_without_loading_the_numerical_stack():
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom pvae.app.cli import main\n"
+             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+             "heavy = sorted({'torch', 'pyro', 'arviz', 'matplotlib'} & set(sys.modules))\n"
+             "print('HEAVY', heavy)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert "HEAVY []" in done.stdout, done.stdout
+    from pathlib import Path
+
+    command = Path(sys.executable).with_name("pvae")  # the installed console script
+    version = subprocess.run([str(command), "--version"], capture_output=True, text=True,
+                             check=True, timeout=60)
+    assert version.stdout.strip() == f"pvae {pvae.__version__}"
+
+
+def test_a_warning_on_the_command_line_is_one_line_without_source(capsys):
+    import warnings
+
+    from pvae.app.cli import _one_line_warnings
+
+    with _one_line_warnings("train"), warnings.catch_warnings():
+        warnings.simplefilter("always")  # the suite's own filters ignore this warning
+        warnings.warn("the fit had not\nconverged", pvae.ConvergenceWarning, stacklevel=1)
+    err = capsys.readouterr().err
+    assert err == "pvae train: ConvergenceWarning: the fit had not converged\n"
+
+
+def test_the_table_of_contents_is_what_type_checkers_see():
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(pvae.__file__).read_text())
+    typed = {alias.asname or alias.name for node in ast.walk(tree)
+             if isinstance(node, ast.ImportFrom) for alias in node.names
+             if node.module not in ("__future__", "typing")}
+    assert typed == set(pvae.__all__) == {n for names in pvae.CONTENTS.values() for n in names}
+    for name in pvae.__all__:
+        assert getattr(pvae, name) is not None

@@ -8,7 +8,10 @@ they draw. :func:`run_demo` puts them together.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -22,6 +25,19 @@ from .mixture import mixture_section
 __all__ = ["run_demo"]
 
 
+@contextlib.contextmanager
+def _section(label: str) -> Iterator[None]:
+    """Say on standard error what the demo is doing and, when done, how long it took.
+
+    Plain lines, flushed at once, so that a log or a pipe shows them as they happen.
+    """
+    print(f"pvae demo: {label} ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    yield
+    print(f"pvae demo: {label}: done in {time.perf_counter() - started:.0f} s", file=sys.stderr,
+          flush=True)
+
+
 def run_demo(out: Path, *, seed: int = 0, device: str = "auto", quick: bool = False,
              progress: bool = True) -> str:
     """Fit every model on the digits; write ``out/report.md`` and its figures; return it."""
@@ -30,13 +46,18 @@ def run_demo(out: Path, *, seed: int = 0, device: str = "auto", quick: bool = Fa
     data = digits(dtype=torch.float64)
     figures: Figures = {}
     ink_train, ink_test = data.train.mean(1), data.test.mean(1)
-    gaussian_lines, gaussian_score = gaussian_section(ink_train, ink_test, seed, device,
-                                                       quick, figures)
-    mixture_lines, mixture_scores = mixture_section(data.train, data.test, data.train_labels,
-                                                     seed, device, quick, figures)
-    latent_lines, latent_scores = latent_section(data.train, data.test, data.test_labels,
-                                                  out, seed, device, quick, progress, figures)
-    figure_lines = save_figures(figures, out)
+    with _section("1/3 a Gaussian: maximum likelihood, then NUTS"):
+        gaussian_lines, gaussian_score = gaussian_section(ink_train, ink_test, seed, device,
+                                                          quick, figures)
+    with _section("2/3 a Gaussian mixture: K chosen, EM, SVI and scikit-learn"):
+        mixture_lines, mixture_scores = mixture_section(
+            data.train, data.test, data.train_labels, seed, device, quick, figures)
+    with _section("3/3 latent models: PCA and four VAEs, bounds, holes, gaps"):
+        latent_lines, latent_scores = latent_section(
+            data.train, data.test, data.test_labels, out, seed, device, quick, progress,
+            figures)
+    with _section("figures"):
+        figure_lines = save_figures(figures, out)
     lines = [
         "# pvae demo: likelihoods on the digits",
         "",

@@ -269,8 +269,13 @@ class LightningEngine(Engine):
     precision : str, optional
         E.g. ``"bf16-mixed"``; default: the data's dtype (``"64-true"`` for float64).
 
-    After a run, :attr:`trainer` and :attr:`module` hold what Lightning used on this
-    process (``trainer.is_global_zero`` says whether it is the one that should write).
+    Attributes
+    ----------
+    trainer : lightning.pytorch.Trainer or None
+        After a run, the ``Trainer`` Lightning used on this process
+        (``trainer.is_global_zero`` says whether it is the one that should write).
+    module : PairModule or None
+        After a run, the module that wrapped the pair on this process.
     """
 
     name = "lightning"
