@@ -114,8 +114,15 @@ def save_checkpoint(path: str | Path, *, config: Config, model: torch.nn.Module,
             torch.save(payload, stream)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # as open() would: mkstemp makes it 0600
         os.replace(temporary, path)
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager

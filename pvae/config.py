@@ -288,8 +288,17 @@ def load_config(source: str | Path | Mapping[str, Any], *,
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
+def _string(text: str) -> str:
+    """A TOML basic string: JSON's escapes, with characters beyond the BMP kept as they are.
+
+    JSON would write them as surrogate pairs, which TOML refuses; DEL, which TOML wants
+    escaped and JSON does not, is escaped.
+    """
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 def _key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else json.dumps(key)
+    return key if _BARE_KEY.match(key) else _string(key)
 
 
 def _toml_value(value: Any) -> str:
@@ -298,7 +307,7 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value)  # a JSON string is a TOML basic string
+        return _string(value)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, Mapping):

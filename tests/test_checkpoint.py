@@ -97,3 +97,17 @@ def test_other_versions_and_mismatched_parameters(saved, tmp_path):
     torch.save(payload, tmp_path / "odd.pt")
     with pytest.raises(CheckpointError, match="do not fit the model"):
         load_checkpoint(tmp_path / "odd.pt").build_model()
+
+
+def test_a_checkpoint_is_written_with_the_mode_the_umask_gives(tmp_path):
+    import os
+    import stat
+
+
+    config = load_config({"model": {"name": "gaussian", "dim": 2}})
+    previous = os.umask(0o022)
+    try:
+        path = save_checkpoint(tmp_path / "c.pt", config=config, model=config.build_model())
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

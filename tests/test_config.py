@@ -1,3 +1,4 @@
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,9 @@ def test_prepared_data_follows_the_transform(transform):
     if transform == "dequantize":
         assert 0 < data.train.min() and data.train.max() < 1
         assert not torch.equal(data.train, pvae.data.digits().train)
+
+
+def test_a_config_with_any_unicode_reads_back_from_its_toml():
+    config = load_config({"data": {"name": "mnist", "root": "/data/😀 x\x7fy\tz"},
+                          "model": {"name": "vae", "x_shape": [784], "z_dim": 2}})
+    assert tomllib.loads(config.to_toml())["data"]["root"] == "/data/😀 x\x7fy\tz"

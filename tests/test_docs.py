@@ -106,3 +106,14 @@ def test_the_strict_docs_build_fails_on_a_planted_warning(tmp_path):
                            env=environment, capture_output=True, text=True, timeout=300)
     assert built.returncode != 0, built.stderr
     assert "WARNING" in built.stderr and "planted.py" in built.stderr
+
+
+def test_the_readmes_python_runs_in_order_as_one_script(tmp_path, monkeypatch):
+    readme = Path(__file__).parent.parent / "README.md"
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "readme"}
+    for number, code in enumerate(blocks(readme, "python"), 1):
+        try:
+            exec(compile(code, f"README.md, block {number}", "exec"), namespace)
+        except Exception as error:
+            raise AssertionError(f"README.md block {number} failed: {error!r}") from error
