@@ -24,7 +24,7 @@ from .config import Config, ConfigError
 from .registry import spec_of
 from .train import History, TrainingState
 
-__all__ = ["FORMAT", "Checkpoint", "CheckpointError", "load_checkpoint",
+__all__ = ["FORMAT", "Checkpoint", "CheckpointError", "load", "load_checkpoint",
            "remove_stale_temporaries", "save_checkpoint"]
 
 FORMAT = "pvae-checkpoint"
@@ -152,6 +152,15 @@ def _interrupt_after() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if caught:
         raise KeyboardInterrupt
+
+
+def load(path: str | Path) -> torch.nn.Module:
+    """The trained model a checkpoint holds, built from its config with its parameters.
+
+    ``pvae.load("runs/digits/checkpoint.pt")`` is ``load_checkpoint(path).build_model()``;
+    the config, the training state and the history are in :func:`load_checkpoint`'s result.
+    """
+    return load_checkpoint(path).build_model()
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:

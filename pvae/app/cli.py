@@ -74,6 +74,16 @@ def _parser() -> argparse.ArgumentParser:
                        help="Lightning: e.g. 32-true, 64-true, bf16-mixed")
     _common(train)
 
+    config = commands.add_parser(
+        "config", help="show a config as pvae resolves it (after --set overrides)",
+        description="Print the config that `pvae train CONFIG --set ...` would train, checked "
+                    "and resolved (the model's full spec), as TOML.")
+    config.add_argument("action", choices=("show",))
+    config.add_argument("config", type=Path, help="a TOML config file or a shipped config's name")
+    config.add_argument("--set", action="append", default=[], metavar="TABLE.KEY=VALUE",
+                        help="override one config value (repeatable)")
+    config.add_argument("--debug", action="store_true", help="show tracebacks")
+
     commands.add_parser(
         "configs", help="list the ready configs that ship with pvae",
         description="List the ready configs shipped with the package: `pvae train NAME` "
@@ -163,7 +173,7 @@ def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
     from ..app import commands, evaluate  # deferred: `pvae --help` stays fast
 
     return {"demo": commands.demo, "train": commands.train, "configs": commands.configs,
-            "evaluate": evaluate.evaluate,
+            "config": commands.show_config, "evaluate": evaluate.evaluate,
             "sample": commands.sample, "plot": commands.plot, "bench": _bench}
 
 

@@ -28,6 +28,12 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def show_config(args: argparse.Namespace) -> int:
+    """``pvae config show CONFIG [--set ...]``: the config as it would be trained."""
+    print(load_config(args.config, settings=args.set).to_toml(), end="")
+    return 0
+
+
 def configs(args: argparse.Namespace) -> int:
     """``pvae configs``: the ready configs, by name."""
     shipped = shipped_configs()

@@ -8,6 +8,7 @@ epoch and resumes from that, and its first process writes ``OUT/checkpoint.pt`` 
 from __future__ import annotations
 
 import copy
+import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,6 +193,12 @@ def _train_with_lightning(config: Config, model: torch.nn.Module, data: Prepared
 
 
 def _write_beside(out: Path, config: Config, history: History) -> None:
+    """The resolved config, and the per-epoch history as JSON and as a CSV to open anywhere."""
     (out / "config.toml").write_text(config.to_toml())
     (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1))
+    columns = {name: values for name, values in history.to_dict().items() if values}
+    with (out / "history.csv").open("w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(columns)
+        writer.writerows(zip(*columns.values(), strict=False))
 
