@@ -23,11 +23,27 @@ DIRECTIVE = re.compile(r"<p>\.\. math::(.+?)</p>", re.DOTALL)
 UNKNOWN = re.compile(r">(\\[A-Za-z]+)<")
 
 
+#: ``\operatorname{arg\,max}``: set upright (the converter sets its letters as italic
+#: variables otherwise)
+OPERATOR_NAME = re.compile(r"\\operatorname\{([^{}]*)\}")
+#: a function's name the converter sets flush against its argument ("logp")
+FUNCTION = re.compile(r"(<mi>(?:log|exp|max|min|sup|inf|det|lim|sin|cos|tanh)</mi>)"
+                      r"(?!<mo stretchy=\"false\">&#x00028;)")
+#: a horizontal brace that the browser should stretch over what it spans
+BRACE = re.compile(r"<mo>(&#x023DF;|&#x23DF;|&#x023DE;|&#x23DE;)</mo>")
+
+
+def typeset(mathml: str) -> str:
+    """The converter's MathML with a textbook's spacing and stretchy braces."""
+    mathml = FUNCTION.sub(r'\1<mspace width="0.167em" />', mathml)
+    return BRACE.sub(r'<mo stretchy="true">\1</mo>', mathml)
+
+
 def to_mathml(tex: str, *, display: bool, page: str) -> str:
     """One formula (HTML-escaped TeX) as MathML."""
-    source = html.unescape(tex).strip()
+    source = OPERATOR_NAME.sub(r"\\mathrm{\1}", html.unescape(tex).strip())
     try:
-        mathml = convert(source, display="block" if display else "inline")
+        mathml = typeset(convert(source, display="block" if display else "inline"))
     except Exception as error:  # noqa: BLE001 - any converter failure fails the build
         raise ValueError(f"{page}: cannot render the formula {source!r}: {error}") from None
     unknown = UNKNOWN.search(mathml)

@@ -15,7 +15,7 @@ from ..pair import check_observations, check_pair, data_check, initializer, kl_w
 from ..validation import as_data
 from .convergence import ConvergenceWarning, convergence_gap, has_converged
 from .engines import Engine, engines
-from .options import DEFAULT_STEPS, DEFAULTS, MAX_STEPS, OPTION_NAMES, FitOptions, resolve_device
+from .options import DEFAULT_STEPS, MAX_STEPS, OPTION_NAMES, FitOptions, resolve_device
 from .plan import FitPlan
 from .result import FitResult
 from .resume import check_resume
@@ -47,28 +47,28 @@ def fit(
     pair: Any,
     data: Any,
     *,
-    method: str = DEFAULTS.method,
-    steps: int | None = DEFAULTS.steps,
-    epochs: int | None = DEFAULTS.epochs,
-    batch_size: int | None = DEFAULTS.batch_size,
-    lr: float = DEFAULTS.lr,
-    lr_decay: float = DEFAULTS.lr_decay,
-    optimizer: str | Callable[..., torch.optim.Optimizer] = DEFAULTS.optimizer,
-    n_init: int = DEFAULTS.n_init,
-    reinitialize: bool = DEFAULTS.reinitialize,
-    transform: Callable[[torch.Tensor], torch.Tensor] | None = DEFAULTS.transform,
-    validation: Any = DEFAULTS.validation,
-    terms_on: Any = DEFAULTS.terms_on,
-    kl_warmup: int = DEFAULTS.kl_warmup,
-    time_limit: float | None = DEFAULTS.time_limit,
-    max_iter: int = DEFAULTS.max_iter,
-    tol: float = DEFAULTS.tol,
-    device: str | torch.device = DEFAULTS.device,
-    seed: int | None = DEFAULTS.seed,
-    progress: bool = DEFAULTS.progress,
-    resume: TrainingState | None = DEFAULTS.resume,
-    on_epoch_end: Callable[[TrainingState], None] | None = DEFAULTS.on_epoch_end,
-    engine: str | dict[str, Any] | Engine = DEFAULTS.engine,
+    method: str = "svi",
+    steps: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float = 0.01,
+    lr_decay: float = 1.0,
+    optimizer: str | Callable[..., torch.optim.Optimizer] = "adam",
+    n_init: int = 1,
+    reinitialize: bool = True,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    validation: Any = None,
+    terms_on: Any = None,
+    kl_warmup: int = 0,
+    time_limit: float | None = None,
+    max_iter: int = 1000,
+    tol: float = 1e-06,
+    device: str | torch.device = "auto",
+    seed: int | None = None,
+    progress: bool = True,
+    resume: TrainingState | None = None,
+    on_epoch_end: Callable[[TrainingState], None] | None = None,
+    engine: str | dict[str, Any] | Engine = "pvae",
 ) -> FitResult:
     """Fit a model/guide pair to data by maximising its objective.
 
@@ -96,9 +96,11 @@ def fit(
     batch_size : int, optional
         Minibatch size for SVI; ``None`` uses all the data in every step. Minibatches are
         taken by index from the data held on the device, and the ELBO is scaled to N.
-    lr, lr_decay : float
-        The learning rate, decayed geometrically to ``lr * lr_decay`` by the last step
-        (defaults: :data:`pvae.train.options.DEFAULTS`, shared by every engine and config).
+    lr : float
+        The learning rate (the defaults are :data:`pvae.train.options.DEFAULTS`, shared by
+        every engine and config; a test pins this signature to them).
+    lr_decay : float
+        The factor by which the learning rate has decayed, geometrically, by the last step.
     optimizer : str or callable
         A name in :data:`OPTIMIZERS` or a callable ``params -> torch.optim.Optimizer``.
     n_init : int

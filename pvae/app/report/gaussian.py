@@ -25,7 +25,7 @@ def gaussian_section(train: torch.Tensor, test: torch.Tensor, seed: int, device:
         device=device)
     gaussian.cpu()
     sampling: dict[str, Any] = ({"num_samples": 100, "warmup": 100, "chains": 1} if quick
-                else {"num_samples": 250, "warmup": 150, "chains": 2})
+                else {"num_samples": 150, "warmup": 100, "chains": 2})
     trees = {name: mcmc(BayesianGaussian(family), train, seed=seed, **sampling)
              for name, family in (("normal", "normal"), ("student_t", "student_t"))}
     ranking = az.compare(trees, round_to="none")  # ArviZ 1.x: None rounds

@@ -1,0 +1,72 @@
+"""The built documentation as a reader gets it: no raw TeX, no raw Sphinx roles."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .test_docs import strict_docs_command
+
+ROOT = Path(__file__).parent.parent
+#: what a page must not show as text: TeX delimiters or commands, Sphinx roles
+LEFTOVER = re.compile(r"\\\(|\\\[|\$\$|\\(?:frac|log|sum|mathbb|underbrace|operatorname)\b"
+                      r"|:(?:func|class|data|mod|meth|attr|exc|math):")
+
+
+def visible_text(page):
+    """The page's text outside <math>, <code>, <pre> and <script> (where TeX may stay)."""
+    text = re.sub(r"<(math|code|pre|script|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    argv, environment = strict_docs_command()
+    subprocess.run([*argv, "--site-dir", str(out)], cwd=ROOT, env=environment, check=True,
+                   capture_output=True, timeout=600)
+    return out
+
+
+def test_no_page_shows_raw_tex_or_roles(site):
+    found = {}
+    for page in site.rglob("*.html"):
+        hits = LEFTOVER.findall(visible_text(page.read_text()))
+        if hits:
+            found[str(page.relative_to(site))] = sorted(set(hits))[:5]
+    assert not found, found
+
+
+def test_roles_in_docstrings_become_links(site):
+    api = (site / "api" / "index.html").read_text()
+    assert '<a class="autorefs autorefs-internal"' in api
+
+
+def hook(name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_maths_is_typeset_with_a_textbooks_spacing_and_stretchy_braces():
+    maths = hook("maths_hook")
+    log = maths.to_mathml(r"\log p(x)", display=False, page="p")
+    assert '<mi>log</mi><mspace width="0.167em" /><mi>p</mi>' in log
+    assert "<mspace" not in maths.to_mathml(r"\log(x)", display=False, page="p")
+    argmax = maths.to_mathml(r"\operatorname{arg\,max}_\theta f", display=False, page="p")
+    assert '<mi mathvariant="normal">a</mi>' in argmax and "<msub><mrow>" in argmax
+    brace = maths.to_mathml(r"\underbrace{a + b}_{c}", display=True, page="p")
+    assert '<mo stretchy="true">' in brace
+
+
+def test_roles_become_code_and_links():
+    roles = hook("roles_hook")
+    assert roles.render(":func:<code>pvae.fit</code>") == (
+        '<autoref identifier="pvae.fit" optional><code>pvae.fit</code></autoref>')
+    assert roles.render(":class:<code>~pvae.train.FitOptions</code>").endswith(
+        "<code>FitOptions</code></autoref>")
+    assert roles.render(":mod:<code>.lightning</code>") == "<code>lightning</code>"
