@@ -90,9 +90,11 @@ def fit(
         parameters are cast to it.
     method : {"svi", "em"}
         Gradient steps on the pair's ELBO, or expectation-maximisation.
-    steps, epochs : int, optional
-        SVI length: optimiser steps, or passes over the data (one step per minibatch).
-        The default is :data:`~pvae.train.options.DEFAULT_STEPS` (1000) steps.
+    steps : int, optional
+        SVI length in optimiser steps; with neither ``steps`` nor ``epochs``,
+        :data:`~pvae.train.options.DEFAULT_STEPS` (1000).
+    epochs : int, optional
+        SVI length in passes over the data (one step per minibatch), instead of ``steps``.
     batch_size : int, optional
         Minibatch size for SVI; ``None`` uses all the data in every step. Minibatches are
         taken by index from the data held on the device, and the ELBO is scaled to N.
@@ -125,9 +127,11 @@ def fit(
     time_limit : float, optional
         Stop after the SVI step or EM iteration that passes this many seconds (a CPU
         budget; at least one always runs); the result's ``steps`` says how far it got.
-    max_iter, tol : int, float
-        EM stops after ``max_iter`` iterations or when the mean log-likelihood changes by
-        less than ``tol`` nats per datapoint.
+    max_iter : int
+        EM stops after this many iterations (SVI's length is ``steps`` or ``epochs``).
+    tol : float
+        EM stops when the mean log-likelihood changes by less than this many nats per
+        datapoint; SVI's convergence check uses it too.
     device : {"auto", "cpu", "cuda"} or torch.device
         Where to fit; ``"auto"`` takes CUDA when present. The pair is moved there.
     seed : int, optional

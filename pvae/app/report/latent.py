@@ -29,8 +29,8 @@ def _vae_config(z_dim: int, guide: str, epochs: int, seed: int) -> Config:
         "model": {"name": "vae", "x_shape": [64], "z_dim": z_dim, "guide": guide,
                   "likelihood": {"name": "gaussian", "scale": "per_dim"},
                   "encoder": hidden, "decoder": hidden},
-        "train": {"epochs": epochs, "batch_size": 128, "lr": 3e-3, "lr_decay": 0.1,
-                  "seed": seed, "checkpoint_every": epochs},
+        "train": {"epochs": epochs, "batch_size": 128, "lr": 3e-3, "seed": seed,
+                  "checkpoint_every": epochs},
     })
 
 
