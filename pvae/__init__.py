@@ -14,6 +14,8 @@ Each name is imported from its package when first used, so that ``import pvae`` 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the names below are, for type checkers and editors
@@ -98,6 +100,22 @@ CONTENTS = {
     "validation": ["DataError"],
 }
 _HOME = {name: package for package, names in CONTENTS.items() for name in names}
+
+
+class _TableOfContents(types.ModuleType):
+    """The package's module type: a submodule of a name's name does not hide the name.
+
+    Importing ``pvae.mcmc`` (the module) binds it as the package's ``mcmc`` attribute; here
+    that binding is dropped, so ``pvae.mcmc`` stays the function the table of contents names.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _HOME and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _TableOfContents
 
 
 def __getattr__(name: str) -> Any:

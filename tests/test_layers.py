@@ -66,8 +66,11 @@ RUNTIME = {module_name(path): imports(path, typing=False) for path in PACKAGE.rg
 
 
 def floor(name):
+    """The package (or top-level module) ``name`` lives in; None for the root's own names."""
     parts = name.split(".")
-    return parts[1] if len(parts) > 1 else None
+    if len(parts) < 2 or ".".join(parts[:2]) not in MODULES:  # pvae.__version__: the root's
+        return None
+    return parts[1]
 
 
 def test_every_package_has_a_layer():
