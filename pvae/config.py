@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import tomli_w
 import torch
 
 from .data import PreparedData, datasets, prepare_data, transforms
@@ -164,13 +164,12 @@ class Config:
 
     def to_toml(self) -> str:
         """The config as TOML text that :func:`load_config` reads back to an equal config."""
-        lines: list[str] = []
-        for table in TABLES:
-            lines.append(f"[{table}]")
-            lines.extend(f"{_key(k)} = {_toml_value(v)}"
-                         for k, v in getattr(self, table).items() if v is not None)
-            lines.append("")
-        return "\n".join(lines)
+        tables = {table: _without_none(getattr(self, table)) for table in TABLES}
+        try:
+            return tomli_w.dumps(tables)
+        except TypeError as error:
+            raise ConfigError(f"a config value must be a string, number, boolean, list or "
+                              f"table: {error}") from None
 
     def build_model(self) -> torch.nn.Module:
         """The ``[model]`` table's model: the one built while checking, then fresh ones."""
@@ -285,33 +284,10 @@ def load_config(source: str | Path | Mapping[str, Any], *,
         raise ConfigError(f"{source}: {error}") from None
 
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _string(text: str) -> str:
-    """A TOML basic string: JSON's escapes, with characters beyond the BMP kept as they are.
-
-    JSON would write them as surrogate pairs, which TOML refuses; DEL, which TOML wants
-    escaped and JSON does not, is escaped.
-    """
-    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
-
-
-def _key(key: str) -> str:
-    return key if _BARE_KEY.match(key) else _string(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return _string(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+def _without_none(value: Any) -> Any:
+    """``value`` with every ``None`` entry of its tables left out (TOML has no null)."""
     if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{_key(k)} = {_toml_value(v)}"
-                                for k, v in value.items() if v is not None) + " }"
-    raise ConfigError(f"a config value must be a string, number, boolean, list or table; "
-                      f"got {type(value).__name__}")
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_without_none(v) for v in value]
+    return value

@@ -39,3 +39,25 @@ def test_a_mixture_starts_from_the_same_centres_for_the_same_seed():
     first.initialize(x, torch.Generator().manual_seed(5))
     second.initialize(x, torch.Generator().manual_seed(5))
     torch.testing.assert_close(first.locs.detach(), second.locs.detach())
+
+
+def test_the_centres_do_not_depend_on_the_dtype_the_data_arrive_in():
+    # the draw runs on the CPU in float64, so a float32 (or CUDA) copy picks the same rows
+    x = clusters(k=5, gap=3.0)
+    wide = kmeans_plusplus(x, 5, torch.Generator().manual_seed(2))
+    narrow = kmeans_plusplus(x.float(), 5, torch.Generator().manual_seed(2))
+    assert narrow.dtype == torch.float32
+    torch.testing.assert_close(narrow.double(), wide, rtol=0, atol=1e-6)
+
+
+def test_the_greedy_start_is_no_worse_than_single_draws_on_average():
+    # scikit-learn's greedy seeding keeps the best of 2 + log k candidates per centre
+    x = clusters(k=6, gap=4.0)
+
+    def inertia(centres):
+        return float(torch.cdist(x, centres).min(-1).values.pow(2).sum())
+
+    greedy = [inertia(kmeans_plusplus(x, 6, torch.Generator().manual_seed(s))) for s in range(20)]
+    uniform = [inertia(x[torch.randperm(len(x), generator=torch.Generator().manual_seed(s))[:6]])
+               for s in range(20)]
+    assert sum(greedy) < sum(uniform)
