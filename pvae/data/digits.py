@@ -14,12 +14,17 @@ SPLIT_SEED = 0
 
 
 class Split(NamedTuple):
-    """A fixed train/test split: images as rows and their labels."""
+    """A fixed train/test split: images as rows, their labels, and how many grey levels.
+
+    ``levels`` is the number of distinct grey levels the pixels come in (``None`` when
+    unknown); dequantization needs it.
+    """
 
     train: torch.Tensor
     test: torch.Tensor
     train_labels: torch.Tensor
     test_labels: torch.Tensor
+    levels: int | None = None
 
 
 def digits(dtype: torch.dtype | None = None) -> Split:
@@ -34,4 +39,4 @@ def digits(dtype: torch.dtype | None = None) -> Split:
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(SPLIT_SEED))
     n_test = round(TEST_FRACTION * len(images))
     test, train = order[:n_test], order[n_test:]
-    return Split(images[train], images[test], labels[train], labels[test])
+    return Split(images[train], images[test], labels[train], labels[test], levels=17)

@@ -15,7 +15,7 @@ import torch
 
 from .digits import Split
 
-__all__ = ["FILES", "IDXError", "MNISTNotFoundError", "mnist", "read_idx"]
+__all__ = ["FILES", "IDXError", "MNISTNotFoundError", "mnist", "read_idx", "read_split"]
 
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -71,9 +71,9 @@ def read_idx(path: Path) -> np.ndarray:
     return values.astype(dtype.newbyteorder("="))  # big-endian on disk, native in memory
 
 
-def _check_pair(folder: Path, split: str, images: np.ndarray, labels: np.ndarray) -> None:
+def _check_pair(image_file: Path, label_file: Path, images: np.ndarray,
+                labels: np.ndarray) -> None:
     """Images (N, rows, cols) of grey levels and N labels, or an IDXError naming the file."""
-    image_file, label_file = folder / FILES[f"{split}_images"], folder / FILES[f"{split}_labels"]
     if images.ndim != 3:
         raise IDXError(f"{image_file} holds an array of shape {images.shape}, not images "
                        "(N, rows, columns)")
@@ -84,6 +84,23 @@ def _check_pair(folder: Path, split: str, images: np.ndarray, labels: np.ndarray
                        f"{len(labels)} labels; the files belong to different sets")
     if images.dtype != np.uint8:
         raise IDXError(f"{image_file} holds {images.dtype} values, not 8-bit grey levels")
+
+
+def read_split(files: dict[str, Path], dtype: torch.dtype | None = None) -> Split:
+    """The images and labels of four IDX files (keyed as :data:`FILES`), pixels in [0, 1]."""
+    arrays = {key: read_idx(path) for key, path in files.items()}
+    for split in ("train", "test"):
+        _check_pair(files[f"{split}_images"], files[f"{split}_labels"],
+                    arrays[f"{split}_images"], arrays[f"{split}_labels"])
+    as_float = dtype or torch.get_default_dtype()
+
+    def images(key: str) -> torch.Tensor:
+        pixels = torch.as_tensor(arrays[key].reshape(len(arrays[key]), -1).copy())
+        return pixels.to(as_float) / 255.0
+
+    return Split(images("train_images"), images("test_images"),
+                 torch.as_tensor(arrays["train_labels"].astype(np.int64)),
+                 torch.as_tensor(arrays["test_labels"].astype(np.int64)), levels=256)
 
 
 def _candidates(root: str | Path | None) -> list[Path]:
@@ -134,15 +151,4 @@ def mnist(root: str | Path | None = None, *, download: bool = False,
             "Put them in one of these folders (or point $PVAE_DATA at a folder holding "
             "mnist/), or call mnist(download=True) where a network is available."
         )
-    arrays = {key: read_idx(found / name) for key, name in FILES.items()}
-    for split in ("train", "test"):
-        _check_pair(found, split, arrays[f"{split}_images"], arrays[f"{split}_labels"])
-    as_float = dtype or torch.get_default_dtype()
-
-    def images(key: str) -> torch.Tensor:
-        pixels = torch.as_tensor(arrays[key].reshape(len(arrays[key]), -1).copy())
-        return pixels.to(as_float) / 255.0
-
-    return Split(images("train_images"), images("test_images"),
-                 torch.as_tensor(arrays["train_labels"].astype(np.int64)),
-                 torch.as_tensor(arrays["test_labels"].astype(np.int64)))
+    return read_split({key: found / name for key, name in FILES.items()}, dtype)

@@ -1,7 +1,9 @@
 """Data sets and transforms by name: what a config's ``[data]`` table resolves.
 
-* :data:`datasets`: ``"digits"`` (embedded in scikit-learn) and ``"mnist"`` (IDX files);
-  each factory returns a :class:`~pvae.data.digits.Split` of images scaled to [0, 1].
+* :data:`datasets`: ``"digits"`` (embedded in scikit-learn), ``"mnist"`` (IDX files),
+  ``"idx"`` (any folder of MNIST-named IDX files: Fashion-MNIST, KMNIST) and ``"array"``
+  (a ``.npy`` / ``.npz`` / ``.pt`` file, :func:`~pvae.data.files.array_file`); each factory
+  returns a :class:`~pvae.data.digits.Split` of rows.
 * :data:`transforms`: how the pixels become what the model scores —
   ``"none"``, ``"binarize"`` (one fixed draw), ``"dynamic_binarization"`` (a fresh draw of
   every training minibatch, a fixed one of the test set) and ``"dequantize"``
@@ -21,16 +23,18 @@ from ..registry import Registry
 from .binarize import binarize, dynamic_binarization
 from .dequantize import dequantize
 from .digits import Split, digits
+from .files import TEST_FRACTION, array_file, idx_folder
 from .mnist import mnist
 
-__all__ = ["LEVELS", "PreparedData", "Transform", "datasets", "prepare_data", "transforms"]
-
-#: grey levels of each data set, for dequantization
-LEVELS = {"digits": 17, "mnist": 256}
+__all__ = ["PreparedData", "Transform", "datasets", "prepare_data", "transforms"]
 
 datasets = Registry("data set", Split)
 datasets.register("digits")(lambda: digits())
 datasets.register("mnist")(lambda root=None: mnist(root))
+datasets.register("idx")(lambda root: idx_folder(root))
+datasets.register("array")(
+    lambda path, test_fraction=TEST_FRACTION, levels=None: array_file(path, test_fraction,
+                                                                      levels))
 
 
 class Transform:
@@ -42,9 +46,9 @@ class Transform:
 
     per_batch: Callable[[torch.Tensor], torch.Tensor] | None = None
 
-    def apply(self, train: torch.Tensor, test: torch.Tensor, *, levels: int,
+    def apply(self, train: torch.Tensor, test: torch.Tensor, *, levels: int | None,
               seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The training and test images as the model sees them."""
+        """The training and test images as the model sees them (``levels``: grey levels)."""
         return train, test
 
 
@@ -56,7 +60,7 @@ transforms.register("none")(Transform)
 class Binarize(Transform):
     """One seeded Bernoulli draw of every image, training and test alike."""
 
-    def apply(self, train: torch.Tensor, test: torch.Tensor, *, levels: int,  # noqa: D102
+    def apply(self, train: torch.Tensor, test: torch.Tensor, *, levels: int | None,  # noqa: D102
               seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         return binarize(train, "static", seed), binarize(test, "static", seed + 1)
 
@@ -67,7 +71,7 @@ class DynamicBinarization(Transform):
 
     per_batch = staticmethod(dynamic_binarization)
 
-    def apply(self, train: torch.Tensor, test: torch.Tensor, *, levels: int,  # noqa: D102
+    def apply(self, train: torch.Tensor, test: torch.Tensor, *, levels: int | None,  # noqa: D102
               seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         return train, binarize(test, "static", seed=seed)
 
@@ -76,8 +80,11 @@ class DynamicBinarization(Transform):
 class Dequantize(Transform):
     """Uniform noise within each grey level's bin: a density for continuous models."""
 
-    def apply(self, train: torch.Tensor, test: torch.Tensor, *, levels: int,  # noqa: D102
+    def apply(self, train: torch.Tensor, test: torch.Tensor, *, levels: int | None,  # noqa: D102
               seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if levels is None:
+            raise ValueError("[data] transform = 'dequantize' needs the number of grey levels "
+                             "of the data; set [data] levels (256 for 8-bit images)")
         return dequantize(train, levels, seed), dequantize(test, levels, seed + 1)
 
 
@@ -107,8 +114,7 @@ def prepare_data(table: Mapping[str, Any], seed: int = 0) -> PreparedData:
     options = {k: v for k, v in table.items() if k not in ("transform", "validation")}
     split: Split = datasets.resolve(options)
     transform: Transform = transforms.resolve(table.get("transform", "none"))
-    levels = LEVELS[options.get("name", "digits")]
-    train, test = transform.apply(split.train, split.test, levels=levels, seed=seed)
+    train, test = transform.apply(split.train, split.test, levels=split.levels, seed=seed)
     rows = table.get("validation", 0)
     return PreparedData(train, test, split.train_labels, split.test_labels,
                         transform.per_batch, test[:rows] if rows else None)
