@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # what the names below are, for type checkers and editors
     # estimates of log p(x), and what they say
     # a trained model from its checkpoint
-    from .checkpoint import load
+    from .checkpoint import load, save
     from .estimate import (
         AISEstimate,
         Comparison,
@@ -69,7 +69,7 @@ __all__ = [
     "VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian", "Pair",
     "ComponentChoice", "choose_components",
     # fitting
-    "fit", "FitResult", "load",
+    "fit", "FitResult", "load", "save",
     # estimates
     "elbo", "iwae", "iwae_ladder", "exact", "score", "Estimate", "Scores", "ais",
     "AISEstimate", "bdmc", "Sandwich", "gaps", "Gaps", "latent_usage", "LatentUsage", "holes",
@@ -89,7 +89,7 @@ CONTENTS = {
                  "NonFiniteEstimateError", "Sandwich", "Scores", "ais", "bdmc", "compare",
                  "elbo", "exact", "gaps", "hole_distances", "holes", "iwae", "iwae_ladder",
                  "latent_usage", "score"],
-    "checkpoint": ["load"],
+    "checkpoint": ["load", "save"],
     "mcmc": ["mcmc"],
     "models": ["VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian"],
     "objectives": ["EagerPathWarning", "LeanTrace_ELBO"],

@@ -25,7 +25,7 @@ from .registry import spec_of
 from .train import History, TrainingState
 
 __all__ = ["FORMAT", "Checkpoint", "CheckpointError", "load", "load_checkpoint",
-           "remove_stale_temporaries", "save_checkpoint"]
+           "remove_stale_temporaries", "save", "save_checkpoint"]
 
 FORMAT = "pvae-checkpoint"
 VERSION = 1
@@ -152,6 +152,40 @@ def _interrupt_after() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
     if caught:
         raise KeyboardInterrupt
+
+
+def save(model: torch.nn.Module, path: str | Path, *, history: History | None = None,
+         config: Config | None = None) -> Path:
+    """Write a model built by pvae to a checkpoint that :func:`load` reads back; return its path.
+
+    ``pvae.save(model, "vae.pt")`` stores the model's spec (the constructor call that builds
+    it, with what it learnt of its data, such as a mixture's dimension) and its parameters;
+    ``pvae.load("vae.pt")`` builds the same model with the same parameters. ``history``
+    (``fit(...).history``) and the ``config`` it was trained from are kept when given. A
+    folder as ``path`` means ``path/checkpoint.pt``. The write is atomic: a crash leaves any
+    older file at ``path`` whole.
+
+    Raises
+    ------
+    TypeError
+        When ``model`` is not a ``torch.nn.Module``.
+    ValueError
+        When the model was not built by name (a hand-made part cannot be rebuilt).
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"pvae.save stores a model (a torch.nn.Module built by pvae); got "
+                        f"{type(model).__name__}")
+    spec_of(model)  # a hand-built model cannot be rebuilt: say so before writing anything
+    if config is not None and not isinstance(config, Config):
+        raise TypeError(f"config must be a pvae Config (load_config(...)); got "
+                        f"{type(config).__name__}")
+    if history is not None and not isinstance(history, History):
+        raise TypeError(f"history must be a fit's History (fit(...).history); got "
+                        f"{type(history).__name__}")
+    path = Path(path)
+    if path.is_dir():
+        path = path / "checkpoint.pt"
+    return save_checkpoint(path, config=config or Config(), model=model, history=history)
 
 
 def load(path: str | Path) -> torch.nn.Module:

@@ -111,3 +111,44 @@ def test_a_checkpoint_is_written_with_the_mode_the_umask_gives(tmp_path):
     finally:
         os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_save_then_load_gives_the_same_model_back(tmp_path):
+    import pvae
+
+    x = pvae.data.binarize(pvae.data.digits().train[:200])
+    vae = pvae.VAE(x_shape=[64], z_dim=2, prior={"name": "mog", "components": 3})
+    result = pvae.fit(vae, x, steps=3, progress=False)
+    path = pvae.save(vae, tmp_path / "vae.pt", history=result.history)
+    again = pvae.load(path)
+    assert type(again) is type(vae)
+    for (name, ours), theirs in zip(vae.state_dict().items(), again.state_dict().values(),
+                                    strict=True):
+        assert torch.equal(ours, theirs), name
+    scores = []
+    for model in (vae, again):
+        torch.manual_seed(0)
+        scores.append(pvae.elbo(model, x[:20], num_particles=4).value)
+    assert scores[0] == scores[1]
+    assert load_checkpoint(path).history == result.history
+    # a mixture remembers the dimension it learnt from the data
+    mixture = pvae.GaussianMixture(2)
+    pvae.fit(mixture, pvae.data.digits().train[:200, 20:23], method="em", progress=False)
+    saved = pvae.save(mixture, tmp_path)
+    assert saved == tmp_path / "checkpoint.pt"
+    torch.testing.assert_close(pvae.load(saved).locs, mixture.locs)
+
+
+def test_save_refuses_what_it_cannot_rebuild(tmp_path):
+    import pvae
+
+    with pytest.raises(TypeError, match="got dict"):
+        pvae.save({"w": torch.zeros(1)}, tmp_path / "x.pt")
+    from pvae.priors.normal import StandardNormal
+
+    hand_made = pvae.VAE(x_shape=[4], z_dim=1, prior=StandardNormal())
+    with pytest.raises(ValueError, match="built by hand"):
+        pvae.save(hand_made, tmp_path / "x.pt")
+    with pytest.raises(TypeError, match="history must be"):
+        pvae.save(pvae.Gaussian(2), tmp_path / "x.pt", history=[1.0])
+    assert not list(tmp_path.iterdir())  # nothing written
