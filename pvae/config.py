@@ -29,6 +29,7 @@ transforms that ``[data]`` names are registries in :mod:`pvae.data.prepare`; the
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import tomllib
@@ -54,7 +55,7 @@ TABLES = ("data", "model", "train")
 NOT_FROM_TRAIN = {"transform", "validation", "terms_on", "progress", "resume",
                   "on_epoch_end", "reinitialize", "device"}
 #: keys of the train table that are not ``fit`` keywords, with their defaults
-TRAIN_EXTRAS = {"checkpoint_every": 1}
+TRAIN_EXTRAS = {"checkpoint_every": 1, "tensorboard": False}
 
 
 class ConfigError(UnknownNameError):
@@ -103,6 +104,12 @@ def _check_train(train: dict[str, Any]) -> None:
                                                  if k not in TRAIN_EXTRAS}))
     _checked("[train]", check_positive_int, train.get("checkpoint_every", 1),
              "checkpoint_every")
+    tensorboard = train.get("tensorboard", False)
+    if not isinstance(tensorboard, bool):
+        raise ConfigError(f"[train] tensorboard is true or false; got {tensorboard!r}")
+    if tensorboard and importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError("[train] tensorboard = true needs the tensorboard package: pip "
+                          "install 'pvae[tensorboard]' (or tensorboard), or leave it out")
 
 
 def _build(spec: Mapping[str, Any], seed: int | None) -> torch.nn.Module:

@@ -1,14 +1,15 @@
 """Training from a config, with a checkpoint after every epoch and exact resumption.
 
 Either engine: pvae's own loop writes ``OUT/checkpoint.pt`` every ``checkpoint_every``
-epochs and resumes from it bit for bit; Lightning writes ``OUT/lightning/last.ckpt`` every
-epoch and resumes from that, and its first process writes ``OUT/checkpoint.pt`` at the end.
+epochs and resumes from it bit for bit, and, when there is validation data, ``OUT/best.pt``
+at every epoch whose validation ELBO beats all earlier ones; Lightning writes
+``OUT/lightning/last.ckpt`` every epoch and resumes from that, and its first process writes
+``OUT/checkpoint.pt`` at the end. Both leave the training log of :mod:`pvae.app.logs`.
 """
 
 from __future__ import annotations
 
 import copy
-import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +22,13 @@ from ..config import Config, ConfigError
 from ..data import PreparedData
 from ..train import FitResult, History, TrainingState, engines, fit
 from .lock import run_lock, writable_folder
+from .logs import TrainingLog, write_csv
 
-__all__ = ["CHECKPOINT", "TrainingRun", "train"]
+__all__ = ["BEST", "CHECKPOINT", "TrainingRun", "train"]
 
 CHECKPOINT = "checkpoint.pt"
+#: the parameters of the epoch with the best validation ELBO so far (pvae's own loop)
+BEST = "best.pt"
 LIGHTNING_CHECKPOINT = Path("lightning") / "last.ckpt"
 #: rows whose ELBO terms are recorded after every epoch when there is no validation set
 TERM_ROWS = 1000
@@ -48,6 +52,11 @@ def _term_rows(data: PreparedData) -> torch.Tensor:
         return data.validation
     rows = data.train[:TERM_ROWS]
     return data.transform(rows) if data.transform else rows
+
+
+def _is_best(validation: list[float]) -> bool:
+    """Whether the last epoch's validation loss is the lowest so far (strictly)."""
+    return bool(validation) and all(validation[-1] < earlier for earlier in validation[:-1])
 
 
 def _refuse_other_config(source: Path, saved: dict[str, Any] | None, given: Config) -> None:
@@ -156,16 +165,25 @@ def _train_here(config: Config, model: torch.nn.Module, data: PreparedData, out:
     every = config.setting("checkpoint_every")
     state = saved.training if saved is not None else None
     last: dict[str, Any] = {}
+    log = TrainingLog(out, tensorboard=config.setting("tensorboard"),
+                      first_epoch=state.epoch if state is not None else 0)
 
     def on_epoch_end(epoch_state: TrainingState) -> None:
         last.update(state=epoch_state, model=copy.deepcopy(model.state_dict()), saved=False)
+        log.update(epoch_state.history)
+        if _is_best(epoch_state.history.validation):
+            save_checkpoint(out / BEST, config=config, model=model, training=epoch_state,
+                            history=epoch_state.history)
         if epoch_state.epoch % every == 0:
             save_checkpoint(path, config=config, model=model, training=epoch_state,
                             history=epoch_state.history)
             last["saved"] = True
 
-    result = _fit(config, model, data, device=device, progress=progress, resume=state,
-                  on_epoch_end=on_epoch_end)
+    try:
+        result = _fit(config, model, data, device=device, progress=progress, resume=state,
+                      on_epoch_end=on_epoch_end)
+    finally:
+        log.close()
     history = result.history
     if not last:  # EM, or no epoch finished: save the model as it stands
         save_checkpoint(path, config=config, model=model, training=state, history=history)
@@ -187,6 +205,9 @@ def _train_with_lightning(config: Config, model: torch.nn.Module, data: Prepared
     if engine.trainer.is_global_zero:  # one process writes; the others hold the same
         save_checkpoint(path, config=config, model=model, history=result.history)
         _write_beside(out, config, result.history)
+        log = TrainingLog(out, tensorboard=config.setting("tensorboard"))
+        log.update(result.history)
+        log.close()
     resumed = engine.module.resumed_epochs if resume else 0
     return TrainingRun(model, result, result.history, path, resumed,
                        engine.trainer.is_global_zero)
@@ -196,9 +217,5 @@ def _write_beside(out: Path, config: Config, history: History) -> None:
     """The resolved config, and the per-epoch history as JSON and as a CSV to open anywhere."""
     (out / "config.toml").write_text(config.to_toml())
     (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1))
-    columns = {name: values for name, values in history.to_dict().items() if values}
-    with (out / "history.csv").open("w", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(columns)
-        writer.writerows(zip(*columns.values(), strict=False))
+    write_csv(out / "history.csv", history)
 

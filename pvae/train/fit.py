@@ -60,6 +60,7 @@ def fit(
     validation: Any = None,
     terms_on: Any = None,
     kl_warmup: int = 0,
+    patience: int | None = None,
     time_limit: float | None = None,
     max_iter: int = 1000,
     tol: float = 1e-06,
@@ -124,6 +125,11 @@ def fit(
     kl_warmup : int
         For pairs with a KL weight (the VAE): ramp it linearly from 0 to ``beta`` over this
         many steps. The losses during the ramp are of the weighted objective.
+    patience : int, optional
+        Early stopping: end SVI once the validation objective has not improved for this many
+        epochs (it needs ``validation``). The pair keeps its last parameters;
+        ``result.stopped_early`` says whether it stopped, and ``pvae train`` keeps the best
+        epoch's parameters in ``best.pt``.
     time_limit : float, optional
         Stop after the SVI step or EM iteration that passes this many seconds (a CPU
         budget; at least one always runs); the result's ``steps`` says how far it got.
@@ -206,6 +212,9 @@ def _plan(pair: Any, data: Any, options: FitOptions) -> tuple[Engine, FitPlan]:
     x = _checked(pair, data, transform, "data")
     x_validation = (None if options.validation is None
                     else _checked(pair, options.validation, transform, "validation data"))
+    if options.patience is not None and x_validation is None:
+        raise ValueError(f"patience={options.patience} stops on the validation objective; "
+                         "pass validation=... (held-out rows), or leave patience out")
     x_terms = None if options.terms_on is None else _checked(pair, options.terms_on, None,
                                                              "terms_on")
     target = options.target_device

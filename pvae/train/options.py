@@ -89,6 +89,7 @@ class FitOptions:
     validation: Any = None
     terms_on: Any = None
     kl_warmup: int = 0
+    patience: int | None = None
     time_limit: float | None = None
     max_iter: int = 1000
     tol: float = 1e-6
@@ -135,6 +136,7 @@ def _checked(options: FitOptions) -> dict[str, Any]:
         "transform": _callable_or_none(options.transform, "transform",
                                        "a function of a minibatch"),
         "kl_warmup": check_nonnegative_int(options.kl_warmup, "kl_warmup"),
+        "patience": _optional(options.patience, check_positive_int, "patience"),
         "time_limit": _optional(options.time_limit, check_positive_number, "time_limit"),
         "max_iter": check_positive_int(options.max_iter, "max_iter"),
         "tol": check_nonnegative_number(options.tol, "tol"),
@@ -143,6 +145,7 @@ def _checked(options: FitOptions) -> dict[str, Any]:
         "on_epoch_end": _callable_or_none(options.on_epoch_end, "on_epoch_end", "a callable"),
     }
     for name, limit in (("steps", MAX_STEPS), ("epochs", MAX_STEPS), ("max_iter", MAX_STEPS),
+                        ("patience", MAX_STEPS),
                         ("n_init", MAX_RESTARTS)):
         if checked[name] is not None and checked[name] > limit:
             raise ValueError(f"{name}={checked[name]} is more than any run needs (at most "
@@ -151,9 +154,9 @@ def _checked(options: FitOptions) -> dict[str, Any]:
 
 
 #: the settings each method reads; any other one set away from its default is refused
-APPLIES_TO = {
+APPLIES_TO = {  # and resume, which fit checks
     "svi": ("steps", "epochs", "batch_size", "lr", "lr_decay", "optimizer", "transform",
-            "validation", "terms_on", "kl_warmup", "on_epoch_end"),  # and resume: fit checks it
+            "validation", "terms_on", "kl_warmup", "patience", "on_epoch_end"),
     "em": ("max_iter",),
 }
 

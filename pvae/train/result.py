@@ -74,6 +74,9 @@ class FitResult:
         The final loss of every restart (``n_init`` of them); the best one is kept.
     history : History
         Per-epoch curves (training and validation objective, the ELBO's terms).
+    stopped_early : bool
+        Whether SVI stopped because the validation objective stopped improving
+        (``fit(patience=...)``).
     seconds : float
         Wall time of the whole fit.
     device : str
@@ -88,6 +91,7 @@ class FitResult:
     device: str
     restart_losses: list[float] = field(default_factory=list)
     history: History = field(default_factory=History)
+    stopped_early: bool = False
 
     @property
     def validation_losses(self) -> list[float]:

@@ -126,8 +126,19 @@ class _SVIStepper:
             self.optimizer.add_param_group({"params": new})
 
 
-def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> list[float]:
-    """Run SVI up to step ``plan.total``; return every step's loss (the core keeps the history).
+def stalled(validation: list[float], patience: int | None) -> bool:
+    """Whether the last ``patience`` epochs' validation losses all failed to beat an earlier one."""
+    if patience is None or len(validation) <= patience:
+        return False
+    best = min(range(len(validation)), key=validation.__getitem__)  # the first best epoch
+    return len(validation) - 1 - best >= patience
+
+
+def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> tuple[list[float], bool]:
+    """Run SVI up to step ``plan.total``; return every step's loss and whether it stopped early.
+
+    The core keeps the history; ``plan.options.patience`` stops the run once the validation
+    loss has not improved for that many epochs.
 
     Every loss is in nats per datapoint (the objective of a minibatch is already scaled to
     the whole data set by the model's plate, and is divided by N here). ``plan.options.resume``
@@ -178,4 +189,6 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> list[float]:
                     optimizer=copy.deepcopy(stepper.optimizer.state_dict()),
                     rng=capture_rng(), history=core.history.copy(), batch_size=batch_size,
                     num_data=n))
-    return losses
+            if stalled(core.history.validation, plan.options.patience):
+                return losses, True
+    return losses, False

@@ -24,7 +24,8 @@ def crash_after_saving(monkeypatch, epoch):
 
     def save(path, **kwargs):
         written = real(path, **kwargs)
-        if kwargs["training"] is not None and kwargs["training"].epoch == epoch:
+        if path.name == training.CHECKPOINT and kwargs["training"] is not None and \
+                kwargs["training"].epoch == epoch:
             raise Crash
         return written
 
@@ -61,6 +62,23 @@ def test_history_records_the_elbo_and_its_terms(tmp_path):
     assert all(kl > 0 for kl in history.kl)  # a KL between two different densities
     assert (tmp_path / "config.toml").is_file() and (tmp_path / "history.json").is_file()
     assert load_config(tmp_path / "config.toml") == load_config(RAW)
+
+
+def test_the_best_epoch_on_validation_is_kept_beside_the_last(tmp_path):
+    import pvae
+
+    raw = {**RAW, "train": {**RAW["train"], "epochs": 40, "lr": 3e-2, "patience": 3}}
+    run = train(load_config(raw), tmp_path, progress=False)
+    curve = run.history.validation
+    best = curve.index(min(curve))
+    assert run.result.stopped_early and len(curve) == best + 1 + 3
+    kept = load_checkpoint(tmp_path / "best.pt")
+    assert kept.training.epoch == best + 1 and kept.history.validation == curve[:best + 1]
+    model = pvae.load(tmp_path / "best.pt")
+    last = pvae.load(tmp_path / "checkpoint.pt")
+    assert load_checkpoint(tmp_path / "checkpoint.pt").training.epoch == len(curve)
+    assert any(not torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                     last.state_dict().values(), strict=True))
 
 
 def test_nothing_is_overwritten_or_resumed_by_mistake(tmp_path):

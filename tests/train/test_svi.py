@@ -60,3 +60,45 @@ def test_on_epoch_end_receives_the_state_of_every_epoch():
     assert states[-1].losses == result.losses
     assert states[-1].history == result.history and len(result.history.validation) == 4
     assert result.history.loss[1] == pytest.approx(sum(result.losses[3:6]) / 3)
+
+
+def test_patience_stops_once_the_validation_loss_stops_improving():
+    # training rows sit at 10 and validation rows at 3: climbing from 0 towards 10 the fit
+    # passes the validation data's mean, after which every epoch scores it worse
+    generator = torch.Generator().manual_seed(0)
+    train = 10 + torch.randn(200, generator=generator, dtype=torch.float64)
+    held_out = 3 + torch.randn(50, generator=generator, dtype=torch.float64)
+    gaussian = Gaussian()
+    result = pvae.fit(gaussian, train, epochs=500, lr=0.1, validation=held_out, patience=5,
+                      reinitialize=False, seed=0, progress=False)
+    curve = result.history.validation
+    best = curve.index(min(curve))
+    assert result.stopped_early and len(curve) == best + 1 + 5 < 500
+    assert all(later >= curve[best] for later in curve[best + 1:])
+    assert result.steps == len(curve)  # one full-batch step per epoch, none after the stop
+    unstopped = pvae.fit(Gaussian(), train, epochs=20, lr=0.1, validation=held_out,
+                         patience=100, reinitialize=False, seed=0, progress=False)
+    assert not unstopped.stopped_early and len(unstopped.history.validation) == 20
+
+
+@pytest.mark.parametrize(("curve", "patience", "stops"), [
+    ([3.0, 2.0, 2.5, 2.6], 2, True),
+    ([3.0, 2.0, 2.5, 1.9], 2, False),   # a new best resets the count
+    ([3.0, 2.0, 2.0, 2.0], 2, True),    # equal is not better
+    ([3.0, 2.0], 2, False),
+    ([3.0, 2.0, 2.5, 2.6], None, False),
+])
+def test_stalled_counts_epochs_since_the_best(curve, patience, stops):
+    from pvae.train.svi import stalled
+
+    assert stalled(curve, patience) is stops
+
+
+def test_patience_needs_validation_and_svi():
+    x = torch.randn(50)
+    with pytest.raises(ValueError, match="pass validation="):
+        pvae.fit(Gaussian(), x, epochs=3, patience=2, progress=False)
+    with pytest.raises(ValueError, match="does not use patience"):
+        pvae.fit(Gaussian(), x, method="em", patience=2, progress=False)
+    with pytest.raises(ValueError, match="patience must be"):
+        pvae.fit(Gaussian(), x, epochs=3, patience=0, validation=x, progress=False)

@@ -304,7 +304,8 @@ class LightningEngine(Engine):
         asked = {"method='em'": options.method != "svi", "n_init > 1": options.n_init > 1,
                  "resume": options.resume is not None,
                  "on_epoch_end": options.on_epoch_end is not None,
-                 "time_limit": options.time_limit is not None}
+                 "time_limit": options.time_limit is not None,
+                 "patience": options.patience is not None}
         return [name for name, used in asked.items() if used]
 
     def _accelerator(self, plan: FitPlan) -> str:

@@ -70,7 +70,8 @@ class LocalEngine(Engine):
         return FitResult(losses=best[1].losses, method=plan.options.method,
                          num_data=plan.x.shape[0], converged=best[1].converged,
                          seconds=time.perf_counter() - started, device=str(plan.device),
-                         restart_losses=restart_losses, history=best[1].history)
+                         restart_losses=restart_losses, history=best[1].history,
+                         stopped_early=best[1].stopped_early)
 
     @staticmethod
     def _once(pair: Any, plan: FitPlan, bar: tqdm) -> FitResult:
@@ -80,6 +81,6 @@ class LocalEngine(Engine):
                                        time_limit=plan.options.time_limit)
             return FitResult(losses, "em", plan.x.shape[0], converged, 0.0, str(plan.device))
         core = plan.core(pair)
-        losses = run_svi(pair, plan, core, bar)
+        losses, stopped = run_svi(pair, plan, core, bar)
         return FitResult(losses, "svi", plan.x.shape[0], None, 0.0, str(plan.device),
-                         history=core.history)
+                         history=core.history, stopped_early=stopped)
