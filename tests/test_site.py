@@ -38,6 +38,14 @@ def test_no_page_shows_raw_tex_or_roles(site):
     assert not found, found
 
 
+def test_every_underbrace_is_drawn_by_the_stylesheet(site):
+    pages = {str(page.relative_to(site)): page.read_text() for page in site.rglob("*.html")}
+    assert not [name for name, text in pages.items() if "&#x23DF;" in text]  # no glyph left
+    assert sum(text.count('<mrow class="underbrace">') for text in pages.values()) >= 8
+    assert "mrow.underbrace" in (site / "stylesheets" / "maths.css").read_text()
+    assert "stylesheets/maths.css" in (site / "gaps" / "index.html").read_text()
+
+
 def test_roles_in_docstrings_become_links(site):
     api = (site / "api" / "index.html").read_text()
     assert '<a class="autorefs autorefs-internal"' in api
@@ -59,8 +67,11 @@ def test_maths_is_typeset_with_a_textbooks_spacing_and_stretchy_braces():
     assert "<mspace" not in maths.to_mathml(r"\log(x)", display=False, page="p")
     argmax = maths.to_mathml(r"\operatorname{arg\,max}_\theta f", display=False, page="p")
     assert '<mi mathvariant="normal">a</mi>' in argmax and "<msub><mrow>" in argmax
-    brace = maths.to_mathml(r"\underbrace{a + b}_{c}", display=True, page="p")
-    assert '<mo stretchy="true">' in brace
+    brace = maths.to_mathml(r"x = \underbrace{a + \underbrace{b}_{d}}_{c} + e", display=True,
+                            page="p")
+    assert brace.count('<mrow class="underbrace">') == 2 and "&#x23DF;" not in brace
+    assert brace.count("<munder>") == brace.count("</munder>") == 2  # base, then label
+    assert '<mrow class="underbrace"><mrow><mi>a</mi>' in brace
 
 
 def test_roles_become_code_and_links():

@@ -29,14 +29,38 @@ OPERATOR_NAME = re.compile(r"\\operatorname\{([^{}]*)\}")
 #: a function's name the converter sets flush against its argument ("logp")
 FUNCTION = re.compile(r"(<mi>(?:log|exp|max|min|sup|inf|det|lim|sin|cos|tanh)</mi>)"
                       r"(?!<mo stretchy=\"false\">&#x00028;)")
-#: a horizontal brace that the browser should stretch over what it spans
-BRACE = re.compile(r"<mo>(&#x023DF;|&#x23DF;|&#x023DE;|&#x23DE;)</mo>")
+#: the brace under ``\underbrace{...}``, closing the ``<munder>`` of what it spans
+UNDER_BRACE = re.compile(r"<mo>(?:&#x023DF;|&#x23DF;)</mo></munder>")
+MUNDER_TAG = re.compile(r"</?munder>")
+
+
+def _underbraces(mathml: str) -> str:
+    """Every ``<munder>X<mo>⏟</mo></munder>`` as ``<mrow class="underbrace">X</mrow>``.
+
+    A browser stretches the brace glyph only with a math font (an OpenType MATH table), which
+    a reader may not have; ``stylesheets/maths.css`` draws the brace under the ``mrow``
+    instead, as wide as what it spans, with ends and a tip of fixed size.
+    """
+    while (brace := UNDER_BRACE.search(mathml)) is not None:
+        depth, opening = 0, None
+        for tag in reversed(list(MUNDER_TAG.finditer(mathml, 0, brace.start()))):
+            if tag.group() == "</munder>":
+                depth += 1
+            elif depth:
+                depth -= 1
+            else:
+                opening = tag
+                break
+        if opening is None:
+            raise ValueError(f"an underbrace without its base in {mathml!r}")
+        mathml = (mathml[:opening.start()] + '<mrow class="underbrace">'
+                  + mathml[opening.end():brace.start()] + "</mrow>" + mathml[brace.end():])
+    return mathml
 
 
 def typeset(mathml: str) -> str:
-    """The converter's MathML with a textbook's spacing and stretchy braces."""
-    mathml = FUNCTION.sub(r'\1<mspace width="0.167em" />', mathml)
-    return BRACE.sub(r'<mo stretchy="true">\1</mo>', mathml)
+    """The converter's MathML with a textbook's spacing and drawn underbraces."""
+    return _underbraces(FUNCTION.sub(r'\1<mspace width="0.167em" />', mathml))
 
 
 def to_mathml(tex: str, *, display: bool, page: str) -> str:

@@ -167,17 +167,21 @@ def _train_here(config: Config, model: torch.nn.Module, data: PreparedData, out:
     last: dict[str, Any] = {}
     log = TrainingLog(out, tensorboard=config.setting("tensorboard"),
                       first_epoch=state.epoch if state is not None else 0)
+    if saved is not None and _is_best(saved.history.validation):
+        # the run died between its checkpoint and best.pt: the checkpoint is that epoch
+        save_checkpoint(out / BEST, config=config, model=model, training=state,
+                        history=saved.history)
 
     def on_epoch_end(epoch_state: TrainingState) -> None:
         last.update(state=epoch_state, model=copy.deepcopy(model.state_dict()), saved=False)
         log.update(epoch_state.history)
-        if _is_best(epoch_state.history.validation):
-            save_checkpoint(out / BEST, config=config, model=model, training=epoch_state,
-                            history=epoch_state.history)
-        if epoch_state.epoch % every == 0:
+        if epoch_state.epoch % every == 0:  # first the point a resumed run continues from
             save_checkpoint(path, config=config, model=model, training=epoch_state,
                             history=epoch_state.history)
             last["saved"] = True
+        if _is_best(epoch_state.history.validation):
+            save_checkpoint(out / BEST, config=config, model=model, training=epoch_state,
+                            history=epoch_state.history)
 
     try:
         result = _fit(config, model, data, device=device, progress=progress, resume=state,

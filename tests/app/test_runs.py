@@ -50,6 +50,9 @@ def test_resuming_after_a_crash_gives_the_uninterrupted_losses(tmp_path, monkeyp
     for name, value in ours.model.items():
         assert torch.equal(value, theirs.model[name]), name
     assert ours.training.epoch == 5 and len(ours.history.kl) == 5
+    best = [load_checkpoint(tmp_path / run / "best.pt") for run in ("whole", "broken")]
+    assert best[0].training.epoch == best[1].training.epoch
+    assert best[0].history == best[1].history
 
 
 def test_history_records_the_elbo_and_its_terms(tmp_path):
