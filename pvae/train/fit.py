@@ -173,7 +173,9 @@ def fit(
         raise TypeError(f"engine {plan_engine.name!r} returned {type(result).__name__!r}, not "
                         "a FitResult: its run(pair, plan) must return one")
     if plan.options.method == "svi":
-        result = replace(result, converged=has_converged(result.losses, plan.options.tol))
+        # stopping early is the validation objective's own convergence (patience epochs flat)
+        result = replace(result, converged=result.stopped_early
+                         or has_converged(result.losses, plan.options.tol))
     if result.converged is False:
         warnings.warn(_unconverged(result, plan), ConvergenceWarning, stacklevel=2)
     return result

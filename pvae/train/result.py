@@ -68,8 +68,9 @@ class FitResult:
     num_data : int
         N, the number of observations fitted.
     converged : bool or None
-        For EM, whether the change fell below ``tol`` before ``max_iter``; ``None`` for SVI,
-        which runs a fixed number of steps.
+        For EM, whether the change fell below ``tol`` before ``max_iter``; for SVI, whether
+        the loss had settled (the rule of :mod:`pvae.train.convergence`) or the run stopped
+        early because the validation objective had (``fit(patience=...)``).
     restart_losses : list of float
         The final loss of every restart (``n_init`` of them); the best one is kept.
     history : History

@@ -21,6 +21,9 @@ from .holes import autoencoder_against_vae
 
 __all__ = ["latent_section"]
 
+#: epochs without a better validation ELBO before a VAE of the report stops
+PATIENCE = 10
+
 
 def _vae_config(z_dim: int, guide: str, epochs: int, seed: int) -> Config:
     hidden = {"name": "mlp", "hidden": [128]}
@@ -29,8 +32,9 @@ def _vae_config(z_dim: int, guide: str, epochs: int, seed: int) -> Config:
         "model": {"name": "vae", "x_shape": [64], "z_dim": z_dim, "guide": guide,
                   "likelihood": {"name": "gaussian", "scale": "per_dim"},
                   "encoder": hidden, "decoder": hidden},
+        # at most ``epochs``: each stops once 10 epochs pass without a better validation ELBO
         "train": {"epochs": epochs, "batch_size": 128, "lr": 3e-3, "seed": seed,
-                  "checkpoint_every": epochs},
+                  "patience": PATIENCE, "checkpoint_every": epochs},
     })
 
 

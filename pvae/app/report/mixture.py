@@ -27,7 +27,8 @@ def mixture_section(train: torch.Tensor, test: torch.Tensor, labels: torch.Tenso
     best = max(rows, key=lambda r: r.heldout_log_likelihood).k
     by_em, by_svi = GaussianMixture(best), GaussianMixture(best)
     fit(by_em, x_train, method="em", n_init=1 if quick else 3, seed=seed, device=device)
-    fit(by_svi, x_train, steps=100 if quick else 600, lr=0.05, seed=seed, device=device)
+    fit(by_svi, x_train, steps=100 if quick else 600, lr=0.05, lr_decay=0.1, seed=seed,
+        device=device)
     reference = SkGaussianMixture(best, n_init=1 if quick else 3, random_state=seed)
     reference.fit(x_train.numpy())
     name = f"Gaussian mixture, K={best}"
