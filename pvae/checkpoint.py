@@ -176,6 +176,11 @@ def save(model: torch.nn.Module, path: str | Path, *, history: History | None = 
         raise TypeError(f"pvae.save stores a model (a torch.nn.Module built by pvae); got "
                         f"{type(model).__name__}")
     spec_of(model)  # a hand-built model cannot be rebuilt: say so before writing anything
+    broken = [name for name, value in model.state_dict().items()
+              if value.is_floating_point() and not bool(torch.isfinite(value).all())]
+    if broken:
+        raise ValueError(f"the model's {', '.join(broken[:3])} hold NaN or infinite values; a "
+                         "diverged model is not worth keeping (fit it again, lower lr)")
     if config is not None and not isinstance(config, Config):
         raise TypeError(f"config must be a pvae Config (load_config(...)); got "
                         f"{type(config).__name__}")

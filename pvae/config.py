@@ -155,6 +155,10 @@ class Config:
                               "x_shape = [64], z_dim = 8")
         train = dict(raw.get("train", {}))
         _check_train(train)
+        if train.get("patience") is not None and not data.get("validation"):
+            raise ConfigError("[train] patience stops on the validation ELBO: set [data] "
+                              "validation = N (test rows scored after every epoch), or leave "
+                              "patience out")
         model_spec = dict(raw["model"])
         if not build:
             _checked("[model]", models.check, model_spec)

@@ -152,3 +152,14 @@ def test_save_refuses_what_it_cannot_rebuild(tmp_path):
     with pytest.raises(TypeError, match="history must be"):
         pvae.save(pvae.Gaussian(2), tmp_path / "x.pt", history=[1.0])
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_save_refuses_a_diverged_model(tmp_path):
+    import pvae
+
+    gaussian = pvae.Gaussian(2)
+    with torch.no_grad():
+        next(gaussian.parameters()).fill_(float("nan"))
+    with pytest.raises(ValueError, match="hold NaN or infinite values"):
+        pvae.save(gaussian, tmp_path / "x.pt")
+    assert not (tmp_path / "x.pt").exists()

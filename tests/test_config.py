@@ -110,3 +110,9 @@ def test_a_config_with_any_unicode_reads_back_from_its_toml():
     config = load_config({"data": {"name": "mnist", "root": "/data/😀 x\x7fy\tz"},
                           "model": {"name": "vae", "x_shape": [784], "z_dim": 2}})
     assert tomllib.loads(config.to_toml())["data"]["root"] == "/data/😀 x\x7fy\tz"
+
+
+def test_patience_without_validation_rows_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"set \[data\] validation = N"):
+        load_config({"data": {"name": "digits"}, "model": {"name": "gaussian"},
+                     "train": {"patience": 3}})

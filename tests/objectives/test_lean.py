@@ -200,7 +200,9 @@ def bits_guide(x):
     pyro.sample("p", dist.Beta(a, b))
 
 
-def test_fit_on_foreign_pairs_follows_trace_elbo_step_by_step():
+def test_fit_on_foreign_pairs_follows_trace_elbo_step_by_step(float64):
+    # in float64, as every equality of the fast path is checked: in float32 the two objectives
+    # may round a sum in another order, one ulp apart (seen on some CPUs)
     from pyro.infer.autoguide import AutoNormal
 
     from .pyro_pairs import (
