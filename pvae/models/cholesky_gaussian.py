@@ -107,7 +107,10 @@ class CholeskyGaussian(TorchDistribution):
         diff = value - self.loc
         batch, d = diff.shape[:-1], diff.shape[-1]
         tril = self.scale_tril
-        if batch != self.batch_shape or len(batch) < 2 or tril.shape[:-2] != (*batch[:-1], 1):
+        # the fast path: one factor per component along all but the last batch dimension,
+        # and the rows (the data, broadcast against a trailing 1 or not) along the last
+        if len(batch) != len(self.batch_shape) or len(batch) < 2 \
+                or batch[:-1] != self.batch_shape[:-1] or tril.shape[:-2] != (*batch[:-1], 1):
             return self._general().log_prob(value)
         per_component = tril.reshape(-1, d, d)  # (P, D, D), one factor per component
         rows = diff.reshape(per_component.shape[0], batch[-1], d)  # (P, N, D)

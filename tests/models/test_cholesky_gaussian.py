@@ -29,6 +29,18 @@ def test_the_mixture_layout_scores_as_torch_does(dtype):
     torch.testing.assert_close(got, reference(loc[index], tril[index]).log_prob(x), **tolerance)
 
 
+@pytest.mark.parametrize("value_shape", [(50, 3), (1, 50, 3), (4, 50, 3), (4, 1, 3)])
+def test_the_unexpanded_mixture_layout_broadcasts_its_rows_as_torch_does(value_shape):
+    # components (K, 1) against rows that broadcast along the last batch dimension
+    k, d = 4, 3
+    loc, tril = factors(k, d, torch.float64)
+    index = torch.arange(k).reshape(k, 1)
+    x = torch.randn(value_shape, dtype=torch.float64) * 3
+    got = CholeskyGaussian(loc[index], tril[index]).log_prob(x)
+    torch.testing.assert_close(got, reference(loc[index], tril[index]).log_prob(x), rtol=1e-12,
+                               atol=1e-12)
+
+
 @pytest.mark.parametrize("loc_shape, value_shape", [((3,), (3,)), ((5, 3), (5, 3)),
                                                      ((5, 3), (2, 1, 3)), ((3,), (7, 3))])
 def test_every_other_layout_falls_back_on_the_same_values(loc_shape, value_shape):
