@@ -81,12 +81,22 @@ def _checked(what: str, check: Any, *args: Any) -> Any:
         raise ConfigError(f"{what}: {error}") from None
 
 
+#: what a data set's required key looks like, for the error that asks for it
+EXAMPLES = {"idx": ' (e.g. root = "data/fashion", a folder of IDX files)',
+            "array": ' (e.g. path = "x.npz", a file of arrays)'}
+
+
 def _check_data(data: dict[str, Any]) -> None:
     name = data.setdefault("name", "digits")
     if name not in datasets:
         _checked("[data]", datasets.check, name)  # unknown: names the closest
-    _check_keys("data", data, ["name", "transform", "validation",
-                               *inspect.signature(datasets.factory(name)).parameters])
+    parameters = inspect.signature(datasets.factory(name)).parameters
+    _check_keys("data", data, ["name", "transform", "validation", *parameters])
+    needed = [key for key, parameter in parameters.items()
+              if parameter.default is inspect.Parameter.empty and key not in data]
+    if needed:
+        example = EXAMPLES.get(name, "")
+        raise ConfigError(f"[data] name = {name!r} needs {' and '.join(needed)}{example}")
     _checked("[data] transform", transforms.check, data.get("transform", "none"))
     validation = data.get("validation", 0)
     try:

@@ -23,7 +23,7 @@ from ..registry import Registry
 from .binarize import binarize, dynamic_binarization
 from .dequantize import dequantize
 from .digits import Split, digits
-from .files import TEST_FRACTION, array_file, idx_folder
+from .files import array_file, idx_folder
 from .mnist import mnist
 
 __all__ = ["PreparedData", "Transform", "datasets", "prepare_data", "transforms"]
@@ -31,10 +31,8 @@ __all__ = ["PreparedData", "Transform", "datasets", "prepare_data", "transforms"
 datasets = Registry("data set", Split)
 datasets.register("digits")(lambda: digits())
 datasets.register("mnist")(lambda root=None: mnist(root))
-datasets.register("idx")(lambda root: idx_folder(root))
-datasets.register("array")(
-    lambda path, test_fraction=TEST_FRACTION, levels=None: array_file(path, test_fraction,
-                                                                      levels))
+datasets.register("idx")(idx_folder)
+datasets.register("array")(array_file)
 
 
 class Transform:

@@ -144,3 +144,9 @@ def test_settings_of_the_wrong_type_are_refused(tmp_path, monkeypatch, table, ma
     np.save(tmp_path / "x.npy", images(20))
     with pytest.raises(DataFileError, match=match):
         prepare_data(table)
+
+
+@pytest.mark.parametrize(("name", "key"), [("idx", "root"), ("array", "path")])
+def test_a_config_asks_for_the_key_a_data_set_needs(name, key):
+    with pytest.raises(ConfigError, match=rf"name = '{name}' needs {key} \(e\.g\."):
+        load_config({"data": {"name": name}, "model": {"name": "gaussian"}})
