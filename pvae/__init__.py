@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         AISEstimate,
         Comparison,
         Estimate,
+        Evidence,
+        EvidenceError,
         Gaps,
         Holes,
         LatentUsage,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         bdmc,
         compare,
         elbo,
+        evidence,
         exact,
         gaps,
         hole_distances,
@@ -73,6 +76,7 @@ __all__ = [
     # estimates
     "elbo", "iwae", "iwae_ladder", "exact", "score", "Estimate", "Scores", "ais",
     "AISEstimate", "bdmc", "Sandwich", "gaps", "Gaps", "latent_usage", "LatentUsage", "holes",
+    "evidence", "Evidence",
     "hole_distances", "Holes", "compare", "Comparison",
     # posterior sampling
     "mcmc",
@@ -80,15 +84,15 @@ __all__ = [
     "LeanTrace_ELBO", "EagerPathWarning",
     # errors and warnings
     "DataError", "PairError", "UnknownNameError", "DivergenceError", "NonFiniteLossError",
-    "NonFiniteEstimateError",
+    "NonFiniteEstimateError", "EvidenceError",
     "ConvergenceWarning",
 ]
 #: where each name of the table of contents lives
 CONTENTS = {
-    "estimate": ["AISEstimate", "Comparison", "Estimate", "Gaps", "Holes", "LatentUsage",
-                 "NonFiniteEstimateError", "Sandwich", "Scores", "ais", "bdmc", "compare",
-                 "elbo", "exact", "gaps", "hole_distances", "holes", "iwae", "iwae_ladder",
-                 "latent_usage", "score"],
+    "estimate": ["AISEstimate", "Comparison", "Estimate", "Evidence", "EvidenceError", "Gaps",
+                 "Holes", "LatentUsage", "NonFiniteEstimateError", "Sandwich", "Scores", "ais",
+                 "bdmc", "compare", "elbo", "evidence", "exact", "gaps", "hole_distances",
+                 "holes", "iwae", "iwae_ladder", "latent_usage", "score"],
     "checkpoint": ["load", "save"],
     "mcmc": ["mcmc"],
     "models": ["VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian"],

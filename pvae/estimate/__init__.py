@@ -2,12 +2,14 @@
 
 ELBO, IWAE-k and the exact log-likelihood (:mod:`~pvae.estimate.importance`), annealed
 importance sampling and the BDMC sandwich, the gap decomposition, latent usage, holes in the
-latent space, and paired comparisons of estimates.
+latent space, paired comparisons of estimates, and the evidence of any Pyro model
+(:mod:`~pvae.estimate.evidence`).
 """
 
 from .ais import AISEstimate, ais, check_settings
 from .bdmc import Sandwich, Simulated, bdmc, simulate
 from .compare import Comparison, compare, comparison_table
+from .evidence import Evidence, EvidenceError, evidence
 from .gaps import Gaps, gaps
 from .holes import Holes, hole_distances, holes
 from .importance import (
@@ -23,10 +25,10 @@ from .importance import (
 from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
-    "AISEstimate", "Comparison", "Estimate", "Gaps", "Holes", "LatentUsage",
-    "NonFiniteEstimateError", "Sandwich",
-    "Scores", "Simulated", "ais", "bdmc", "compare", "elbo", "exact", "gaps", "hole_distances",
-    "holes", "iwae", "iwae_ladder", "latent_usage", "score", "simulate",
+    "AISEstimate", "Comparison", "Estimate", "Evidence", "EvidenceError", "Gaps", "Holes",
+    "LatentUsage", "NonFiniteEstimateError", "Sandwich", "Scores", "Simulated", "ais", "bdmc",
+    "compare", "elbo", "evidence", "exact", "gaps", "hole_distances", "holes", "iwae",
+    "iwae_ladder", "latent_usage", "score", "simulate",
     # for the application's reports
     "ACTIVE", "check_settings", "comparison_table",
 ]

@@ -1,0 +1,175 @@
+"""pvae.evidence against exact log evidences written out here (float64)."""
+
+import math
+
+import pyro
+import pyro.distributions as dist
+import pytest
+import torch
+
+from pvae.estimate.evidence import EvidenceError, evidence
+
+#: how close AIS at its default settings must come to the exact log evidence (nats)
+TOLERANCE = 0.05
+
+
+def normal_mean_model(x):
+    mu = pyro.sample("mu", dist.Normal(x.new_tensor(0.0), 2.0))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal(mu, 1.0), obs=x)
+
+
+def normal_mean_exact(x):
+    n = len(x)
+    covariance = torch.eye(n, dtype=x.dtype) + 4.0 * torch.ones(n, n, dtype=x.dtype)
+    return float(dist.MultivariateNormal(x.new_zeros(n), covariance).log_prob(x))
+
+
+def beta_bernoulli_model(x):
+    p = pyro.sample("p", dist.Beta(x.new_tensor(2.0), x.new_tensor(3.0)))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Bernoulli(p), obs=x)
+
+
+def beta_bernoulli_exact(x):
+    def log_beta(a, b):
+        return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+    k, n = float(x.sum()), len(x)
+    return log_beta(2.0 + k, 3.0 + n - k) - log_beta(2.0, 3.0)
+
+
+def gamma_poisson_model(x):
+    rate = pyro.sample("rate", dist.Gamma(x.new_tensor(2.0), x.new_tensor(1.0)))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Poisson(rate), obs=x)
+
+
+def gamma_poisson_exact(x):
+    a, b, total, n = 2.0, 1.0, float(x.sum()), len(x)
+    return (a * math.log(b) - math.lgamma(a) + math.lgamma(a + total)
+            - (a + total) * math.log(b + n) - float(torch.lgamma(x + 1).sum()))
+
+
+DESIGN = torch.randn(25, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+
+
+def regression_model(y):
+    weights = pyro.sample("w", dist.Normal(y.new_zeros(2), 1.0).to_event(1))
+    with pyro.plate("data", len(y)):
+        # written to broadcast: a batch of weights (chains, 1, 2) gives (chains, N) means
+        pyro.sample("y", dist.Normal((DESIGN * weights).sum(-1), 0.5), obs=y)
+
+
+def regression_exact(y):
+    covariance = DESIGN @ DESIGN.T + 0.25 * torch.eye(len(y), dtype=y.dtype)
+    return float(dist.MultivariateNormal(y.new_zeros(len(y)), covariance).log_prob(y))
+
+
+def data(name):
+    generator = torch.Generator().manual_seed(0)
+    if name == "normal mean":
+        return 1.5 + torch.randn(20, generator=generator, dtype=torch.float64)
+    if name == "beta-bernoulli":
+        return (torch.rand(30, generator=generator, dtype=torch.float64) < 0.3).double()
+    if name == "gamma-poisson":
+        return torch.poisson(torch.full((15,), 3.0, dtype=torch.float64), generator=generator)
+    truth = torch.tensor([0.7, -1.2], dtype=torch.float64)
+    return DESIGN @ truth + 0.5 * torch.randn(25, generator=generator, dtype=torch.float64)
+
+
+CASES = {"normal mean": (normal_mean_model, normal_mean_exact),
+         "beta-bernoulli": (beta_bernoulli_model, beta_bernoulli_exact),
+         "gamma-poisson": (gamma_poisson_model, gamma_poisson_exact),
+         "bayesian regression": (regression_model, regression_exact)}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_ais_comes_within_a_twentieth_of_a_nat_of_the_exact_evidence(name):
+    model, exact = CASES[name]
+    x = data(name)
+    estimate = evidence(model, x, seed=0)
+    assert estimate.value == pytest.approx(exact(x), abs=TOLERANCE), str(estimate)
+    assert estimate.num_data == len(x) and estimate.per_datapoint == estimate.value / len(x)
+    assert 0.3 < estimate.acceptance < 0.95 and 1 <= estimate.ess <= 512
+    assert estimate.stderr < TOLERANCE
+
+
+def test_one_temperature_is_importance_sampling_from_the_prior_and_says_so():
+    # with T = 1 the weights are the likelihood at prior draws: a few chains carry them all
+    x = data("normal mean")
+    rough = evidence(normal_mean_model, x, steps=1, seed=0)
+    annealed = evidence(normal_mean_model, x, seed=0)
+    assert rough.ess < 0.2 * annealed.ess and rough.stderr > 5 * annealed.stderr
+    assert rough.log_weight_variance > 100 * annealed.log_weight_variance
+    assert rough.acceptance == 0.0  # no move at all: the last temperature needs none
+
+
+def no_latent(x):
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal(0.0, 1.0), obs=x)
+
+
+def improper(x):
+    mu = pyro.sample("mu", dist.ImproperUniform(dist.constraints.real, (), ()))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal(mu, 1.0), obs=x)
+
+
+def discrete(x):
+    c = pyro.sample("c", dist.Bernoulli(0.5))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal(c, 1.0), obs=x)
+
+
+@pytest.mark.parametrize(("model", "options", "error", "match"), [
+    (no_latent, {}, EvidenceError, "no latent site: .* use pvae.exact"),
+    (improper, {}, EvidenceError, "improper prior"),
+    (discrete, {}, EvidenceError, "is discrete"),
+    (normal_mean_model, {"steps": 0}, ValueError, "steps"),
+    (normal_mean_model, {"chains": 0}, ValueError, "chains"),
+    (normal_mean_model, {"steps": 10**9}, ValueError, "more than any run needs"),
+    ("not a model", {}, TypeError, "Pyro model"),
+])
+def test_bad_models_and_settings_are_one_line_errors(model, options, error, match):
+    with pytest.raises(error, match=match) as caught:
+        evidence(model, data("normal mean"), **options)
+    assert "\n" not in str(caught.value)
+
+
+def test_bad_data_is_refused():
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        evidence(normal_mean_model, torch.tensor([1.0, math.nan], dtype=torch.float64))
+    with pytest.raises(ValueError, match="at least one datapoint"):
+        evidence(normal_mean_model, [1.0, 2.0])
+
+
+def wrongly_broadcast(y):
+    weights = pyro.sample("w", dist.Normal(y.new_zeros(2), 1.0).to_event(1))
+    with pyro.plate("data", len(y)):
+        # an extra dimension: with a batch of weights the means cross every chain with every other
+        pyro.sample("y", dist.Normal((DESIGN * weights.unsqueeze(-2)).sum(-1), 0.5), obs=y)
+
+
+def test_a_model_that_broadcasts_into_an_extra_dimension_is_refused():
+    with pytest.raises(EvidenceError, match="more batch dimensions than its plates"):
+        evidence(wrongly_broadcast, data("bayesian regression"), steps=5)
+
+
+def test_pvaes_bayesian_gaussian_against_two_dimensional_quadrature():
+    import pvae
+
+    x = 2.0 + 1.5 * torch.randn(30, generator=torch.Generator().manual_seed(4),
+                                dtype=torch.float64)
+    model = pvae.BayesianGaussian("normal")
+    mean, sd, n = float(x.mean()), float(x.std()), len(x)
+    locs = torch.linspace(mean - 8 * sd / n**0.5, mean + 8 * sd / n**0.5, 801,
+                          dtype=torch.float64)
+    scales = torch.linspace(0.4 * sd, 2.5 * sd, 801, dtype=torch.float64)
+    loc, scale = torch.meshgrid(locs, scales, indexing="ij")
+    log_joint = (dist.Normal(0.0, 10.0).log_prob(loc) + dist.HalfNormal(10.0).log_prob(scale)
+                 + dist.Normal(loc[..., None], scale[..., None]).log_prob(x).sum(-1))
+    peak = log_joint.max()
+    area = torch.trapezoid(torch.trapezoid((log_joint - peak).exp(), scales, dim=1), locs)
+    exact = float(peak + area.log())
+    estimate = evidence(model.model, x, seed=0)
+    assert estimate.value == pytest.approx(exact, abs=TOLERANCE), (str(estimate), exact)
