@@ -127,6 +127,7 @@ def discrete(x):
     (discrete, {}, EvidenceError, "is discrete"),
     (normal_mean_model, {"steps": 0}, ValueError, "steps"),
     (normal_mean_model, {"chains": 0}, ValueError, "chains"),
+    (normal_mean_model, {"chains": 10**8}, ValueError, "more than any estimate needs"),
     (normal_mean_model, {"steps": 10**9}, ValueError, "more than any run needs"),
     ("not a model", {}, TypeError, "Pyro model"),
 ])
