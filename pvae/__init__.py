@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         Estimate,
         Evidence,
         EvidenceError,
+        EvidenceSandwich,
         Gaps,
         Holes,
         LatentUsage,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         compare,
         elbo,
         evidence,
+        evidence_bdmc,
         exact,
         gaps,
         hole_distances,
@@ -76,7 +78,7 @@ __all__ = [
     # estimates
     "elbo", "iwae", "iwae_ladder", "exact", "score", "Estimate", "Scores", "ais",
     "AISEstimate", "bdmc", "Sandwich", "gaps", "Gaps", "latent_usage", "LatentUsage", "holes",
-    "evidence", "Evidence",
+    "evidence", "Evidence", "evidence_bdmc", "EvidenceSandwich",
     "hole_distances", "Holes", "compare", "Comparison",
     # posterior sampling
     "mcmc",
@@ -89,10 +91,11 @@ __all__ = [
 ]
 #: where each name of the table of contents lives
 CONTENTS = {
-    "estimate": ["AISEstimate", "Comparison", "Estimate", "Evidence", "EvidenceError", "Gaps",
-                 "Holes", "LatentUsage", "NonFiniteEstimateError", "Sandwich", "Scores", "ais",
-                 "bdmc", "compare", "elbo", "evidence", "exact", "gaps", "hole_distances",
-                 "holes", "iwae", "iwae_ladder", "latent_usage", "score"],
+    "estimate": ["AISEstimate", "Comparison", "Estimate", "Evidence", "EvidenceError",
+                 "EvidenceSandwich", "Gaps", "Holes", "LatentUsage", "NonFiniteEstimateError",
+                 "Sandwich", "Scores", "ais", "bdmc", "compare", "elbo", "evidence",
+                 "evidence_bdmc", "exact", "gaps", "hole_distances", "holes", "iwae",
+                 "iwae_ladder", "latent_usage", "score"],
     "checkpoint": ["load", "save"],
     "mcmc": ["mcmc"],
     "models": ["VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian"],

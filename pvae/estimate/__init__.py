@@ -9,7 +9,7 @@ latent space, paired comparisons of estimates, and the evidence of any Pyro mode
 from .ais import AISEstimate, ais, check_settings
 from .bdmc import Sandwich, Simulated, bdmc, simulate
 from .compare import Comparison, compare, comparison_table
-from .evidence import Evidence, EvidenceError, evidence
+from .evidence import Evidence, EvidenceError, EvidenceSandwich, evidence, evidence_bdmc
 from .gaps import Gaps, gaps
 from .holes import Holes, hole_distances, holes
 from .importance import (
@@ -25,10 +25,10 @@ from .importance import (
 from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
-    "AISEstimate", "Comparison", "Estimate", "Evidence", "EvidenceError", "Gaps", "Holes",
-    "LatentUsage", "NonFiniteEstimateError", "Sandwich", "Scores", "Simulated", "ais", "bdmc",
-    "compare", "elbo", "evidence", "exact", "gaps", "hole_distances", "holes", "iwae",
-    "iwae_ladder", "latent_usage", "score", "simulate",
+    "AISEstimate", "Comparison", "Estimate", "Evidence", "EvidenceError", "EvidenceSandwich",
+    "Gaps", "Holes", "LatentUsage", "NonFiniteEstimateError", "Sandwich", "Scores", "Simulated",
+    "ais", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact", "gaps",
+    "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage", "score", "simulate",
     # for the application's reports
     "ACTIVE", "check_settings", "comparison_table",
 ]

@@ -33,7 +33,8 @@ from tqdm.auto import tqdm
 from ..validation import check_bool, check_positive_int, check_seed
 from .ais import anneal, check_settings, log_mean_exp, sigmoid_schedule
 
-__all__ = ["MAX_CHAINS", "Evidence", "EvidenceError", "evidence"]
+__all__ = ["MAX_CHAINS", "Evidence", "EvidenceError", "EvidenceSandwich", "evidence",
+           "evidence_bdmc"]
 
 #: more chains than any estimate needs: a typo, refused before the model runs
 MAX_CHAINS = 100_000
@@ -253,7 +254,17 @@ def evidence(model: Any, x: Any, *, steps: int = 1000, chains: int = 512, leapfr
                          "(its first dimension)")
     if not bool(torch.isfinite(x).all()):
         raise ValueError("x holds NaN or infinite values; drop or impute them first")
-    progress = check_bool(progress, "progress")
+    target = _checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
+    with pyro.validation_enabled(False):
+        latents = _Latents(model, x, chains)
+        return _annealed(latents, latents.draw(chains), _schedule(steps, x), leapfrog, target,
+                         progress, f"ais-{steps}")
+
+
+def _checked_settings(steps: int, chains: int, leapfrog: int, target_acceptance: float,
+                      progress: bool, seed: int | None) -> float:
+    """Check the settings before any work, seed the run; the target acceptance rate."""
+    check_bool(progress, "progress")
     target = check_settings(steps, chains, leapfrog, 1, target_acceptance, "prior")
     if check_positive_int(chains, "chains") > MAX_CHAINS:
         raise ValueError(f"chains={chains} is more than any estimate needs (at most "
@@ -261,15 +272,27 @@ def evidence(model: Any, x: Any, *, steps: int = 1000, chains: int = 512, leapfr
     seed = check_seed(seed)
     if seed is not None:
         pyro.set_rng_seed(seed)
-    with pyro.validation_enabled(False):
-        latents = _Latents(model, x, chains)
-        betas = sigmoid_schedule(steps).to(x.dtype if x.is_floating_point() else torch.float64)
-        with tqdm(total=steps, desc=f"evidence AIS-{steps}", leave=False,
-                  disable=not (progress and sys.stderr.isatty())) as bar:
-            log_w, state = anneal(latents, latents.draw(chains), betas,  # type: ignore[arg-type]
-                                  leapfrog=leapfrog, target=target, bar=bar)
+    return target
+
+
+def _schedule(steps: int, x: torch.Tensor) -> torch.Tensor:
+    return sigmoid_schedule(steps).to(x.dtype if x.is_floating_point() else torch.float64)
+
+
+def _annealed(latents: _Latents, start: torch.Tensor, betas: torch.Tensor, leapfrog: int,
+              target: float, progress: bool, name: str) -> Evidence:
+    """AIS along ``betas`` from ``start``; the log-mean-exp of the weights, as an Evidence.
+
+    With falling ``betas`` (from exact posterior draws) the weights estimate
+    :math:`1 / p(x)`: the value returned is then minus their log-mean-exp, an upper bound.
+    """
+    with tqdm(total=len(betas) - 1, desc=f"evidence {name}", leave=False,
+              disable=not (progress and sys.stderr.isatty())) as bar:
+        log_w, state = anneal(latents, start, betas,  # type: ignore[arg-type]
+                              leapfrog=leapfrog, target=target, bar=bar)
     weights = log_w.reshape(-1).detach()
-    value = float(log_mean_exp(weights))
+    reverse = bool(betas[0] > betas[-1])
+    value = float(log_mean_exp(weights)) * (-1 if reverse else 1)
     if not math.isfinite(value):
         raise ValueError(f"the AIS estimate is {value}: every chain's weight vanished; raise "
                          "steps, or check that the prior covers the data")
@@ -277,7 +300,66 @@ def evidence(model: Any, x: Any, *, steps: int = 1000, chains: int = 512, leapfr
     k = weights.numel()
     stderr = (float(((k * normalised - 1) ** 2).sum() / (k * (k - 1))) ** 0.5 if k > 1
               else math.inf)
-    ess = float(1.0 / normalised.pow(2).sum())
     acceptance = float(state.accepted.mean()) / max(state.moves, 1)
-    return Evidence(f"ais-{steps}", value, stderr, int(x.shape[0]), weights.cpu(), acceptance,
-                    ess)
+    return Evidence(name, value, stderr, int(latents.x.shape[0]), weights.cpu(), acceptance,
+                    float(1.0 / normalised.pow(2).sum()))
+
+
+class EvidenceSandwich(NamedTuple):
+    """The BDMC sandwich of a model's log evidence on data simulated from it.
+
+    ``lower`` is forward AIS (a stochastic lower bound), ``upper`` reverse AIS from the
+    simulated latents, an exact posterior draw (a stochastic upper bound); the true log
+    evidence of ``x`` lies between them, and ``width`` bounds the error of either.
+    """
+
+    x: torch.Tensor
+    latents: dict[str, torch.Tensor]
+    lower: Evidence
+    upper: Evidence
+
+    @property
+    def width(self) -> float:
+        """``upper - lower``, in nats for the whole data set."""
+        return self.upper.value - self.lower.value
+
+
+def evidence_bdmc(model: Any, like: torch.Tensor, *, steps: int = 1000, chains: int = 512,
+                  leapfrog: int = 10, target_acceptance: float = 0.65, seed: int = 0,
+                  progress: bool = False) -> EvidenceSandwich:
+    r"""Sandwich the log evidence of data simulated from ``model`` (Grosse et al., 2015).
+
+    :math:`	heta^st \sim p(	heta)` and :math:`x \sim p(x \mid 	heta^st)` are drawn by
+    running the model without its observations, on data shaped like ``like`` (which fixes
+    the number of datapoints). :math:`	heta^st` is then an exact sample of
+    :math:`p(	heta \mid x)`: AIS run backwards from it, :math:`eta` from 1 to 0, gives a
+    stochastic upper bound of :math:`\log p(x)`, forward AIS a stochastic lower bound.
+    The model must observe its data at one site (``obs=x``). The settings are
+    :func:`evidence`'s; ``seed`` fixes the simulation and every chain.
+    """
+    if not callable(model):
+        raise TypeError(f"evidence_bdmc needs a Pyro model to call; got {type(model).__name__}")
+    if not isinstance(like, torch.Tensor) or like.dim() == 0 or like.shape[0] == 0:
+        raise ValueError("like must be a tensor shaped as the data to simulate (at least one "
+                         "datapoint)")
+    target = _checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
+    with pyro.validation_enabled(False), torch.no_grad():
+        nodes: dict[str, Any] = poutine.trace(poutine.uncondition(model)).get_trace(like).nodes
+        plain: dict[str, Any] = poutine.trace(model).get_trace(like).nodes
+    observed = [name for name, site in plain.items()
+                if site["type"] == "sample" and site["is_observed"]]
+    if len(observed) != 1:
+        raise EvidenceError(f"evidence_bdmc simulates the data at the model's one observed "
+                            f"site; this model observes {len(observed)} ({observed})")
+    x = nodes[observed[0]]["value"].detach()
+    with pyro.validation_enabled(False):
+        latents = _Latents(model, x, chains)
+        truth = {name: nodes[name]["value"].detach() for name in latents.names}
+        exact = torch.cat([latents.transforms[name].inv(truth[name]).reshape(1, -1)
+                           for name in latents.names], -1)
+        betas = _schedule(steps, x)
+        lower = _annealed(latents, latents.draw(chains), betas, leapfrog, target, progress,
+                          f"ais-{steps}")
+        upper = _annealed(latents, exact.expand(chains, -1).unsqueeze(1).clone(),
+                          betas.flip(0), leapfrog, target, progress, f"reverse-ais-{steps}")
+    return EvidenceSandwich(x, truth, lower, upper)

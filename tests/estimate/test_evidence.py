@@ -174,3 +174,34 @@ def test_pvaes_bayesian_gaussian_against_two_dimensional_quadrature():
     exact = float(peak + area.log())
     estimate = evidence(model.model, x, seed=0)
     assert estimate.value == pytest.approx(exact, abs=TOLERANCE), (str(estimate), exact)
+
+
+@pytest.mark.parametrize("name", ["beta-bernoulli", "normal mean"])
+def test_the_bdmc_sandwich_holds_the_exact_evidence_and_narrows(name):
+    from pvae.estimate.evidence import evidence_bdmc
+
+    model, exact = CASES[name]
+    widths = []
+    for steps in (20, 400):
+        sandwich = evidence_bdmc(model, torch.zeros(30, dtype=torch.float64), steps=steps,
+                                 chains=256, seed=1)
+        truth = exact(sandwich.x)
+        slack = 3 * (sandwich.lower.stderr + sandwich.upper.stderr)
+        assert sandwich.lower.value <= truth + slack and sandwich.upper.value >= truth - slack
+        widths.append(sandwich.width)
+    # stochastic bounds: once tight, the width is zero within the two standard errors
+    assert widths[1] < widths[0] and abs(widths[1]) < 0.1
+    assert set(sandwich.latents) == {"p"} if name == "beta-bernoulli" else {"mu"}
+
+
+def two_observations(x):
+    mu = pyro.sample("mu", dist.Normal(x.new_tensor(0.0), 1.0))
+    pyro.sample("a", dist.Normal(mu, 1.0), obs=x[0])
+    pyro.sample("b", dist.Normal(mu, 1.0), obs=x[1])
+
+
+def test_bdmc_needs_one_observed_site():
+    from pvae.estimate.evidence import evidence_bdmc
+
+    with pytest.raises(EvidenceError, match="observes 2"):
+        evidence_bdmc(two_observations, torch.zeros(2, dtype=torch.float64), steps=5)
