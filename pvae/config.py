@@ -98,6 +98,9 @@ def _check_data(data: dict[str, Any]) -> None:
         example = EXAMPLES.get(name, "")
         raise ConfigError(f"[data] name = {name!r} needs {' and '.join(needed)}{example}")
     _checked("[data] transform", transforms.check, data.get("transform", "none"))
+    if "levels" in data and data.get("transform") != "dequantize":
+        raise ConfigError("[data] levels is read only by transform = 'dequantize'; leave it "
+                          "out, or dequantize")
     validation = data.get("validation", 0)
     try:
         check_nonnegative_int(validation, "validation")

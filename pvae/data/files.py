@@ -40,14 +40,15 @@ class DataFileError(ValueError):
     """A data file that is missing, unreadable, or does not hold usable arrays."""
 
 
-def array_file(path: str | Path, test_fraction: float = TEST_FRACTION,
+def array_file(path: str | Path, test_fraction: float | None = None,
                levels: int | None = None) -> Split:
     """The arrays in ``path`` as a train/test split of rows.
 
     ``path`` is a ``.npy`` file (one array), a ``.npz`` file or a ``.pt`` file (a tensor, or
     a dict of tensors). A file with arrays named ``train`` and ``test`` gives that split
     (``train_labels`` / ``test_labels`` are read when present); a file with one array is
-    split once, with a fixed seed, holding out ``test_fraction`` of its rows. Each
+    split once, with a fixed seed, holding out ``test_fraction`` of its rows (0.2 when not
+    given; a file that has its own split refuses it). Each
     observation is flattened to a row. ``uint8`` arrays are grey levels 0..255, scaled to
     [0, 1] (256 levels); other numbers are kept as they are, and ``levels`` says how many
     grey levels they have (needed only to dequantize). Rows without labels get label -1.
@@ -65,19 +66,23 @@ def array_file(path: str | Path, test_fraction: float = TEST_FRACTION,
     if not path.is_file():
         raise DataFileError(f"{path}: no such file (a relative path is read from the folder "
                             "pvae runs in)")
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, int | float) or \
-            not 0 < test_fraction < 1:
+    fraction = TEST_FRACTION if test_fraction is None else test_fraction
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float) or \
+            not 0 < fraction < 1:
         raise DataFileError(f"{path}: test_fraction must lie strictly between 0 and 1; got "
                             f"{test_fraction!r}")
     arrays = _read(path)
     if "train" in arrays and "test" in arrays:
+        if test_fraction is not None:
+            raise DataFileError(f"{path} holds its own 'train' and 'test' arrays: "
+                                "test_fraction has nothing to split; leave it out")
         train, test = (_rows(arrays[key], f"{path} [{key!r}]") for key in ("train", "test"))
         labels = [_labels(arrays.get(f"{key}_labels"), len(rows), f"{path} [{key}_labels]")
                   for key, rows in (("train", train), ("test", test))]
     elif len(arrays) == 1:
         (name, only), = arrays.items()
         everything = _rows(only, f"{path} [{name!r}]" if name else str(path))
-        train, test, labels = _split(everything, test_fraction, str(path))
+        train, test, labels = _split(everything, fraction, str(path))
     else:
         raise DataFileError(f"{path} holds arrays {sorted(arrays)}: name them 'train' and "
                             "'test' (with optional 'train_labels', 'test_labels'), or store one "
@@ -88,6 +93,9 @@ def array_file(path: str | Path, test_fraction: float = TEST_FRACTION,
     grey = all(arrays[key].dtype == np.uint8 for key in arrays if not key.endswith("labels"))
     if grey:
         train, test = train / 255.0, test / 255.0
+    if grey and levels not in (None, 256):
+        raise DataFileError(f"{path} holds uint8 grey levels, which are 256 levels; "
+                            f"levels={levels!r} disagrees: leave it out")
     return Split(train, test, labels[0], labels[1], 256 if grey else levels)
 
 

@@ -150,3 +150,16 @@ def test_settings_of_the_wrong_type_are_refused(tmp_path, monkeypatch, table, ma
 def test_a_config_asks_for_the_key_a_data_set_needs(name, key):
     with pytest.raises(ConfigError, match=rf"name = '{name}' needs {key} \(e\.g\."):
         load_config({"data": {"name": name}, "model": {"name": "gaussian"}})
+
+
+def test_settings_that_would_not_act_are_refused(tmp_path):
+    np.savez(tmp_path / "split.npz", train=images(10), test=images(5))
+    with pytest.raises(DataFileError, match="test_fraction has nothing to split"):
+        array_file(tmp_path / "split.npz", test_fraction=0.3)
+    np.save(tmp_path / "grey.npy", np.zeros((10, 3), dtype=np.uint8))
+    with pytest.raises(DataFileError, match="levels=17 disagrees"):
+        array_file(tmp_path / "grey.npy", levels=17)
+    assert array_file(tmp_path / "grey.npy", levels=256).levels == 256
+    with pytest.raises(ConfigError, match="levels is read only by transform = 'dequantize'"):
+        load_config({"data": {"name": "array", "path": "x.npy", "levels": 4},
+                     "model": {"name": "gaussian"}})

@@ -39,6 +39,14 @@ def test_the_unexpanded_mixture_layout_broadcasts_its_rows_as_torch_does(value_s
     got = CholeskyGaussian(loc[index], tril[index]).log_prob(x)
     torch.testing.assert_close(got, reference(loc[index], tril[index]).log_prob(x), rtol=1e-12,
                                atol=1e-12)
+    # and the same gradient, with respect to the means and the factors
+    ours_loc, ours_tril = loc.clone().requires_grad_(), tril.clone().requires_grad_()
+    their_loc, their_tril = loc.clone().requires_grad_(), tril.clone().requires_grad_()
+    CholeskyGaussian(ours_loc[index], ours_tril[index]).log_prob(x).sum().backward()
+    reference(their_loc[index], their_tril[index]).log_prob(x).sum().backward()
+    torch.testing.assert_close(ours_loc.grad, their_loc.grad, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(ours_tril.grad.tril(), their_tril.grad.tril(), rtol=1e-10,
+                               atol=1e-10)
 
 
 @pytest.mark.parametrize("loc_shape, value_shape", [((3,), (3,)), ((5, 3), (5, 3)),
