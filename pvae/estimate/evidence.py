@@ -247,11 +247,7 @@ def evidence(model: Any, x: Any, *, steps: int = 1000, chains: int = 512, leapfr
         For a model with no latent site, one that observes nothing, an improper or discrete
         latent, or a latent that does not broadcast over a plate of chains.
     """
-    if not callable(model):
-        raise TypeError(f"evidence needs a Pyro model to call; got {type(model).__name__}")
-    if not isinstance(x, torch.Tensor) or x.dim() == 0 or x.shape[0] == 0:
-        raise ValueError("x must be the model's data as a tensor with at least one datapoint "
-                         "(its first dimension)")
+    _check_model_and_data("evidence", model, x, "x", "the model's data")
     if not bool(torch.isfinite(x).all()):
         raise ValueError("x holds NaN or infinite values; drop or impute them first")
     target = _checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
@@ -259,6 +255,14 @@ def evidence(model: Any, x: Any, *, steps: int = 1000, chains: int = 512, leapfr
         latents = _Latents(model, x, chains)
         return _annealed(latents, latents.draw(chains), _schedule(steps, x), leapfrog, target,
                          progress, f"ais-{steps}")
+
+
+def _check_model_and_data(caller: str, model: Any, data: Any, name: str, what: str) -> None:
+    if not callable(model):
+        raise TypeError(f"{caller} needs a Pyro model to call; got {type(model).__name__}")
+    if not isinstance(data, torch.Tensor) or data.dim() == 0 or data.shape[0] == 0:
+        raise ValueError(f"{name} must be {what}, as a tensor with at least one datapoint "
+                         "(its first dimension)")
 
 
 def _checked_settings(steps: int, chains: int, leapfrog: int, target_acceptance: float,
@@ -337,11 +341,7 @@ def evidence_bdmc(model: Any, like: torch.Tensor, *, steps: int = 1000, chains: 
     The model must observe its data at one site (``obs=x``). The settings are
     :func:`evidence`'s; ``seed`` fixes the simulation and every chain.
     """
-    if not callable(model):
-        raise TypeError(f"evidence_bdmc needs a Pyro model to call; got {type(model).__name__}")
-    if not isinstance(like, torch.Tensor) or like.dim() == 0 or like.shape[0] == 0:
-        raise ValueError("like must be a tensor shaped as the data to simulate (at least one "
-                         "datapoint)")
+    _check_model_and_data("evidence_bdmc", model, like, "like", "shaped as the data to simulate")
     target = _checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
     with pyro.validation_enabled(False), torch.no_grad():
         nodes: dict[str, Any] = poutine.trace(poutine.uncondition(model)).get_trace(like).nodes
