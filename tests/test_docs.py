@@ -117,3 +117,13 @@ def test_the_readmes_python_runs_in_order_as_one_script(tmp_path, monkeypatch):
             exec(compile(code, f"README.md, block {number}", "exec"), namespace)
         except Exception as error:
             raise AssertionError(f"README.md block {number} failed: {error!r}") from error
+
+
+def test_no_source_file_holds_a_control_character():
+    # "\theta" in a docstring that is not raw becomes a tab and "heta": the maths breaks silently
+    root = DOCS.parent
+    files = [path for folder in ("pvae", "tests", "benchmarks", "tools", "docs")
+             for path in (root / folder).rglob("*") if path.suffix in {".py", ".md", ".toml"}]
+    control = re.compile(r"[\x00-\x08\x0b-\x1f]")
+    assert len(files) > 100
+    assert [str(path.relative_to(root)) for path in files if control.search(path.read_text())] == []

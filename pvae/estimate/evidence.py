@@ -333,10 +333,10 @@ def evidence_bdmc(model: Any, like: torch.Tensor, *, steps: int = 1000, chains: 
                   progress: bool = False) -> EvidenceSandwich:
     r"""Sandwich the log evidence of data simulated from ``model`` (Grosse et al., 2015).
 
-    :math:`	heta^st \sim p(	heta)` and :math:`x \sim p(x \mid 	heta^st)` are drawn by
+    :math:`\theta^\ast \sim p(\theta)` and :math:`x \sim p(x \mid \theta^\ast)` are drawn by
     running the model without its observations, on data shaped like ``like`` (which fixes
-    the number of datapoints). :math:`	heta^st` is then an exact sample of
-    :math:`p(	heta \mid x)`: AIS run backwards from it, :math:`eta` from 1 to 0, gives a
+    the number of datapoints). :math:`\theta^\ast` is then an exact sample of
+    :math:`p(\theta \mid x)`: AIS run backwards from it, :math:`\beta` from 1 to 0, gives a
     stochastic upper bound of :math:`\log p(x)`, forward AIS a stochastic lower bound.
     The model must observe its data at one site (``obs=x``). The settings are
     :func:`evidence`'s; ``seed`` fixes the simulation and every chain.
