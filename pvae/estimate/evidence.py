@@ -26,22 +26,17 @@ from typing import Any, NamedTuple
 import pyro
 import torch
 from pyro import poutine
-from pyro.poutine.util import site_is_subsample
-from torch.distributions import biject_to
 from tqdm.auto import tqdm
 
 from ..validation import check_bool, check_positive_int, check_seed
 from .ais import anneal, check_settings, log_mean_exp, sigmoid_schedule
+from .model_latents import EvidenceError, ModelLatents
 
 __all__ = ["MAX_CHAINS", "Evidence", "EvidenceError", "EvidenceSandwich", "evidence",
            "evidence_bdmc"]
 
 #: more chains than any estimate needs: a typo, refused before the model runs
 MAX_CHAINS = 100_000
-
-
-class EvidenceError(ValueError):
-    """A model whose evidence this estimator cannot take (no latent, improper, discrete)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +76,15 @@ class Evidence:
         return self.value / self.num_data
 
     @property
+    def mean_log_weight(self) -> float:
+        r"""The chains' mean log-weight: a lower bound of :math:`\log p(x)` in expectation.
+
+        With ``steps=1`` and a guide it is the guide's ELBO (a Monte Carlo estimate over
+        ``chains`` draws); :attr:`value` minus it shows how much the log-mean-exp recovers.
+        """
+        return float(self.log_weights.mean())
+
+    @property
     def log_weight_variance(self) -> float:
         """The variance of the log-weights: near 0 when AIS has annealed well."""
         return float(self.log_weights.var()) if self.log_weights.numel() > 1 else 0.0
@@ -90,126 +94,8 @@ class Evidence:
                 f"({self.per_datapoint:.4f} per datapoint)")
 
 
-class _Flat(NamedTuple):
-    """What AIS's chains need to know of the latent: one flat vector per chain."""
-
-    event_shape: tuple[int, ...]
-
-
-class _Latents:
-    """A model's latent sites, laid out as one unconstrained vector per chain."""
-
-    def __init__(self, model: Any, x: torch.Tensor, chains: int) -> None:
-        self.model, self.x, self.chains = model, x, chains
-        try:
-            with torch.no_grad():
-                plain = poutine.trace(model).get_trace(x)
-        except NotImplementedError:  # ImproperUniform and its kind cannot be drawn
-            raise EvidenceError("a latent site's prior cannot be sampled (an improper prior "
-                                "such as ImproperUniform): the evidence is undefined; give it "
-                                "a proper prior") from None
-        sites = [(name, site) for name, site in plain.nodes.items()
-                 if site["type"] == "sample" and not site_is_subsample(site)]
-        latents = [(name, site) for name, site in sites if not site["is_observed"]]
-        if not latents:
-            raise EvidenceError("this model has no latent site: its evidence is its "
-                                "likelihood; use pvae.exact")
-        if not any(site["is_observed"] for _, site in sites):
-            raise EvidenceError("this model observes nothing: pass the data it conditions on")
-        for name, site in latents:
-            _refuse_what_cannot_be_annealed(name, site["fn"])
-        self.names = [name for name, _ in latents]
-        self.nesting = max((-frame.dim for _, site in sites for frame in site["cond_indep_stack"]
-                            if frame.vectorized and frame.dim is not None), default=0)
-        try:
-            with torch.no_grad():
-                traced = poutine.trace(self._in_chains(model)).get_trace(x)
-        except Exception as error:  # noqa: BLE001 - a model that does not vectorise
-            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise EvidenceError(f"the model does not run with a plate of {chains} chains left "
-                                f"of its own plates ({type(error).__name__}: {first}); write "
-                                "its arithmetic to broadcast over leading batch dimensions"
-                                ) from None
-        for name, site in traced.nodes.items():
-            if site["type"] == "sample" and not site_is_subsample(site) \
-                    and len(site["fn"].batch_shape) > self.nesting + 1:
-                raise EvidenceError(
-                    f"with a plate of chains, the site {name!r} has batch shape "
-                    f"{tuple(site['fn'].batch_shape)}: more batch dimensions than its plates "
-                    f"({self.nesting} and the chains'); write the model so that a latent's "
-                    "leading batch dimensions broadcast (x * w, not x @ w.unsqueeze(-2))")
-        self.shapes, self.transforms = {}, {}
-        for name in self.names:
-            site = traced.nodes[name]
-            self.transforms[name] = biject_to(site["fn"].support)
-            value = self.transforms[name].inv(site["value"])
-            if value.shape[:1] != (chains,):
-                raise EvidenceError(f"the latent site {name!r} does not broadcast over a plate "
-                                    "of chains left of the model's plates; write it with "
-                                    "plates (pyro.plate) for its batch dimensions")
-            self.shapes[name] = value.shape
-        self.draws = torch.cat([self.transforms[name].inv(traced.nodes[name]["value"])
-                                .reshape(chains, -1) for name in self.names], -1)
-        self.latent = _Flat((self.draws.shape[-1],))
-
-    def _in_chains(self, fn: Any) -> Any:
-        def run(*args: Any) -> Any:
-            with pyro.plate("evidence_chains", self.chains, dim=-(self.nesting + 1)):
-                return fn(*args)
-        return run
-
-    def draw(self, k: int) -> torch.Tensor:
-        """The prior draws the constructor made, unconstrained, ``(k, 1, D)``."""
-        return self.draws[:k].unsqueeze(1)
-
-    def ends(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        r""":math:`\log p(x, \theta)` and :math:`\log p(\theta)` per chain (with the Jacobian)."""
-        flat = z.reshape(self.chains, -1)
-        values, log_jacobian, start = {}, flat.new_zeros(self.chains), 0
-        for name in self.names:
-            shape = self.shapes[name]
-            size = math.prod(shape[1:])
-            unconstrained = flat[:, start:start + size].reshape(shape)
-            start += size
-            transform = self.transforms[name]
-            values[name] = transform(unconstrained)
-            jacobian = transform.log_abs_det_jacobian(unconstrained, values[name])
-            log_jacobian = log_jacobian + jacobian.reshape(self.chains, -1).sum(-1)
-        conditioned = poutine.condition(self._in_chains(self.model), data=values)
-        nodes: dict[str, Any] = poutine.trace(conditioned).get_trace(self.x).nodes
-        prior, likelihood = log_jacobian, flat.new_zeros(self.chains)
-        for name, site in nodes.items():
-            if site["type"] != "sample" or site_is_subsample(site):
-                continue
-            log_prob = site["fn"].log_prob(site["value"])
-            if site["mask"] is not None:
-                log_prob = log_prob.masked_fill(~site["mask"], 0.0)
-            scaled = site["scale"] * log_prob
-            per_chain = (scaled.reshape(self.chains, -1).sum(-1)
-                         if scaled.dim() and scaled.shape[0] == self.chains
-                         else scaled.sum().expand(self.chains))
-            if name in values:
-                prior = prior + per_chain
-            else:
-                likelihood = likelihood + per_chain
-        return (prior + likelihood).unsqueeze(1), prior.unsqueeze(1)
-
-
-def _refuse_what_cannot_be_annealed(name: str, fn: Any) -> None:
-    base = fn
-    while hasattr(base, "base_dist"):
-        base = base.base_dist
-    kind = type(base).__name__
-    if kind == "ImproperUniform" or not hasattr(fn, "support"):
-        raise EvidenceError(f"the latent site {name!r} has an improper prior ({kind}): the "
-                            "evidence is undefined; give it a proper prior")
-    if fn.support.is_discrete:
-        raise EvidenceError(f"the latent site {name!r} is discrete ({kind}): AIS moves "
-                            "continuous latents; sum it out in the model (enumerate it) first")
-
-
-def evidence(model: Any, x: Any, *, steps: int = 1000, chains: int = 512, leapfrog: int = 10,
-             target_acceptance: float = 0.65, seed: int | None = None,
+def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains: int = 512,
+             leapfrog: int = 10, target_acceptance: float = 0.65, seed: int | None = None,
              progress: bool = False) -> Evidence:
     r"""The log evidence :math:`\log p(x) = \log \int p(\theta)\,p(x \mid \theta)\,d\theta` by AIS.
 
@@ -221,8 +107,16 @@ def evidence(model: Any, x: Any, *, steps: int = 1000, chains: int = 512, leapfr
         not.
     x : Tensor
         The data the model observes; its first dimension counts the datapoints.
+    guide : callable, optional
+        A guide :math:`q(\theta)` fitted to the model, to start the chains from instead of
+        the prior: the path is then :math:`q^{1-\beta}\,p(x, \theta)^{\beta}`. Pyro's
+        ``AutoNormal`` and ``AutoContinuous`` guides (``AutoMultivariateNormal``, ...), or any
+        guide that samples exactly the model's latent sites, each with a density. With
+        ``steps=1`` the estimate is importance sampling from the guide (IWAE with ``chains``
+        samples) and :attr:`Evidence.mean_log_weight` its ELBO; with the exact posterior as
+        the guide, every weight is :math:`p(x)` itself.
     steps : int
-        Temperatures :math:`T` (a sigmoid schedule from the prior to the posterior).
+        Temperatures :math:`T` (a sigmoid schedule from the start density to the posterior).
     chains : int
         Independent AIS chains, combined by log-mean-exp; they run in one vectorised call,
         so many cost little more than a few (the default keeps the standard error near
@@ -245,16 +139,18 @@ def evidence(model: Any, x: Any, *, steps: int = 1000, chains: int = 512, leapfr
     ------
     EvidenceError
         For a model with no latent site, one that observes nothing, an improper or discrete
-        latent, or a latent that does not broadcast over a plate of chains.
+        latent, a latent that does not broadcast over a plate of chains, or a guide whose
+        sites are not the model's latents.
     """
     _check_model_and_data("evidence", model, x, "x", "the model's data")
     if not bool(torch.isfinite(x).all()):
         raise ValueError("x holds NaN or infinite values; drop or impute them first")
     target = _checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
     with pyro.validation_enabled(False):
-        latents = _Latents(model, x, chains)
+        latents = ModelLatents(model, x, chains, guide)
+        name = f"ais-{steps}" if guide is None else f"ais-{steps} from the guide"
         return _annealed(latents, latents.draw(chains), _schedule(steps, x), leapfrog, target,
-                         progress, f"ais-{steps}")
+                         progress, name)
 
 
 def _check_model_and_data(caller: str, model: Any, data: Any, name: str, what: str) -> None:
@@ -283,7 +179,7 @@ def _schedule(steps: int, x: torch.Tensor) -> torch.Tensor:
     return sigmoid_schedule(steps).to(x.dtype if x.is_floating_point() else torch.float64)
 
 
-def _annealed(latents: _Latents, start: torch.Tensor, betas: torch.Tensor, leapfrog: int,
+def _annealed(latents: ModelLatents, start: torch.Tensor, betas: torch.Tensor, leapfrog: int,
               target: float, progress: bool, name: str) -> Evidence:
     """AIS along ``betas`` from ``start``; the log-mean-exp of the weights, as an Evidence.
 
@@ -353,7 +249,7 @@ def evidence_bdmc(model: Any, like: torch.Tensor, *, steps: int = 1000, chains: 
                             f"site; this model observes {len(observed)} ({observed})")
     x = nodes[observed[0]]["value"].detach()
     with pyro.validation_enabled(False):
-        latents = _Latents(model, x, chains)
+        latents = ModelLatents(model, x, chains)
         truth = {name: nodes[name]["value"].detach() for name in latents.names}
         exact = torch.cat([latents.transforms[name].inv(truth[name]).reshape(1, -1)
                            for name in latents.names], -1)

@@ -50,6 +50,23 @@ def gamma_poisson_exact(x):
             - (a + total) * math.log(b + n) - float(torch.lgamma(x + 1).sum()))
 
 
+def normal_inverse_gamma_model(x):
+    # sigma^2 ~ InvGamma(3, 2), mu | sigma^2 ~ N(1, sigma^2 / 0.5): conjugate to the Normal
+    variance = pyro.sample("variance", dist.InverseGamma(x.new_tensor(3.0), x.new_tensor(2.0)))
+    mu = pyro.sample("mu", dist.Normal(1.0, (variance / 0.5).sqrt()))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal(mu, variance.sqrt()), obs=x)
+
+
+def normal_inverse_gamma_exact(x):
+    a, b, kappa, m, n = 3.0, 2.0, 0.5, 1.0, len(x)
+    mean = float(x.mean())
+    kappa_n, a_n = kappa + n, a + n / 2
+    b_n = b + 0.5 * float(((x - mean) ** 2).sum()) + kappa * n * (mean - m) ** 2 / (2 * kappa_n)
+    return (math.lgamma(a_n) - math.lgamma(a) + a * math.log(b) - a_n * math.log(b_n)
+            + 0.5 * math.log(kappa / kappa_n) - n / 2 * math.log(2 * math.pi))
+
+
 DESIGN = torch.randn(25, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
 
 
@@ -73,6 +90,8 @@ def data(name):
         return (torch.rand(30, generator=generator, dtype=torch.float64) < 0.3).double()
     if name == "gamma-poisson":
         return torch.poisson(torch.full((15,), 3.0, dtype=torch.float64), generator=generator)
+    if name == "normal-inverse-gamma":
+        return 2.0 + 0.8 * torch.randn(25, generator=generator, dtype=torch.float64)
     truth = torch.tensor([0.7, -1.2], dtype=torch.float64)
     return DESIGN @ truth + 0.5 * torch.randn(25, generator=generator, dtype=torch.float64)
 
@@ -80,6 +99,7 @@ def data(name):
 CASES = {"normal mean": (normal_mean_model, normal_mean_exact),
          "beta-bernoulli": (beta_bernoulli_model, beta_bernoulli_exact),
          "gamma-poisson": (gamma_poisson_model, gamma_poisson_exact),
+         "normal-inverse-gamma": (normal_inverse_gamma_model, normal_inverse_gamma_exact),
          "bayesian regression": (regression_model, regression_exact)}
 
 
