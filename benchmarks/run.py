@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder", "mnist_nll",
-              "gradient_snr", "lightning_engine", "sandwich", "gaps", "holes")
+              "gradient_snr", "lightning_engine", "sandwich", "gaps", "holes", "evidence")
 
 # Set before torch starts. The gmm benchmark alternates torch (OpenMP) with scikit-learn
 # (OpenBLAS) on a 2-core machine. With two threads each, OpenMP's spinning workers steal the

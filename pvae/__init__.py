@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
     from .checkpoint import load, save
     from .estimate import (
         AISEstimate,
+        BayesFactor,
         Comparison,
         Estimate,
         Evidence,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         Sandwich,
         Scores,
         ais,
+        bayes_factors,
         bdmc,
         compare,
         elbo,
@@ -78,7 +80,7 @@ __all__ = [
     # estimates
     "elbo", "iwae", "iwae_ladder", "exact", "score", "Estimate", "Scores", "ais",
     "AISEstimate", "bdmc", "Sandwich", "gaps", "Gaps", "latent_usage", "LatentUsage", "holes",
-    "evidence", "Evidence", "evidence_bdmc", "EvidenceSandwich",
+    "evidence", "Evidence", "evidence_bdmc", "EvidenceSandwich", "bayes_factors", "BayesFactor",
     "hole_distances", "Holes", "compare", "Comparison",
     # posterior sampling
     "mcmc",
@@ -91,11 +93,11 @@ __all__ = [
 ]
 #: where each name of the table of contents lives
 CONTENTS = {
-    "estimate": ["AISEstimate", "Comparison", "Estimate", "Evidence", "EvidenceError",
-                 "EvidenceSandwich", "Gaps", "Holes", "LatentUsage", "NonFiniteEstimateError",
-                 "Sandwich", "Scores", "ais", "bdmc", "compare", "elbo", "evidence",
-                 "evidence_bdmc", "exact", "gaps", "hole_distances", "holes", "iwae",
-                 "iwae_ladder", "latent_usage", "score"],
+    "estimate": ["AISEstimate", "BayesFactor", "Comparison", "Estimate", "Evidence",
+                 "EvidenceError", "EvidenceSandwich", "Gaps", "Holes", "LatentUsage",
+                 "NonFiniteEstimateError", "Sandwich", "Scores", "ais", "bayes_factors", "bdmc",
+                 "compare", "elbo", "evidence", "evidence_bdmc", "exact", "gaps",
+                 "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage", "score"],
     "checkpoint": ["load", "save"],
     "mcmc": ["mcmc"],
     "models": ["VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian"],

