@@ -40,19 +40,30 @@ class _Flat(NamedTuple):
 
 def traced_from_the_prior(model: Any, x: torch.Tensor) -> dict[str, Any]:
     """The sites of one run of ``model(x)``, its latents drawn from their priors."""
-    try:
-        with torch.no_grad():
-            nodes: dict[str, Any] = poutine.trace(model).get_trace(x).nodes
-    except NotImplementedError:  # ImproperUniform and its kind cannot be drawn
+    try:  # with Pyro's checks of shapes and supports, once, before any work
+        with torch.no_grad(), pyro.validation_enabled(True):
+            trace = poutine.trace(model).get_trace(x)
+            trace.compute_log_prob()  # checks each value's shape and support
+            nodes: dict[str, Any] = trace.nodes
+    except NotImplementedError as error:
+        if "not implemented for" in str(error):  # a kernel for another dtype
+            raise EvidenceError(f"the model does not run on this data ({_first_line(error)}); "
+                                "pass floating-point data") from None
         raise EvidenceError("a latent site's prior cannot be sampled (an improper prior such "
                             "as ImproperUniform): the evidence is undefined; give it a proper "
                             "prior") from None
+    except (ValueError, RuntimeError, TypeError, IndexError) as error:
+        raise EvidenceError(f"the model does not run on this data ({_first_line(error)}); "
+                            "check the data's shape and that every value lies in the "
+                            "observed site's support") from None
     return nodes
 
 
 def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}"
+    """``Kind: message`` on one line; Pyro's "Error while ... at site 'x':" keeps its cause."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    text = " ".join(lines[:2]) if lines and lines[0].endswith(":") else "".join(lines[:1])
+    return f"{type(error).__name__}: {text}"
 
 
 def _sample_sites(nodes: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -150,6 +150,18 @@ def test_bad_models_and_settings_are_one_line_errors(model, options, error, matc
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize(("model", "x", "match"), [
+    (gamma_poisson_model, -data("gamma-poisson"), "within the support .IntegerGreaterThan"),
+    (gamma_poisson_model, data("gamma-poisson") + 0.5, "within the support"),
+    (gamma_poisson_model, data("gamma-poisson").long(), "pass floating-point data"),
+    (normal_mean_model, torch.zeros(10, 3, dtype=torch.float64), "not broadcastable"),
+])
+def test_data_the_model_cannot_take_is_refused_before_any_work(model, x, match):
+    with pytest.raises(EvidenceError, match=f"does not run on this data .*{match}") as caught:
+        evidence(model, x, steps=5, chains=4)
+    assert "\n" not in str(caught.value)
+
+
 def test_bad_data_is_refused():
     with pytest.raises(ValueError, match="NaN or infinite"):
         evidence(normal_mean_model, torch.tensor([1.0, math.nan], dtype=torch.float64))
