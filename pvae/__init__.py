@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         Evidence,
         EvidenceError,
         EvidenceSandwich,
+        EvidenceWarning,
         Gaps,
         Holes,
         LatentUsage,
@@ -88,16 +89,16 @@ __all__ = [
     "LeanTrace_ELBO", "EagerPathWarning",
     # errors and warnings
     "DataError", "PairError", "UnknownNameError", "DivergenceError", "NonFiniteLossError",
-    "NonFiniteEstimateError", "EvidenceError",
+    "NonFiniteEstimateError", "EvidenceError", "EvidenceWarning",
     "ConvergenceWarning",
 ]
 #: where each name of the table of contents lives
 CONTENTS = {
     "estimate": ["AISEstimate", "BayesFactor", "Comparison", "Estimate", "Evidence",
-                 "EvidenceError", "EvidenceSandwich", "Gaps", "Holes", "LatentUsage",
-                 "NonFiniteEstimateError", "Sandwich", "Scores", "ais", "bayes_factors", "bdmc",
-                 "compare", "elbo", "evidence", "evidence_bdmc", "exact", "gaps",
-                 "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage", "score"],
+                 "EvidenceError", "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes",
+                 "LatentUsage", "NonFiniteEstimateError", "Sandwich", "Scores", "ais",
+                 "bayes_factors", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact",
+                 "gaps", "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage", "score"],
     "checkpoint": ["load", "save"],
     "mcmc": ["mcmc"],
     "models": ["VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian"],

@@ -11,7 +11,14 @@ from .ais import AISEstimate, ais, check_settings
 from .bayes_factors import BayesFactor, bayes_factor_table, bayes_factors
 from .bdmc import Sandwich, Simulated, bdmc, simulate
 from .compare import Comparison, compare, comparison_table
-from .evidence import Evidence, EvidenceError, EvidenceSandwich, evidence, evidence_bdmc
+from .evidence import (
+    Evidence,
+    EvidenceError,
+    EvidenceSandwich,
+    EvidenceWarning,
+    evidence,
+    evidence_bdmc,
+)
 from .gaps import Gaps, gaps
 from .holes import Holes, hole_distances, holes
 from .importance import (
@@ -28,9 +35,9 @@ from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
     "AISEstimate", "BayesFactor", "Comparison", "Estimate", "Evidence", "EvidenceError",
-    "EvidenceSandwich", "Gaps", "Holes", "LatentUsage", "NonFiniteEstimateError", "Sandwich",
-    "Scores", "Simulated", "ais", "bayes_factors", "bdmc", "compare", "elbo", "evidence",
-    "evidence_bdmc", "exact", "gaps", "hole_distances", "holes", "iwae", "iwae_ladder",
+    "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes", "LatentUsage", "NonFiniteEstimateError",
+    "Sandwich", "Scores", "Simulated", "ais", "bayes_factors", "bdmc", "compare", "elbo",
+    "evidence", "evidence_bdmc", "exact", "gaps", "hole_distances", "holes", "iwae", "iwae_ladder",
     "latent_usage", "score", "simulate",
     # for the application's reports
     "ACTIVE", "bayes_factor_table", "check_settings", "comparison_table",

@@ -40,7 +40,8 @@ class BayesFactor(NamedTuple):
         return self.log_bayes_factor / self.stderr if self.stderr else 0.0
 
 
-def bayes_factors(models: Mapping[str, Any], x: Any, **settings: Any) -> list[BayesFactor]:
+def bayes_factors(models: Mapping[str, Any], x: Any, *, guides: Mapping[str, Any] | None = None,
+                  **settings: Any) -> list[BayesFactor]:
     r"""Rank models of the same data by their evidence, best first.
 
     Parameters
@@ -50,6 +51,10 @@ def bayes_factors(models: Mapping[str, Any], x: Any, **settings: Any) -> list[Ba
         as :class:`~pvae.models.BayesianGaussian`).
     x : Tensor or array-like
         The data every model observes.
+    guides : dict, optional
+        Model name -> a guide fitted to that model, to start its chains from (see
+        :func:`~pvae.estimate.evidence.evidence`); far fewer steps suffice, and a vague prior
+        needs one. Models without an entry start from their prior.
     **settings
         Passed to :func:`~pvae.estimate.evidence.evidence` for every model (``steps``,
         ``chains``, ``seed``, ...).
@@ -77,7 +82,13 @@ def bayes_factors(models: Mapping[str, Any], x: Any, **settings: Any) -> list[Ba
     if unknown:
         raise ValueError(f"bayes_factors does not take {sorted(unknown)}; it passes steps, "
                          "chains, leapfrog, target_acceptance, seed and progress to evidence")
-    estimates = {str(name): evidence(model, x, **settings) for name, model in models.items()}
+    guides = {} if guides is None else guides
+    if not isinstance(guides, Mapping) or set(guides) - set(models):
+        raise ValueError("guides must be a dict from some of the models' names to their "
+                         f"guides; got {sorted(guides) if isinstance(guides, Mapping) else guides}"
+                         f" for the models {sorted(models)}")
+    estimates = {str(name): evidence(model, x, guide=guides.get(name), **settings)
+                 for name, model in models.items()}
     ranked = sorted(estimates.items(), key=lambda item: -item[1].value)
     best = ranked[0][1]
     return [BayesFactor(name, estimate, estimate.value - best.value,

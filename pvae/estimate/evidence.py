@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -34,11 +35,13 @@ from .ais import anneal, check_settings, log_mean_exp
 from .discrete import discrete_assignments, log_joint
 from .model_latents import EvidenceError, ModelLatents
 
-__all__ = ["MAX_CHAINS", "SCHEDULE_POWER", "Evidence", "EvidenceError", "EvidenceSandwich",
-           "evidence", "evidence_bdmc", "power_schedule"]
+__all__ = ["COLLAPSED", "MAX_CHAINS", "SCHEDULE_POWER", "Evidence", "EvidenceError",
+           "EvidenceSandwich", "EvidenceWarning", "evidence", "evidence_bdmc", "power_schedule"]
 
 #: more chains than any estimate needs: a typo, refused before the model runs
 MAX_CHAINS = 100_000
+#: an effective sample size below this share of the chains: the run has collapsed
+COLLAPSED = 0.02
 
 
 @dataclass(frozen=True)
@@ -277,8 +280,18 @@ def _annealed(latents: ModelLatents, start: torch.Tensor, betas: torch.Tensor, l
     stderr = (float(((k * normalised - 1) ** 2).sum() / (k * (k - 1))) ** 0.5 if k > 1
               else math.inf)
     acceptance = float(state.accepted.mean()) / max(state.moves, 1)
+    ess = float(1.0 / normalised.pow(2).sum())
+    if k >= 16 and ess < COLLAPSED * k:
+        warnings.warn(f"{name}: the weights collapsed onto {ess:.1f} of {k} chains, so the "
+                      "estimate and its standard error are unreliable (likely far below "
+                      f"log p(x)); raise steps (now {len(betas) - 1}) or start from a fitted "
+                      "guide (guide=...)", EvidenceWarning, stacklevel=3)
     return Evidence(name, value, stderr, int(latents.x.shape[0]), weights.cpu(), acceptance,
-                    float(1.0 / normalised.pow(2).sum()))
+                    ess)
+
+
+class EvidenceWarning(UserWarning):
+    """An AIS run whose weights collapsed onto a few chains: its estimate cannot be trusted."""
 
 
 class EvidenceSandwich(NamedTuple):

@@ -56,6 +56,20 @@ def test_pvae_models_are_taken_with_their_own_data_check():
                       [[1.0, math.nan], [2.0, 3.0]], steps=2)
 
 
+def test_guides_start_the_chains_of_the_models_they_are_given_for():
+    def posterior(prior_sd):
+        precision = len(X) + prior_sd**-2
+        return lambda x: pyro.sample("mu", dist.Normal(x.sum() / precision, precision**-0.5))
+
+    models = {"vague": normal_mean(100.0), "fitting": normal_mean(2.0)}
+    rows = bayes_factors(models, X, guides={"vague": posterior(100.0), "fitting": posterior(2.0)},
+                         steps=2, chains=8, seed=0)
+    exact = exact_log_evidence(X, 100.0) - exact_log_evidence(X, 2.0)
+    assert rows[1].log_bayes_factor == pytest.approx(exact, abs=1e-9)  # exact posteriors
+    with pytest.raises(ValueError, match=r"guides must be .* got \['other'\]"):
+        bayes_factors(models, X, guides={"other": posterior(1.0)}, steps=2)
+
+
 @pytest.mark.parametrize(("models", "options", "error", "match"), [
     ([normal_mean(1.0)], {}, TypeError, "dict of model name"),
     ({"one": normal_mean(1.0)}, {}, ValueError, "at least two models"),

@@ -7,7 +7,7 @@ import pyro.distributions as dist
 import pytest
 import torch
 
-from pvae.estimate.evidence import EvidenceError, evidence
+from pvae.estimate.evidence import EvidenceError, EvidenceWarning, evidence
 
 #: how close AIS at its default settings must come to the exact log evidence (nats)
 TOLERANCE = 0.05
@@ -122,6 +122,19 @@ def test_one_temperature_is_importance_sampling_from_the_prior_and_says_so():
     assert rough.ess < 0.2 * annealed.ess and rough.stderr > 5 * annealed.stderr
     assert rough.log_weight_variance > 100 * annealed.log_weight_variance
     assert rough.acceptance == 0.0  # no move at all: the last temperature needs none
+
+
+def vague_normal_mean(x):
+    mu = pyro.sample("mu", dist.Normal(x.new_tensor(0.0), 1000.0))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal(mu, 1.0), obs=x)
+
+
+def test_weights_that_collapse_onto_a_few_chains_are_a_warning_not_a_quiet_number():
+    # a prior 4500 times the posterior's width, crossed in 3 temperatures
+    with pytest.warns(EvidenceWarning, match=r"collapsed onto \d+\.\d of 256 chains.*raise "
+                                             r"steps \(now 3\)"):
+        evidence(vague_normal_mean, data("normal mean"), steps=3, chains=256, seed=0)
 
 
 def no_latent(x):
