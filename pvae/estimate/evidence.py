@@ -61,7 +61,8 @@ class Evidence:
     log_weights : Tensor
         The chains' final log-weights, ``(chains,)``.
     acceptance : float
-        The mean HMC acceptance rate.
+        The mean HMC acceptance rate (0 when no move was made: one temperature, or nothing
+        left to anneal once the discrete latents are summed out).
     ess : float
         The effective sample size of the final weights, from 1 to ``chains``.
     """
@@ -177,7 +178,7 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
             if not continuous:
                 value = log_joint(conditioned, x)
                 return Evidence(name, value, 0.0, int(x.shape[0]),
-                                torch.full((chains,), value, dtype=torch.float64), 1.0, chains)
+                                torch.full((chains,), value, dtype=torch.float64), 0.0, chains)
             latents = ModelLatents(conditioned, x, chains)
             return _annealed(latents, latents.draw(chains), _schedule(steps, x), leapfrog,
                              target, progress, name)
