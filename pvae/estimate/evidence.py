@@ -30,6 +30,7 @@ import torch
 from pyro import poutine
 from tqdm.auto import tqdm
 
+from ..pair import data_check
 from ..validation import check_bool, check_positive_int, check_seed
 from .ais import anneal, check_settings, log_mean_exp
 from .discrete import discrete_assignments, log_joint
@@ -210,8 +211,9 @@ def _program_and_data(caller: str, model: Any, data: Any, name: str,
     """The Pyro program to run and its data: a pvae model gives its ``model`` and its check."""
     program = getattr(model, "model", None)
     if not callable(model) and callable(program):
-        if callable(getattr(model, "check_data", None)):
-            data = model.check_data(data)
+        check = data_check(model)
+        if check is not None:
+            data = check(data)
         model = program
     if not callable(model):
         raise TypeError(f"{caller} needs a Pyro model to call (or a pvae model with a model "
