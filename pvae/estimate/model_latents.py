@@ -109,7 +109,7 @@ class ModelLatents:
                                     "of chains left of the model's plates; write it with "
                                     "plates (pyro.plate) for its batch dimensions")
             self.shapes[name] = value.shape
-        self.shapes_dtype = traced.nodes[self.names[0]]["value"].dtype
+        self.dtype = traced.nodes[self.names[0]]["value"].dtype
         self.size = sum(math.prod(shape[1:]) for shape in self.shapes.values())
         self.latent = _Flat((self.size,))
         self.start = (_PriorStart(self.flatten(traced.nodes, "model")) if guide is None
@@ -281,7 +281,7 @@ class _PackedStart:
         with torch.no_grad():
             draws = self.density.sample((latents.chains,))
         self.dtype = draws.dtype
-        self.draws = draws.to(latents.x.device, latents.shapes_dtype)
+        self.draws = draws.to(latents.x.device, latents.dtype)
 
     def log_prob(self, z: torch.Tensor, values: dict[str, torch.Tensor],
                  log_jacobian: torch.Tensor) -> torch.Tensor:
