@@ -19,6 +19,7 @@ A config has three tables, each one-to-one with the Python API::
     epochs = 10
     batch_size = 128
     lr = 1e-3
+    compile = true              # the VAE's objective = {name = "elbo", compile = true}
 
 A built model writes itself back as a spec (:func:`pvae.registry.spec_of`), so
 ``object -> spec -> object`` round-trips, and every checkpoint stores its config. An unknown
@@ -55,7 +56,7 @@ TABLES = ("data", "model", "train")
 NOT_FROM_TRAIN = {"transform", "validation", "terms_on", "progress", "resume",
                   "on_epoch_end", "reinitialize", "device"}
 #: keys of the train table that are not ``fit`` keywords, with their defaults
-TRAIN_EXTRAS = {"checkpoint_every": 1, "tensorboard": False}
+TRAIN_EXTRAS = {"checkpoint_every": 1, "tensorboard": False, "compile": False}
 
 
 class ConfigError(UnknownNameError):
@@ -123,6 +124,21 @@ def _check_train(train: dict[str, Any]) -> None:
     if tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise ConfigError("[train] tensorboard = true needs the tensorboard package: pip "
                           "install 'pvae[tensorboard]' (or tensorboard), or leave it out")
+    if not isinstance(train.get("compile", False), bool):
+        raise ConfigError(f"[train] compile is true or false; got {train['compile']!r}")
+
+
+def _compiled(model: dict[str, Any]) -> dict[str, Any]:
+    """The ``[model]`` table with its ``elbo`` objective compiled (``[train] compile``)."""
+    if model.get("name") != "vae":
+        raise ConfigError(f"[train] compile = true compiles a VAE's ELBO; [model] is "
+                          f"{model.get('name')!r}. Leave compile out")
+    objective = model.get("objective", "elbo")
+    spec = {"name": objective} if isinstance(objective, str) else dict(objective)
+    if spec.get("name") != "elbo":
+        raise ConfigError(f"[train] compile = true compiles the 'elbo' objective; [model] "
+                          f"objective is {spec.get('name')!r}. Leave compile out")
+    return {**model, "objective": {**spec, "compile": True}}
 
 
 def _build(spec: Mapping[str, Any], seed: int | None) -> torch.nn.Module:
@@ -173,6 +189,8 @@ class Config:
                               "validation = N (test rows scored after every epoch), or leave "
                               "patience out")
         model_spec = dict(raw["model"])
+        if train.get("compile"):
+            model_spec = _compiled(model_spec)
         if not build:
             _checked("[model]", models.check, model_spec)
             return cls(data=data, model=model_spec, train=train)

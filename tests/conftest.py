@@ -26,3 +26,12 @@ def rng():
 def dtype(request):
     """Run a model test in both precisions: float64 catches tensors that ignore their inputs."""
     return request.param
+
+
+@pytest.fixture
+def float64():
+    """Torch's default dtype float64 for the test: equality to 1e-10 needs it."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)

@@ -116,3 +116,22 @@ def test_patience_without_validation_rows_is_a_config_error():
     with pytest.raises(ConfigError, match=r"set \[data\] validation = N"):
         load_config({"data": {"name": "digits"}, "model": {"name": "gaussian"},
                      "train": {"patience": 3}})
+
+
+def test_train_compile_compiles_the_vaes_elbo_and_is_refused_elsewhere():
+    model = {"name": "vae", "x_shape": [64], "z_dim": 2}
+    config = Config.from_dict({"model": model, "train": {"compile": True, "epochs": 1}})
+    built = config.build_model()
+    assert built.objective().compiled
+    assert config.model["objective"] == {"name": "elbo", "compile": True}
+    assert "compile" not in config.fit_options()
+    assert Config.from_dict(config.to_dict()).model == config.model  # round-trips
+    for train, model_change, message in [
+            ({"compile": "yes"}, {}, "compile is true or false"),
+            ({"compile": True}, {"objective": {"name": "iwae", "k": 3}}, "'iwae'"),
+            ({"compile": True}, {"name": "gaussian", "dim": 2}, "compiles a VAE's ELBO")]:
+        changed = {**model, **model_change}
+        if changed["name"] == "gaussian":
+            changed = {"name": "gaussian", "dim": 2}
+        with pytest.raises(ConfigError, match=message):
+            Config.from_dict({"model": changed, "train": train})

@@ -35,7 +35,12 @@ class NormalGuide(Guide):
 
     @override
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        loc, raw = self.encoder(x).unbind(-2)
+        return self.loc_and_scale(self.encoder(x))
+
+    @staticmethod
+    def loc_and_scale(encoded: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        r""":math:`\mu` and :math:`\sigma` from the encoder's ``(..., 2, z_dim)`` output."""
+        loc, raw = encoded.unbind(-2)
         return loc, softplus(raw) + MIN_SCALE
 
     @override

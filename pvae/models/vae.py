@@ -23,6 +23,7 @@ from ..validation import (
     check_count,
     check_positive_number,
 )
+from .closed_form import closed_form
 from .parameters import instance_name
 
 __all__ = ["VAE", "VAEModel"]
@@ -38,6 +39,15 @@ class VAEModel(PyroModule):
     def __init__(self, prior: Prior, decoder: torch.nn.Module, likelihood: Likelihood) -> None:
         super().__init__()
         self.prior, self.decoder, self.likelihood = prior, decoder, likelihood
+
+    def closed_form_elbo(self, guide: Any, compiled: bool = False) -> tuple[Any, str]:
+        """The model's ELBO with ``guide`` in closed form, and why not (:mod:`.closed_form`).
+
+        The default objective's fast path reads it (the hook of :mod:`pvae.pair.hooks`).
+        """
+        if type(self) is not VAEModel:
+            return None, f"the model is a {type(self).__name__}, a subclass of the VAE's own"
+        return closed_form(self, guide, compiled)
 
     def forward(self, x: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
         """Draw ``z ~ p(z)`` and observe ``x ~ p(x | decoder(z))`` for every row."""

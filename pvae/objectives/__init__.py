@@ -16,12 +16,14 @@ from pyro.infer import (
 
 from ..registry import Registry
 from ..validation import check_bool, check_positive_int
+from .closed_calls import ClosedFormWarning
 from .enumeration import EnumeratedLogJoint, enumerated_log_joint
 from .importance import ImportanceWeightedELBO
 from .lean import EagerPathWarning, LeanTrace_ELBO
 
-__all__ = ["EagerPathWarning", "EnumeratedLogJoint", "ImportanceWeightedELBO", "LeanTrace_ELBO",
-           "enumerated_log_joint", "is_compiled", "objectives"]
+__all__ = ["ClosedFormWarning", "EagerPathWarning", "EnumeratedLogJoint",
+           "ImportanceWeightedELBO", "LeanTrace_ELBO", "enumerated_log_joint", "is_compiled",
+           "objectives"]
 
 objectives = Registry("objective", ELBO)
 
@@ -39,11 +41,16 @@ def is_compiled(objective: ELBO) -> bool:
 
 
 @objectives.register("elbo")
-def elbo_objective(num_particles: int = 1, jit: bool = False, gradient: str = "plain") -> ELBO:
+def elbo_objective(num_particles: int = 1, jit: bool = False, gradient: str = "plain",
+                   compile: bool = False) -> ELBO:  # noqa: A002 (the option's name)
     r"""``Trace_ELBO``: :math:`\mathbb{E}_q[\log p(x, z) - \log q(z \mid x)]` by sampling.
 
     With one particle it is :class:`~pvae.objectives.lean.LeanTrace_ELBO`: the same estimator,
-    with Pyro's traces recorded only for structures it has not seen. Under a minibatch every
+    with Pyro's traces recorded only for structures it has not seen, and for a
+    :class:`pvae.VAE` of the usual parts written out in torch
+    (:mod:`pvae.models.closed_form`). ``compile=True`` compiles that closed form with
+    ``torch.compile`` (CUDA graphs on a GPU); a pair without one trains on the lean path and
+    says why, as a :class:`~pvae.objectives.closed_calls.ClosedFormWarning`. Under a minibatch every
     log-density inside the data plate is scaled by :math:`N / B` (and a latent's by the KL
     weight :math:`\beta`): the loss is minus an unbiased estimate of the whole data set's
     (:math:`\beta`-)ELBO. ``gradient="stl"`` differentiates :math:`\log q` through its
@@ -52,7 +59,10 @@ def elbo_objective(num_particles: int = 1, jit: bool = False, gradient: str = "p
     with ``bound="elbo"``).
     """
     num_particles = check_positive_int(num_particles, "num_particles")
-    jit = check_bool(jit, "jit")
+    jit, compile = check_bool(jit, "jit"), check_bool(compile, "compile")
+    if compile and (jit or num_particles != 1 or gradient != "plain"):
+        raise ValueError("compile=True compiles the one-particle, plain-gradient ELBO; drop "
+                         "jit, num_particles or gradient")
     if gradient not in ("plain", "stl"):
         raise ValueError(f"the elbo objective's gradient is 'plain' or 'stl'; got {gradient!r}")
     if gradient == "stl":
@@ -64,7 +74,7 @@ def elbo_objective(num_particles: int = 1, jit: bool = False, gradient: str = "p
     if jit:
         return JitTrace_ELBO(ignore_jit_warnings=True, **options)
     if num_particles == 1:
-        return LeanTrace_ELBO(max_plate_nesting=1)
+        return LeanTrace_ELBO(max_plate_nesting=1, compiled=compile)
     return Trace_ELBO(**options)
 
 

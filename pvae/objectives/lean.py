@@ -57,6 +57,9 @@ from pyro.poutine.messenger import Messenger
 from pyro.poutine.util import site_is_subsample
 
 from ..validation import check_positive_int
+from .closed_calls import ClosedFormCalls
+from .random_state import random_state as _random_state
+from .random_state import restore as _restore
 from .structure import guide_problem, in_support, lean_problem, site_key, trace_structure
 
 __all__ = ["MAX_STRUCTURES", "EagerPathWarning", "LeanTrace_ELBO"]
@@ -146,19 +149,7 @@ class _Lean(Messenger):
             raise _Retrace from None
 
 
-def _random_state() -> tuple[torch.Tensor, Any]:
-    """Torch's random state: the CPU generator's and, once CUDA is in use, every device's."""
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
-    return torch.get_rng_state(), cuda
-
-
-def _restore(state: tuple[torch.Tensor, Any]) -> None:
-    torch.set_rng_state(state[0])
-    if state[1] is not None:
-        torch.cuda.set_rng_state_all(state[1])
-
-
-class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO classes)
+class LeanTrace_ELBO(ClosedFormCalls, Trace_ELBO):  # noqa: N801 (Pyro's spelling)
     """``Trace_ELBO`` with one particle, traced fully only when the pair's structure is new.
 
     A drop-in ``Trace_ELBO``: ``SVI(model, guide, optim, LeanTrace_ELBO())`` works as with
@@ -166,7 +157,7 @@ class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO cla
     docstring for what it computes, what it checks on every call and when it falls back.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, compiled: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         check_positive_int(self.num_particles, "num_particles")
         #: None until a pair is seen; "" while calls take the lean path, else why not
@@ -181,6 +172,8 @@ class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO cla
         self._known: set[tuple[Any, ...]] = set()
         self._judging = False  # a Trace_ELBO call whose traces judge their structure
         self._drawn_from: Any = None  # the random state its draws started from
+        self._lean_from: Any = None  # the random state the last lean run started from
+        self._closed_setup(compiled)
 
     @property
     def lean(self) -> bool:
@@ -218,6 +211,14 @@ class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO cla
             self.eager_reason = ""
 
     def _call(self, method: str, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
+        """Run ``method`` in closed form, else lean, else as ``Trace_ELBO`` runs it."""
+        result = self._closed_result(method, model, guide, args, kwargs)
+        if result is not None:
+            return result
+        return self._traced_call(method, model, guide, args, kwargs)
+
+    def _traced_call(self, method: str, model: Any, guide: Any, args: Any,
+                     kwargs: Any) -> Any:
         """Run ``method`` lean where that is exact, else as ``Trace_ELBO`` runs it.
 
         Trace_ELBO judges every structure the first time it is seen (and raises or warns as
@@ -285,6 +286,7 @@ class LeanTrace_ELBO(Trace_ELBO):  # noqa: N801 (Pyro's spelling of its ELBO cla
                    kwargs: Any) -> tuple[Any, Any]:
         """The lean result, or None (and the structure seen) where Trace_ELBO must judge."""
         check = is_validation_enabled()
+        self._lean_from = _random_state()
         with torch.no_grad() if method == "loss" else contextlib.nullcontext():
             with pyro.validation_enabled(False):
                 with _Lean(check) as drawn:

@@ -13,6 +13,8 @@ hook                      what pvae does with it
 ``log_likelihood(x)``     the exact :math:`\log p(x_i)` per row (``pvae.exact``)
 ``kl_weight``, ``beta``   the KL weight a warm-up ramps towards ``beta``
 ``x_shape``               the shape of one observation (simulating data for BDMC)
+``closed_form_elbo``      on the *model*, ``(guide, compiled)``: its ELBO with that guide
+                          in closed form, or why not (the default objective's fast path)
 ========================  =================================================================
 """
 
@@ -24,8 +26,9 @@ from typing import Any, Protocol, runtime_checkable
 import torch
 
 __all__ = ["DataCheck", "ExactLikelihood", "HasObjective", "HasXShape", "Initialize",
-           "KLWeighted", "MStep", "data_check", "exact_log_likelihood", "initializer",
-           "kl_weight_of", "kl_weighted", "m_step_of", "objective_hook", "x_shape_of"]
+           "KLWeighted", "MStep", "closed_form_elbo_of", "data_check", "exact_log_likelihood",
+           "initializer", "kl_weight_of", "kl_weighted", "m_step_of", "objective_hook",
+           "x_shape_of"]
 
 
 class HasObjective(Protocol):
@@ -85,6 +88,11 @@ def _method(pair: Any, name: str) -> Callable[..., Any] | None:
 def objective_hook(pair: Any) -> Callable[[], Any] | None:
     """The pair's ``objective`` (:class:`HasObjective`), or None."""
     return _method(pair, "objective")
+
+
+def closed_form_elbo_of(model: Any) -> Callable[[Any, bool], tuple[Any, str]] | None:
+    """The model's ``closed_form_elbo(guide, compiled)``: (a closed-form ELBO or None, why)."""
+    return _method(model, "closed_form_elbo")
 
 
 def data_check(pair: Any) -> Callable[[Any], torch.Tensor] | None:

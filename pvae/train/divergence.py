@@ -29,7 +29,7 @@ from typing import Any
 import torch
 
 __all__ = ["EXPLOSION", "SNAPSHOT_EVERY", "DivergenceError", "DivergenceGuard",
-           "NonFiniteLossError", "all_finite"]
+           "NonFiniteLossError", "all_finite", "gradients_finite"]
 
 #: how many times its own scale the loss may rise above its best before it has exploded
 EXPLOSION = 1e3
@@ -65,6 +65,28 @@ def _cloned(value: Any) -> Any:
     return copy.copy(value)
 
 
+def gradients_finite(grads: Sequence[torch.Tensor]) -> bool:
+    """Whether every gradient is finite: one fused kernel where torch has it (every step).
+
+    It is the check of AMP's gradient scaler, with a scale of exactly 1 (so the gradients
+    are left as they are); on tensors it does not take it is :func:`all_finite`.
+    """
+    if not grads:
+        return True
+    device = grads[0].device
+    found, one = _FLAGS.get(device) or _FLAGS.setdefault(
+        device, (torch.zeros((), device=device), torch.ones((), device=device)))
+    try:
+        found.zero_()
+        torch._amp_foreach_non_finite_check_and_unscale_(list(grads), found, one)
+    except (RuntimeError, AttributeError):  # several devices, or an older torch
+        return all_finite(grads)
+    return not bool(found)
+
+
+_FLAGS: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
+
+
 class DivergenceGuard:
     """Applies the rule above to each step and keeps the last good state to return to."""
 
@@ -78,7 +100,7 @@ class DivergenceGuard:
         """What diverged in a step with this loss (per datapoint) and gradients, or None."""
         if not math.isfinite(loss):
             return f"the loss became {loss}"
-        if not all_finite(grads):
+        if not gradients_finite(grads):
             return "a gradient became NaN or infinite"
         if self.best is not None and loss - self.best > EXPLOSION * (1 + abs(self.best)):
             return (f"the loss exploded from its best, {self.best:.4g}, to {loss:.4g} nats per "

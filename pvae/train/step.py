@@ -157,7 +157,9 @@ class StepCore:
     def begin_step(self, step: int) -> float:
         """Set the KL weight for step ``step`` and return its learning rate."""
         if self.weighted:
-            self.pair.kl_weight = self.pair.beta * self.schedule.ramp(step)
+            weight = self.pair.beta * self.schedule.ramp(step)
+            if self.pair.kl_weight != weight:  # (three PyroModule attributes to set)
+                self.pair.kl_weight = weight
         return self.schedule.rate(step)
 
     def check(self, loss: float, step: int, parameters: Sequence[torch.Tensor],

@@ -7,7 +7,7 @@ import pvae
 from pvae.pair import hooks
 
 HOOKS = ("objective", "check_data", "initialize", "m_step", "log_likelihood", "kl_weight",
-         "x_shape")
+         "x_shape", "closed_form_elbo")
 PACKAGE = Path(pvae.__file__).parent
 
 

@@ -6,7 +6,13 @@ import torch
 import pvae
 from pvae import DivergenceError
 from pvae.data import binarize, digits
-from pvae.train.divergence import EXPLOSION, SNAPSHOT_EVERY, DivergenceGuard, all_finite
+from pvae.train.divergence import (
+    EXPLOSION,
+    SNAPSHOT_EVERY,
+    DivergenceGuard,
+    all_finite,
+    gradients_finite,
+)
 
 
 def small_vae():
@@ -56,3 +62,19 @@ def test_the_explosion_rule():
     assert guard.problem(-50.0) is None and guard.problem(-40.0) is None  # noise, a rise
     assert guard.problem(-50.0 + EXPLOSION * 51 * 0.99) is None
     assert "exploded" in guard.problem(-50.0 + EXPLOSION * 51 * 1.01)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+def test_the_fused_gradient_check_agrees_with_the_plain_one_and_leaves_them_alone(dtype):
+    grads = [torch.randn(5, 3, dtype=dtype), torch.randn(7, dtype=dtype), torch.zeros(0)]
+    kept = [g.clone() for g in grads]
+    assert gradients_finite(grads) and all_finite(grads) and gradients_finite([])
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        grads[1][4] = bad
+        assert not gradients_finite(grads) and not all_finite(grads)
+        grads[1][4] = kept[1][4]
+    assert gradients_finite(grads)
+    for grad, before in zip(grads, kept, strict=True):
+        assert torch.equal(grad, before)  # scaled by exactly 1: untouched
+    mixed = [torch.randn(3), torch.tensor([float("nan")], dtype=torch.float64)]
+    assert not gradients_finite(mixed)

@@ -1,0 +1,302 @@
+r"""A pvae VAE's single-sample ELBO in closed form: what the default objective runs for it.
+
+For a :class:`pvae.VAE` built from the parts in :data:`PARTS`, one ``Trace_ELBO`` call on a
+minibatch :math:`x_{1:B}` of :math:`N` rows, with KL weight :math:`\beta`, computes
+
+.. math:: \widehat{\mathcal L} = s \sum_{i=1}^B \log p(x_i \mid z_i)
+          + s\beta \sum_{i=1}^B \bigl[\log p(z_i) - \log q(z_i \mid x_i)\bigr],
+          \qquad z_i = \mu(x_i) + \sigma(x_i) \odot \varepsilon_i,
+
+with :math:`s = N / B` and one :math:`\varepsilon_i \sim \mathcal N(0, I)` per row, drawn
+after the encoder runs and before the decoder does. :class:`ClosedFormELBO` writes that
+sum out in plain torch — the two Normal log-densities as formulas, the Bernoulli one as a
+cross-entropy with logits — and calls the networks as plain torch modules (their
+``PyroModule`` twins announce every parameter read to Pyro, which costs tens of
+microseconds a call). The same random numbers are drawn in the same order, so the value
+and the gradient are ``Trace_ELBO``'s (``tests/models/test_closed_form.py`` checks both
+in float64, for every part listed, with warm-up weights and minibatch scales).
+
+What it takes, and what :func:`closed_form_problem` refuses (the lean path then runs):
+
+* the model of a :class:`pvae.VAE` and its guide, as they are (not wrapped in a handler);
+* the guide, prior and likelihood of :data:`PARTS`, of exactly those classes (a subclass
+  may change what its distribution is);
+* networks made of plain torch modules (made Pyro-visible by pvae), without ``PyroSample``
+  or ``PyroParam`` attributes, that draw no random numbers of their own when compiled.
+
+With ``compiled=True`` the loss of the drawn :math:`\varepsilon` is compiled by
+``torch.compile`` (inductor; ``mode="reduce-overhead"`` on CUDA, which captures CUDA
+graphs). :math:`\varepsilon` is drawn eagerly and handed in, as are :math:`s` and
+:math:`s\beta` as tensors, so a warm-up's changing weight does not recompile; a new batch
+shape (the last, partial minibatch) compiles once more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from pyro.nn import PyroModule
+from torch import nn
+from torch.nn.functional import binary_cross_entropy_with_logits
+
+from ..guides import NormalGuide
+from ..likelihoods import Bernoulli
+from ..priors import StandardNormal
+
+__all__ = ["PARTS", "ClosedFormELBO", "closed_form", "closed_form_problem", "compile_problem"]
+
+#: the parts written out here: (guide, prior, likelihood) classes, each exactly
+PARTS = {"guide": (NormalGuide,), "prior": (StandardNormal,), "likelihood": (Bernoulli,)}
+#: modules that draw random numbers in training mode: inside a compiled graph they would
+#: draw from inductor's generator, not torch's
+RANDOM_MODULES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
+                  nn.FeatureAlphaDropout, nn.RReLU)
+
+
+def _made_pyro(kind: type) -> bool:
+    """Whether ``kind`` is ``PyroModule[torch class]``, as ``to_pyro_module_`` makes it."""
+    mro = kind.__mro__
+    return len(mro) > 2 and mro[2] is PyroModule and not issubclass(mro[1], PyroModule)
+
+
+def _network_problem(net: nn.Module, role: str) -> str | None:
+    for module in net.modules():
+        if not isinstance(module, PyroModule):
+            continue
+        if not _made_pyro(type(module)):
+            return f"its {role} holds a PyroModule class of its own ({type(module).__name__})"
+        if module._pyro_samples or module._pyro_params:
+            return f"its {role} has PyroSample or PyroParam attributes"
+    return None
+
+
+def _parts(model: Any, guide: Any) -> dict[str, Any]:
+    """The pair's guide, prior, likelihood and networks, read without PyroModule look-ups."""
+    return {"guide": guide, "prior": model._modules.get("prior"),
+            "likelihood": model._modules.get("likelihood"),
+            "encoder": guide._modules.get("encoder"), "decoder": model._modules.get("decoder")}
+
+
+def closed_form_problem(model: Any, guide: Any) -> str | None:
+    """Why this pair's ELBO is not written out here, or None when it is.
+
+    ``model`` is a :class:`~pvae.models.vae.VAEModel` itself (its hook refuses a subclass,
+    whose ``forward`` may be another program).
+    """
+    parts = _parts(model, guide)
+    for role, kinds in PARTS.items():
+        if type(parts[role]) not in kinds:
+            known = ", ".join(kind.__name__ for kind in kinds)
+            return f"its {role} is a {type(parts[role]).__name__}; the closed form knows {known}"
+    for role in ("encoder", "decoder"):
+        problem = _network_problem(parts[role], role)
+        if problem is not None:
+            return problem
+    return None
+
+
+def compile_problem(model: Any, guide: Any) -> str | None:
+    """Why this pair's closed form is not compiled (its networks draw random numbers)."""
+    for role in ("encoder", "decoder"):
+        for module in _parts(model, guide)[role].modules():
+            if isinstance(module, RANDOM_MODULES):
+                return (f"its {role} has a {type(module).__name__}, whose random numbers a "
+                        "compiled graph would draw from another generator than Trace_ELBO's")
+    return None
+
+
+def closed_form(model: Any, guide: Any, compiled: bool) -> tuple[ClosedFormELBO | None, str]:
+    """The pair's closed form (compiled if asked and possible), and why not ("" if it is)."""
+    problem = closed_form_problem(model, guide)
+    if problem is not None:
+        return None, problem
+    problem = compile_problem(model, guide) if compiled else None
+    return ClosedFormELBO(model, guide, compiled=compiled and problem is None), problem or ""
+
+
+def _plain_class(module: nn.Module) -> type:
+    """The torch class a ``PyroModule[...]`` was made from (the class itself otherwise)."""
+    kind = type(module)
+    return kind.__mro__[1] if isinstance(module, PyroModule) else kind
+
+
+class _Twin:
+    """A plain torch copy of a PyroModule tree, sharing its parameters and buffers.
+
+    Each twin module shares its original's ``_parameters`` and ``_buffers`` dicts, so an
+    optimiser step, ``load_state_dict`` or ``.to(device)`` is seen at once. Before each use
+    :meth:`synced` copies every module's training flag and rebuilds the twin if a submodule
+    was replaced.
+    """
+
+    def __init__(self, net: nn.Module) -> None:
+        self.net = net
+        self._build()
+
+    def _copy(self, module: nn.Module) -> nn.Module:
+        twin: nn.Module = object.__new__(_plain_class(module))
+        twin.__dict__.update({key: value for key, value in module.__dict__.items()
+                              if not key.startswith("_pyro")})
+        twin.__dict__["_modules"] = {name: None if child is None else self._copy(child)
+                                     for name, child in module._modules.items()}
+        self.pairs.append((module, twin, tuple(module._modules.values())))
+        return twin
+
+    def _build(self) -> None:
+        self.pairs: list[tuple[nn.Module, nn.Module, tuple[Any, ...]]] = []
+        self.module = self._copy(self.net)
+
+    def synced(self) -> nn.Module:
+        """The twin, with its originals' training flags and submodules."""
+        for original, twin, children in self.pairs:
+            if tuple(original._modules.values()) != children:
+                self._build()
+                return self.synced()
+            twin.__dict__["training"] = original.training  # (no Module.__setattr__)
+        return self.module
+
+
+class _Counted:
+    """Inductor as ``torch.compile``'s backend, counting the graphs it compiles."""
+
+    def __init__(self, mode: str | None) -> None:
+        self.compilations = 0
+        self._inductor = torch._TorchCompileInductorWrapper(mode, None, False)
+
+    def __call__(self, graph: Any, inputs: Any) -> Any:
+        self.compilations += 1
+        return self._inductor(graph, inputs)
+
+
+class ClosedFormELBO:
+    """Minus the single-sample ELBO of a pvae VAE's pair, computed in plain torch.
+
+    Parameters
+    ----------
+    model, guide
+        A pair that :func:`closed_form_problem` accepts.
+    compiled : bool
+        Compile the loss with ``torch.compile`` (see the module docstring).
+    """
+
+    def __init__(self, model: Any, guide: Any, compiled: bool = False) -> None:
+        self.model, self.guide = model, guide
+        parts = _parts(model, guide)
+        self.kinds = {role: type(parts[role]) for role in PARTS}
+        self.encoder, self.decoder = _Twin(parts["encoder"]), _Twin(parts["decoder"])
+        self.compiled = compiled
+        self.backend: _Counted | None = None
+        self._compiled: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None
+
+    @property
+    def compilations(self) -> int:
+        """How many graphs ``torch.compile`` has made for this pair (0 when not compiled)."""
+        return self.backend.compilations if self.backend is not None else 0
+
+    def matches(self, model: Any, guide: Any) -> bool:
+        """Whether this is still the pair it was made for, with the same parts and networks.
+
+        Checked on every call (microseconds): a part or a network swapped since makes a new
+        closed form, checked again against the lean path.
+        """
+        if model is not self.model or guide is not self.guide:
+            return False
+        parts = _parts(model, guide)
+        return (parts["encoder"] is self.encoder.net and parts["decoder"] is self.decoder.net
+                and all(type(parts[role]) is kind for role, kind in self.kinds.items()))
+
+    def key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+        """What a call's exactness depends on (None: a call this form does not take)."""
+        if len(args) != 1 or not isinstance(args[0], torch.Tensor) or set(kwargs) - {"num_data"}:
+            return None
+        x = args[0]
+        return x.shape, x.dtype, x.device, kwargs.get("num_data")
+
+    @staticmethod
+    def in_support(x: torch.Tensor) -> bool:
+        """Whether every value is 0 or 1 (the Bernoulli's support): x - x² = 0 nowhere else.
+
+        One fused kernel and a count: NaN and infinities give NaN, any other value a
+        non-zero (the cheapest exact check measured; a minibatch is checked every step).
+        """
+        return x.is_floating_point() and not torch.count_nonzero(
+            torch.addcmul(x, x, x, value=-1))
+
+    def scales(self, x: torch.Tensor, num_data: int | None) -> tuple[float, float]:
+        r""":math:`s` and :math:`s\beta`: the data plate's scale, and the latent sites'."""
+        scale = 1.0 if num_data is None or num_data == x.shape[0] else num_data / x.shape[0]
+        return scale, scale * self.model.kl_weight
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The dtype of the networks' parameters (and so of the loss)."""
+        return next(self.encoder.net.parameters()).dtype
+
+    def loss(self, x: torch.Tensor, num_data: int | None = None, *,
+             fast: bool = True) -> torch.Tensor:
+        """Minus the ELBO estimate of ``x`` (``Trace_ELBO``'s value, differentiable).
+
+        With ``fast=False``, or without gradients (a validation loss), the compiled graph is
+        not used: one graph per shape, for training, is all that is compiled.
+        """
+        if self._graph_for(fast):
+            return self._graph_call(x, num_data)[0]
+        scale, latent_scale = self.scales(x, num_data)
+        encoder, decoder = self.encoder.synced(), self.decoder.synced()
+        loc, scale_q = self._encoded(encoder, x)
+        noise = torch.empty_like(loc).normal_()
+        return self._negative_elbo(decoder, x, loc, scale_q, noise, scale, latent_scale)
+
+    def checked_loss(self, x: torch.Tensor, num_data: int | None = None, *,
+                     fast: bool = True) -> torch.Tensor | None:
+        """:meth:`loss`, or None when ``x`` is outside the support.
+
+        Uncompiled, the support is checked first (nothing is drawn for data outside it); the
+        compiled graph checks it in its own fused kernels, beside the loss.
+        """
+        if self._graph_for(fast):
+            loss, outside = self._graph_call(x, num_data)
+            return None if outside else loss
+        return self.loss(x, num_data, fast=False) if self.in_support(x) else None
+
+    def _graph_for(self, fast: bool) -> bool:
+        return self.compiled and fast and torch.is_grad_enabled()
+
+    def _graph_call(self, x: torch.Tensor,
+                    num_data: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The compiled loss and the count of values outside the support."""
+        if self._compiled is None:
+            self.backend = _Counted("reduce-overhead" if x.is_cuda else None)
+            self._compiled = torch.compile(self._compiled_loss, backend=self.backend,
+                                           dynamic=False)
+        encoder, decoder = self.encoder.synced(), self.decoder.synced()
+        parameter = next(encoder.parameters())
+        noise = torch.empty((x.shape[0], self.guide.z_dim), dtype=parameter.dtype,
+                            device=parameter.device).normal_()
+        scales = torch.tensor(self.scales(x, num_data), dtype=parameter.dtype,
+                              device=parameter.device)
+        return self._compiled(encoder, decoder, x, noise, scales)
+
+    def _compiled_loss(self, encoder: nn.Module, decoder: nn.Module, x: torch.Tensor,
+                       noise: torch.Tensor, scales: torch.Tensor
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+        loc, scale_q = self._encoded(encoder, x)
+        loss = self._negative_elbo(decoder, x, loc, scale_q, noise, scales[0], scales[1])
+        return loss, torch.count_nonzero(torch.addcmul(x, x, x, value=-1))
+
+    @staticmethod
+    def _encoded(encoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The guide's location and scale (as :meth:`pvae.guides.NormalGuide.encode`)."""
+        return NormalGuide.loc_and_scale(encoder(x))
+
+    def _negative_elbo(self, decoder: nn.Module, x: torch.Tensor, loc: torch.Tensor,
+                       scale_q: torch.Tensor, noise: torch.Tensor, scale: Any,
+                       latent_scale: Any) -> torch.Tensor:
+        z = loc + noise * scale_q
+        # log p(z) - log q(z | x), each as torch's Normal.log_prob, summed: their log sqrt(2 pi)
+        # cancel, and (z - loc) / scale is the noise itself (in value and in gradient)
+        latent = (0.5 * (noise**2 - z**2) + scale_q.log()).sum()
+        cross_entropy = binary_cross_entropy_with_logits(decoder(z), x, reduction="sum")
+        return scale * cross_entropy - latent_scale * latent
