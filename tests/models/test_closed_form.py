@@ -10,6 +10,7 @@ from torch import nn
 
 import pvae
 from pvae.data import binarize, digits
+from pvae.models import closed_form
 from pvae.models.closed_form import ClosedFormELBO, closed_form_problem, compile_problem
 from pvae.nets import Network, networks, pyro_visible
 from pvae.objectives import ClosedFormWarning, objectives
@@ -210,3 +211,18 @@ def test_compiled_on_cuda_captures_graphs_and_matches_the_eager_closed_form():
     assert_as_trace_elbo(objective, vae, x, num_data=500)
     assert_as_trace_elbo(objective, vae, x, num_data=500)
     assert objective._closed.compiled and objective.closed_calls == 2
+
+
+def test_a_failing_compiler_falls_back_to_the_uncompiled_closed_form(float64, monkeypatch):
+    def broken(self, graph, inputs):
+        raise RuntimeError("no C compiler\nmore lines")
+
+    monkeypatch.setattr(closed_form._Counted, "__call__", broken)
+    vae = small_vae(objective={"name": "elbo", "compile": True})
+    x = binary()
+    objective = vae.objective()
+    with pytest.warns(ClosedFormWarning, match=r"torch.compile failed \(.*no C compiler\)"):
+        assert_as_trace_elbo(objective, vae, x)
+    assert_as_trace_elbo(objective, vae, x)
+    assert not objective._closed.compiled and objective.closed_calls == 1
+    assert "torch.compile failed" in objective.closed_reason
