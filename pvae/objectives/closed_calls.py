@@ -160,9 +160,11 @@ class ClosedFormCalls:
             if not form.compiled:
                 raise
             form.compiled = False
-            first = str(error).splitlines()[0] if str(error) else ""
+            # dynamo wraps the backend's own error (as its inner_exception)
+            cause: BaseException = getattr(error, "inner_exception", None) or error
+            first = str(cause).splitlines()[0] if str(cause) else ""
             self._refuse((id(model), id(guide)),
-                         f"torch.compile failed ({type(error).__name__}: {first})",
+                         f"torch.compile failed ({type(cause).__name__}: {first})",
                          kept="the closed form, uncompiled")
             return False
         finally:
