@@ -141,12 +141,19 @@ def test_a_wrapped_model_and_a_handler_on_the_stack_make_the_sites():
     assert len(seen.trace.nodes) == len(list(vae.parameters()))
 
 
-def test_data_out_of_support_raises_on_a_closed_call():
+def closed_already():
+    """A VAE, its data and an objective whose key for that data is taken."""
     vae = small_vae()
     x = binarize(digits().test[:20])
     objective = LeanTrace_ELBO(max_plate_nesting=1)
     for _ in range(2):
         objective.loss(vae.model, vae.guide, x)
+    assert objective.closed_calls == 2
+    return vae, x, objective
+
+
+def test_data_out_of_support_raises_on_a_closed_call():
+    vae, x, objective = closed_already()
     calls = objective.closed_calls
     for bad in (0.5, float("nan"), float("inf"), 2.0, -1.0):
         y = x.clone()
@@ -160,11 +167,7 @@ def test_data_out_of_support_raises_on_a_closed_call():
 
 
 def test_a_non_finite_loss_goes_back_to_trace_elbo():
-    vae = small_vae()
-    x = binarize(digits().test[:20])
-    objective = LeanTrace_ELBO(max_plate_nesting=1)
-    for _ in range(2):
-        objective.loss(vae.model, vae.guide, x)
+    vae, x, objective = closed_already()
     with torch.no_grad():
         next(vae.model.decoder.parameters())[0, 0] = float("nan")
     with pytest.raises(ValueError, match="logits"):  # Trace_ELBO's own argument check
