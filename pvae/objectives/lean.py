@@ -56,7 +56,7 @@ from pyro.infer.util import is_validation_enabled, torch_item
 from pyro.poutine.messenger import Messenger
 from pyro.poutine.util import site_is_subsample
 
-from ..validation import check_positive_int
+from ..validation import check_bool, check_positive_int
 from .closed_calls import ClosedFormCalls
 from .random_state import random_state as _random_state
 from .random_state import restore as _restore
@@ -155,6 +155,8 @@ class LeanTrace_ELBO(ClosedFormCalls, Trace_ELBO):  # noqa: N801 (Pyro's spellin
     A drop-in ``Trace_ELBO``: ``SVI(model, guide, optim, LeanTrace_ELBO())`` works as with
     Pyro's own, and gives its values, gradients, errors and warnings. See the module's
     docstring for what it computes, what it checks on every call and when it falls back.
+    A model with a closed form (a pvae VAE's usual parts) is computed in it once checked
+    (:mod:`pvae.objectives.closed_calls`); ``compiled=True`` compiles that closed form.
     """
 
     def __init__(self, *, compiled: bool = False, **kwargs: Any) -> None:
@@ -173,7 +175,7 @@ class LeanTrace_ELBO(ClosedFormCalls, Trace_ELBO):  # noqa: N801 (Pyro's spellin
         self._judging = False  # a Trace_ELBO call whose traces judge their structure
         self._drawn_from: Any = None  # the random state its draws started from
         self._lean_from: Any = None  # the random state the last lean run started from
-        self._closed_setup(compiled)
+        self._closed_setup(check_bool(compiled, "compiled"))
 
     @property
     def lean(self) -> bool:

@@ -229,3 +229,21 @@ def test_a_failing_compiler_falls_back_to_the_uncompiled_closed_form(float64, mo
     assert_as_trace_elbo(objective, vae, x)
     assert not objective._closed.compiled and objective.closed_calls == 1
     assert "torch.compile failed" in objective.closed_reason
+
+
+def test_a_closed_form_that_disagrees_with_the_lean_path_is_never_used(float64, monkeypatch):
+    wrong = ClosedFormELBO._negative_elbo
+    monkeypatch.setattr(ClosedFormELBO, "_negative_elbo",
+                        lambda self, *args: wrong(self, *args) + 1.0)  # a planted error
+    vae = small_vae()
+    x = binary()
+    objective = LeanTrace_ELBO(max_plate_nesting=1)
+    with pytest.warns(ClosedFormWarning, match="closed form gave"):
+        assert_as_trace_elbo(objective, vae, x)
+    assert_as_trace_elbo(objective, vae, x)
+    assert objective.closed_calls == 0 and "closed form gave" in objective.closed_reason
+
+
+def test_the_compiled_flag_of_the_class_is_checked():
+    with pytest.raises(TypeError, match="compiled"):
+        LeanTrace_ELBO(max_plate_nesting=1, compiled="yes")
