@@ -20,7 +20,22 @@ from typing import Any
 import torch
 from pyro.distributions import MultivariateNormal, TorchDistribution, constraints
 
-__all__ = ["CholeskyGaussian"]
+__all__ = ["CholeskyGaussian", "cholesky_log_density"]
+
+
+def cholesky_log_density(deviations: torch.Tensor, scale_tril: torch.Tensor) -> torch.Tensor:
+    r""":math:`\log \mathcal N(x_n \mid \mu_p, L_p L_p^\top)` from the deviations, ``(P, N)``.
+
+    ``deviations`` is :math:`x_n - \mu_p` of shape ``(P, N, D)`` and ``scale_tril`` the
+    factors :math:`L_p`, ``(P, D, D)``: one triangular solve per factor, against all N rows.
+    """
+    d = deviations.shape[-1]
+    # rows L^-T (a solve from the right) is each row's L^-1 (x - mu), laid out so that the
+    # sum over D runs along memory
+    whitened = torch.linalg.solve_triangular(scale_tril.mT, deviations, upper=True, left=False)
+    mahalanobis = whitened.pow(2).sum(-1)
+    half_log_det = scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1, keepdim=True)
+    return -0.5 * (mahalanobis + d * math.log(2 * math.pi)) - half_log_det
 
 
 def _broadcast(a: torch.Size, b: torch.Size) -> torch.Size:
@@ -114,12 +129,7 @@ class CholeskyGaussian(TorchDistribution):
             return self._general().log_prob(value)
         per_component = tril.reshape(-1, d, d)  # (P, D, D), one factor per component
         rows = diff.reshape(per_component.shape[0], batch[-1], d)  # (P, N, D)
-        # rows L^-T (a solve from the right) is each row's L^-1 (x - mu), laid out so that
-        # the sum over D runs along memory
-        whitened = torch.linalg.solve_triangular(per_component.mT, rows, upper=True, left=False)
-        mahalanobis = whitened.pow(2).sum(-1).reshape(batch)
-        half_log_det = tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-        return -0.5 * (mahalanobis + d * math.log(2 * math.pi)) - half_log_det
+        return cholesky_log_density(rows, per_component).reshape(batch)
 
     def entropy(self) -> torch.Tensor:  # noqa: D102
         return self._general().entropy()

@@ -7,6 +7,7 @@ mixture resolves one from the ``covariances`` registry and never branches on its
 
 from __future__ import annotations
 
+import math
 from typing import override
 
 import pyro.distributions as dist
@@ -15,7 +16,7 @@ from pyro.distributions import constraints
 from pyro.nn import PyroModule, PyroParam
 
 from ..registry import Registry
-from .cholesky_gaussian import CholeskyGaussian
+from .cholesky_gaussian import CholeskyGaussian, cholesky_log_density
 from .parameters import set_constrained
 
 __all__ = ["Covariance", "DiagonalCovariance", "FullCovariance", "covariances"]
@@ -31,6 +32,16 @@ class Covariance(PyroModule):
     def component(self, locs: torch.Tensor, index: torch.Tensor) -> dist.Distribution:
         """The distribution of component(s) ``index`` with means ``locs[index]``."""
         raise NotImplementedError
+
+    def log_density(self, locs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        r"""Every row's log-density under every component, ``(K, N)``.
+
+        That is :math:`\log \mathcal N(x_n \mid \mu_k, \Sigma_k)`. This default scores
+        :meth:`component` at every index; a structure overrides it with the same formula in
+        plain tensor operations (EM's fast E-step).
+        """
+        index = torch.arange(locs.shape[0], device=locs.device).unsqueeze(-1)
+        return self.component(locs, index).log_prob(x)
 
     def m_step(self, deviations: torch.Tensor, resp: torch.Tensor, counts: torch.Tensor,
                reg_covar: float) -> None:
@@ -71,6 +82,10 @@ class FullCovariance(Covariance):
         return CholeskyGaussian(locs[index], self.scale_tril[index])
 
     @override
+    def log_density(self, locs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return cholesky_log_density(x - locs.unsqueeze(1), self.scale_tril)
+
+    @override
     def m_step(self, deviations: torch.Tensor, resp: torch.Tensor, counts: torch.Tensor,
                reg_covar: float) -> None:
         weighted = deviations * resp.unsqueeze(-1)
@@ -102,6 +117,13 @@ class DiagonalCovariance(Covariance):
     @override
     def component(self, locs: torch.Tensor, index: torch.Tensor) -> dist.Distribution:
         return dist.Normal(locs[index], self.scales[index]).to_event(1)
+
+    @override
+    def log_density(self, locs: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        scales = self.scales.unsqueeze(1)
+        standardised = (x - locs.unsqueeze(1)) / scales
+        per_dim = -0.5 * standardised.square() - scales.log() - 0.5 * math.log(2 * math.pi)
+        return per_dim @ per_dim.new_ones(per_dim.shape[-1])  # the sum over D, faster
 
     @override
     def m_step(self, deviations: torch.Tensor, resp: torch.Tensor, counts: torch.Tensor,

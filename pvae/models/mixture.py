@@ -114,6 +114,21 @@ class GaussianMixture(PyroModule):
         """``TraceEnum_ELBO``: the exact log-likelihood, with the assignments summed out."""
         return TraceEnum_ELBO(max_plate_nesting=1)
 
+    def closed_form_log_joint(self, x: torch.Tensor) -> torch.Tensor:
+        r"""EM's E-step table, shape ``(K, N)``, computed without Pyro's enumeration.
+
+        .. math:: \ell_{kn} = \log w_k + \log \mathcal{N}(x_n \mid \mu_k, \Sigma_k)
+
+        The same two log-densities the model's trace holds at the enumerated assignments
+        :math:`c = 0, \dots, K-1`, in plain tensor operations: the enumerated table to
+        rounding, with none of the tracing (nor the distributions' construction).
+        EM checks the two agree on its first iteration and uses the enumerated model if not.
+        """
+        self._require_built()
+        logits = self.weights.log()  # normalised as Categorical(logits=...) normalises them
+        log_weights = logits - logits.logsumexp(-1, keepdim=True)
+        return log_weights.unsqueeze(-1) + self.covariance.log_density(self.locs, x)
+
     # -- data ------------------------------------------------------------------------------
     def check_data(self, x: Any) -> torch.Tensor:
         """Validate ``x`` for this mixture and return it as an ``(N, D)`` tensor."""

@@ -7,6 +7,7 @@ the ELBO's terms, the data plate, and how a minibatch is scaled to the whole dat
 
 from .hooks import (
     closed_form_elbo_of,
+    closed_form_log_joint_of,
     data_check,
     exact_log_likelihood,
     initializer,
@@ -42,6 +43,6 @@ __all__ = [
     "is_point_mass", "kl_scale", "latent_densities", "latent_of", "log_joint", "minibatches",
     "params_outside", "sample_sites", "site_log_prob", "takes_num_data", "true_objective",
     # the optional hooks (pvae.pair.hooks)
-    "closed_form_elbo_of", "data_check", "exact_log_likelihood", "initializer", "kl_weight_of",
-    "kl_weighted", "m_step_of", "objective_hook", "x_shape_of",
+    "closed_form_elbo_of", "closed_form_log_joint_of", "data_check", "exact_log_likelihood",
+    "initializer", "kl_weight_of", "kl_weighted", "m_step_of", "objective_hook", "x_shape_of",
 ]

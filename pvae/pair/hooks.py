@@ -10,6 +10,8 @@ hook                      what pvae does with it
 ``check_data(x)``         validates data before any work (shapes, support) and returns it
 ``initialize(x, gen)``    a fresh start for each restart of ``fit`` (``n_init``)
 ``m_step(x, resp)``       the closed-form M-step of EM (``method="em"``)
+``closed_form_log_joint`` ``(x)``: the ``(K, N)`` table :math:`\log p(x_n, c_n = k)` without
+                          Pyro's enumeration (EM's fast E-step, checked against it once)
 ``log_likelihood(x)``     the exact :math:`\log p(x_i)` per row (``pvae.exact``)
 ``kl_weight``, ``beta``   the KL weight a warm-up ramps towards ``beta``
 ``x_shape``               the shape of one observation (simulating data for BDMC)
@@ -26,9 +28,9 @@ from typing import Any, Protocol, runtime_checkable
 import torch
 
 __all__ = ["DataCheck", "ExactLikelihood", "HasObjective", "HasXShape", "Initialize",
-           "KLWeighted", "MStep", "closed_form_elbo_of", "data_check", "exact_log_likelihood",
-           "initializer", "kl_weight_of", "kl_weighted", "m_step_of", "objective_hook",
-           "x_shape_of"]
+           "KLWeighted", "MStep", "closed_form_elbo_of", "closed_form_log_joint_of",
+           "data_check", "exact_log_likelihood", "initializer", "kl_weight_of", "kl_weighted",
+           "m_step_of", "objective_hook", "x_shape_of"]
 
 
 class HasObjective(Protocol):
@@ -108,6 +110,11 @@ def initializer(pair: Any) -> Callable[[torch.Tensor, torch.Generator], Any] | N
 def m_step_of(pair: Any) -> Callable[[torch.Tensor, torch.Tensor], Any] | None:
     """The pair's ``m_step`` (:class:`MStep`), or None."""
     return _method(pair, "m_step")
+
+
+def closed_form_log_joint_of(pair: Any) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """The pair's ``closed_form_log_joint(x)``: EM's E-step table outside Pyro, or None."""
+    return _method(pair, "closed_form_log_joint")
 
 
 def exact_log_likelihood(pair: Any) -> Callable[[Any], torch.Tensor] | None:

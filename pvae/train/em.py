@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any, Protocol
 
-import pyro
 import torch
-from pyro.infer.util import is_validation_enabled
 from tqdm.auto import tqdm
 
-from ..objectives import EnumeratedLogJoint
 from ..pair import m_step_of
+from .e_step import EStep
 
-__all__ = ["SupportsEM", "run_em"]
+__all__ = ["ONE_THREAD_BELOW", "SupportsEM", "run_em"]
+
+#: Data with fewer values than this (N·D) run EM on one CPU thread. Each E- and M-step is a
+#: few dozen operations on tensors of K·N·D values; at this size a parallel region's thread
+#: wake-ups (tens of microseconds around each BLAS call, measured on 2 cores) cost more
+#: than the work they share, so the steps run several times slower on two threads than on
+#: one (benchmarks/gmm.py measures both). Larger data keep the caller's threading.
+ONE_THREAD_BELOW = 2**14
 
 
 class SupportsEM(Protocol):
@@ -34,6 +41,10 @@ def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float, bar: tqdm,
     closed form. EM never decreases the likelihood, so it stops when one iteration gains
     less than ``tol`` nats per datapoint.
 
+    A pair with a ``closed_form_log_joint(x)`` hook computes the E-step table without
+    Pyro's tracing once it has been proven equal to the enumerated one
+    (:mod:`pvae.train.e_step`). On the CPU, data of fewer than
+    :data:`ONE_THREAD_BELOW` values run on one thread (the caller's count is restored).
     With ``time_limit`` (seconds) it stops after the iteration that passes it, unconverged.
 
     Returns the negative mean log-likelihood before each M-step and whether it converged.
@@ -44,16 +55,13 @@ def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float, bar: tqdm,
             f"{type(pair).__name__} has none. Use method='svi'."
         )
     losses: list[float] = []
-    e_step = EnumeratedLogJoint(pair.model)
+    e_step = EStep(pair)
     started = time.perf_counter()
-    with torch.no_grad():
+    with torch.no_grad(), _threads_for(x):
         for iteration in range(max_iter):
             if time_limit is not None and iteration and time.perf_counter() - started > time_limit:
                 break
-            # The first E-step checks every distribution's arguments; the later ones, on
-            # parameters that the closed-form M-step keeps valid, skip those checks.
-            with pyro.validation_enabled(is_validation_enabled() and iteration == 0):
-                log_joint = e_step(x)
+            log_joint = e_step(x)
             log_norm = torch.logsumexp(log_joint, 0)
             pair.m_step(x, torch.exp(log_joint - log_norm))
             losses.append(-float(log_norm.mean()))
@@ -62,3 +70,17 @@ def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float, bar: tqdm,
             if len(losses) > 1 and abs(losses[-2] - losses[-1]) < tol:
                 return losses, True
     return losses, False
+
+
+@contextlib.contextmanager
+def _threads_for(x: torch.Tensor) -> Iterator[None]:
+    """One CPU thread for data too small to share out (:data:`ONE_THREAD_BELOW`)."""
+    before = torch.get_num_threads()
+    if x.device.type != "cpu" or x.numel() >= ONE_THREAD_BELOW or before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -119,3 +119,16 @@ def test_bad_arguments(blobs):
         GaussianMixture(2).log_likelihood(blobs[0])
     with pytest.raises(DataError, match="dim=3"):
         GaussianMixture(2, dim=3).log_likelihood(blobs[0])
+
+
+@pytest.mark.parametrize("covariance", ["full", "diag"])
+@pytest.mark.parametrize(("k", "d"), [(1, 1), (3, 2), (4, 5)])
+def test_the_closed_form_e_step_is_the_enumerated_table(covariance, k, d, float64):
+    generator = torch.Generator().manual_seed(k + d)
+    x = torch.randn(300, d, generator=generator) * torch.linspace(0.5, 3.0, d)
+    mixture = GaussianMixture(k, covariance=covariance)
+    mixture.initialize(x, generator)  # unequal weights, fitted covariances
+    far = torch.cat([x, 40 * x[:20]])  # rows deep in every component's tail as well
+    reference = mixture.log_joint(far)  # Pyro's enumeration of the model
+    torch.testing.assert_close(mixture.closed_form_log_joint(far), reference, rtol=1e-13,
+                               atol=1e-11)
