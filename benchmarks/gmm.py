@@ -1,7 +1,15 @@
-"""pvae's Gaussian mixture (EM and SVI) against scikit-learn, from the same start."""
+"""pvae's Gaussian mixture (EM and SVI) against scikit-learn, from the same start.
+
+``python -m benchmarks.gmm N D K SVI_STEPS REPEATS`` runs one case and prints its row as
+JSON: the threading rows run that way, each in a process whose threading is its own.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -16,6 +24,15 @@ from .table import Table, alternating_medians
 TINY = [(500, 2, 3)]
 FULL = [(1_000, 2, 3), (10_000, 2, 5), (10_000, 5, 5), (20_000, 10, 8)]
 TOL = 1e-4  # the same stopping rule on both sides: change in mean log-likelihood
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "OMP_WAIT_POLICY")
+#: The first runs in this process (benchmarks/run.py sets it); the others in their own.
+THREADING = {
+    "1 each": {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+    "2 each, passive": {"OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2",
+                        "MKL_NUM_THREADS": "2", "OMP_WAIT_POLICY": "PASSIVE"},
+    "default": {},  # what a user who sets nothing gets: every core, spinning waits
+}
 
 
 def _sklearn_start(mixture: pvae.GaussianMixture) -> dict[str, np.ndarray]:
@@ -59,7 +76,7 @@ def _case(n: int, d: int, k: int, svi_steps: int, repeats: int) -> dict[str, flo
     svi, _ = fitted["svi"]
     em_ll = float(em.log_likelihood(x).mean())
     return {
-        "N": n, "D": d, "K": k,
+        "threads": next(iter(THREADING)), "N": n, "D": d, "K": k,
         "sklearn log p(x)": reference.score(x_np),
         "EM log p(x)": em_ll,
         "SVI log p(x)": float(svi.log_likelihood(x).mean()),
@@ -72,22 +89,45 @@ def _case(n: int, d: int, k: int, svi_steps: int, repeats: int) -> dict[str, flo
     }
 
 
+def _in_own_process(threading: str, case: tuple[int, int, int], svi_steps: int,
+                    repeats: int) -> dict[str, Any]:
+    """``_case`` in a fresh interpreter with the threading environment ``threading``."""
+    env = {key: value for key, value in os.environ.items() if key not in THREAD_VARIABLES}
+    env.update(THREADING[threading])
+    command = [sys.executable, "-m", "benchmarks.gmm", *map(str, (*case, svi_steps, repeats))]
+    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    return {**json.loads(output.stdout.splitlines()[-1]), "threads": threading}
+
+
 def run(tiny: bool) -> Table:
-    """Run every case (one small case when ``tiny``)."""
+    """Run every case (one small case when ``tiny``), then the first under each threading."""
     table = Table(
         "gmm", "Gaussian mixture: pvae EM and SVI against scikit-learn (full covariance)",
-        ["N", "D", "K", "sklearn log p(x)", "EM log p(x)", "SVI log p(x)", "EM - sklearn",
-         "sklearn iters", "EM iters", "SVI steps", "EM time / sklearn", "SVI time / sklearn"],
+        ["threads", "N", "D", "K", "sklearn log p(x)", "EM log p(x)", "SVI log p(x)",
+         "EM - sklearn", "sklearn iters", "EM iters", "SVI steps", "EM time / sklearn",
+         "SVI time / sklearn"],
     )
     svi_steps = 50 if tiny else 300
-    for n, d, k in TINY if tiny else FULL:
-        table.add(**_case(n, d, k, svi_steps, repeats=1 if tiny else 7))
+    cases, repeats = (TINY, 1) if tiny else (FULL, 7)
+    for n, d, k in cases:
+        table.add(**_case(n, d, k, svi_steps, repeats))
+    for threading in list(THREADING)[1:]:
+        table.add(**_in_own_process(threading, cases[0], svi_steps, repeats))
     table.notes += [
         "log p(x) is the mean log-likelihood per point (nats) on the training data, at the "
         "fitted parameters; both EM runs start from the same k-means++ initialisation and "
         f"stop when it changes by less than {TOL}.",
-        "Times are medians of alternating runs in one process (float64, CPU, one thread "
-        "for each library: OMP_NUM_THREADS=1; see benchmarks/run.py). SVI runs a fixed "
-        f"{svi_steps} Adam steps (lr 0.05) on the enumerated ELBO.",
+        "Times are medians of alternating runs in one process (float64, CPU). threads: "
+        "'1 each' is OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=MKL_NUM_THREADS=1 (the setting of "
+        "benchmarks/run.py); '2 each, passive' sets them to 2 with OMP_WAIT_POLICY=PASSIVE; "
+        "'default' sets none (every core, with the libraries' spinning waits). pvae runs EM "
+        "on data of fewer than pvae.train.em.ONE_THREAD_BELOW values on one thread whatever "
+        f"the setting. SVI runs a fixed {svi_steps} Adam steps (lr 0.05) on the enumerated "
+        "ELBO.",
     ]
     return table
+
+
+if __name__ == "__main__":
+    n, d, k, steps, times = map(int, sys.argv[1:6])
+    print(json.dumps(_case(n, d, k, steps, times)))

@@ -18,11 +18,11 @@ BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder"
               "gradient_snr", "lightning_engine", "sandwich", "gaps", "holes", "evidence")
 
 # Set before torch starts. The gmm benchmark alternates torch (OpenMP) with scikit-learn
-# (OpenBLAS) on a 2-core machine. With two threads each, OpenMP's spinning workers steal the
-# cores from whichever library runs next (either side looked up to 3x slower); with passive
-# waiting instead, every small parallel region pays a thread wake-up (an exp of 3 000 floats:
-# 75 us instead of 2 us), which is the machine's latency, not either library's work. So gmm
-# compares the two on one thread each.
+# (OpenBLAS) on a 2-core machine; its main rows compare the two on one thread each, and it
+# reruns its first case under two other settings in processes of their own (two threads
+# with passive waiting, and the default threading), since with spinning threads each library
+# steals the cores from the other and with passive ones every small parallel region pays a
+# thread wake-up.
 ENVIRONMENT = {"gmm": {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                        "MKL_NUM_THREADS": "1"}}
 
