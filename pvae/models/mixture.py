@@ -31,6 +31,10 @@ from .parameters import instance_name, set_constrained
 __all__ = ["GaussianMixture"]
 
 
+def _described(x: Any) -> str:
+    return f"shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+
+
 class GaussianMixture(PyroModule):
     r"""K Gaussian components in D dimensions, with the assignments enumerated.
 
@@ -125,6 +129,9 @@ class GaussianMixture(PyroModule):
         EM checks the two agree on its first iteration and uses the enumerated model if not.
         """
         self._require_built()
+        if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.dim:
+            raise DataError(f"closed_form_log_joint needs an (N, {self.dim}) tensor, as EM "
+                            f"passes it; got {_described(x)}. log_joint(x) takes any data")
         logits = self.weights.log()  # normalised as Categorical(logits=...) normalises them
         log_weights = logits - logits.logsumexp(-1, keepdim=True)
         return log_weights.unsqueeze(-1) + self.covariance.log_density(self.locs, x)

@@ -132,3 +132,10 @@ def test_the_closed_form_e_step_is_the_enumerated_table(covariance, k, d, float6
     reference = mixture.log_joint(far)  # Pyro's enumeration of the model
     torch.testing.assert_close(mixture.closed_form_log_joint(far), reference, rtol=1e-13,
                                atol=1e-11)
+
+
+@pytest.mark.parametrize("x", [torch.zeros(5, 3), torch.zeros(5), [[0.0, 1.0]]])
+def test_the_closed_form_e_step_refuses_what_em_would_never_pass(x):
+    mixture = GaussianMixture(2, dim=2)
+    with pytest.raises(DataError, match=r"needs an \(N, 2\) tensor"):
+        mixture.closed_form_log_joint(x)
