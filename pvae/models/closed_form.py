@@ -43,6 +43,7 @@ from torch.nn.functional import binary_cross_entropy_with_logits
 
 from ..guides import NormalGuide
 from ..likelihoods import Bernoulli
+from ..likelihoods.binary import non_binary_count
 from ..priors import StandardNormal
 
 __all__ = ["PARTS", "ClosedFormELBO", "closed_form", "closed_form_problem", "compile_problem"]
@@ -216,13 +217,8 @@ class ClosedFormELBO:
 
     @staticmethod
     def in_support(x: torch.Tensor) -> bool:
-        """Whether every value is 0 or 1 (the Bernoulli's support): x - x² = 0 nowhere else.
-
-        One fused kernel and a count: NaN and infinities give NaN, any other value a
-        non-zero (the cheapest exact check measured; a minibatch is checked every step).
-        """
-        return x.is_floating_point() and not torch.count_nonzero(
-            torch.addcmul(x, x, x, value=-1))
+        """Whether every value is 0 or 1, the Bernoulli's support (:func:`non_binary_count`)."""
+        return x.is_floating_point() and not non_binary_count(x)
 
     def scales(self, x: torch.Tensor, num_data: int | None) -> tuple[float, float]:
         r""":math:`s` and :math:`s\beta`: the data plate's scale, and the latent sites'."""
@@ -284,7 +280,7 @@ class ClosedFormELBO:
                        ) -> tuple[torch.Tensor, torch.Tensor]:
         loc, scale_q = self._encoded(encoder, x)
         loss = self._negative_elbo(decoder, x, loc, scale_q, noise, scales[0], scales[1])
-        return loss, torch.count_nonzero(torch.addcmul(x, x, x, value=-1))
+        return loss, non_binary_count(x)
 
     @staticmethod
     def _encoded(encoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from pvae.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian, Laplace, likelihoods
+from pvae.likelihoods.binary import non_binary_count
 
 
 def built(likelihood, shape=(4,)):
@@ -56,3 +57,16 @@ def test_real_likelihoods_are_their_location_scale_family(likelihood, reference)
     x, decoded = torch.randn(5, 4), torch.randn(5, 4)
     expected = reference(decoded, torch.full_like(decoded, 0.7)).log_prob(x).sum(-1)
     torch.testing.assert_close(scored(decoded).log_prob(x), expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_binary_check_counts_exactly_the_values_that_are_neither_0_nor_1(dtype):
+    info = torch.finfo(dtype)
+    binary = torch.tensor([0.0, 1.0, -0.0], dtype=dtype)
+    other = torch.tensor([info.tiny, info.tiny / 4, 1 - info.eps / 2, 1 + info.eps, 0.5, 2.0,
+                          -1.0, info.max, float("nan"), float("inf"), -float("inf")],
+                         dtype=dtype)
+    assert int(non_binary_count(binary)) == 0
+    assert int(non_binary_count(torch.cat([binary, other]))) == len(other)
+    for value in other:  # and each one alone, so none hides behind another
+        assert int(non_binary_count(torch.cat([binary, value[None]]))) == 1
