@@ -85,7 +85,9 @@ class EStep:
         except Exception as error:  # noqa: BLE001 -- a hook that fails is reported, not fatal
             why = f"it raised {type(error).__name__}: {error}"
         else:
-            if table.shape != reference.shape:
+            if not isinstance(table, torch.Tensor):
+                why = f"it returned a {type(table).__name__}, not a tensor"
+            elif table.shape != reference.shape:
                 why = f"its table has shape {tuple(table.shape)}, not {tuple(reference.shape)}"
             elif torch.allclose(table, reference, rtol=0.0, atol=_rounding(reference),
                                 equal_nan=True):

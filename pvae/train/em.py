@@ -19,7 +19,9 @@ __all__ = ["ONE_THREAD_BELOW", "SupportsEM", "run_em"]
 #: few dozen operations on tensors of K·N·D values; at this size a parallel region's thread
 #: wake-ups (tens of microseconds around each BLAS call, measured on 2 cores) cost more
 #: than the work they share, so the steps run several times slower on two threads than on
-#: one (benchmarks/gmm.py measures both). Larger data keep the caller's threading.
+#: one (benchmarks/gmm.py measures both). Larger data keep the caller's threading. Torch's
+#: thread count is the process's: torch work in other Python threads shares the one thread
+#: while a small fit runs.
 ONE_THREAD_BELOW = 2**14
 
 

@@ -36,6 +36,16 @@ class WrongClosedForm(GaussianMixture):
         return super().closed_form_log_joint(x) + 1e-3  # a planted disagreement
 
 
+class ListClosedForm(GaussianMixture):
+    def closed_form_log_joint(self, x):
+        return super().closed_form_log_joint(x).tolist()
+
+
+class WideClosedForm(GaussianMixture):
+    def closed_form_log_joint(self, x):
+        return super().closed_form_log_joint(x).T
+
+
 class FailingClosedForm(GaussianMixture):
     def closed_form_log_joint(self, x):
         raise RuntimeError("no closed form today")
@@ -61,7 +71,9 @@ def test_em_on_the_closed_form_is_em_on_the_enumerated_model(blobs):
 
 
 @pytest.mark.parametrize(("kind", "says"), [(WrongClosedForm, "differs from the enumerated"),
-                                            (FailingClosedForm, "RuntimeError: no closed form")])
+                                            (FailingClosedForm, "RuntimeError: no closed form"),
+                                            (ListClosedForm, "returned a list, not a tensor"),
+                                            (WideClosedForm, r"shape \(240, 3\), not \(3, 240\)")])
 def test_a_closed_form_that_disagrees_is_refused_saying_why(blobs, kind, says):
     with pytest.warns(ClosedFormWarning, match=says):
         _, losses, _ = em(kind, blobs)
