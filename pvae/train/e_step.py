@@ -9,11 +9,11 @@ used only once it has given the enumerated table, to rounding, on real data:
 * the first E-step of a fit computes both; a disagreement (or a hook that fails) is said
   as a :class:`~pvae.objectives.ClosedFormWarning` and the fit stays on the enumerated
   model;
-* an agreement is remembered for the process under the code that made both tables (the
-  pair's class, the classes of its submodules, the hook's and the model's functions) and
-  the dtype and device. A later fit with the same key starts on the closed form: that
-  spares each of many small fits (restarts, a sweep over K) one Pyro trace, the largest
-  fixed cost of a fit of a thousand rows;
+* an agreement on a finite table is remembered for the process under the code that made
+  both tables (the pair's class, the classes of its submodules, the hook's and the model's
+  functions) and the dtype and device. A later fit with the same key starts on the closed
+  form: that spares each of many small fits (restarts, a sweep over K) one Pyro trace, the
+  largest fixed cost of a fit of a thousand rows;
 * a first closed-form table that is not finite everywhere goes back to the enumerated
   model with Pyro's argument checks on, whose error names the bad parameter.
 """
@@ -31,10 +31,15 @@ from pyro.infer.util import is_validation_enabled
 from ..objectives import ClosedFormWarning, EnumeratedLogJoint
 from ..pair import closed_form_log_joint_of
 
-__all__ = ["EStep", "forget_checked_closed_forms"]
+__all__ = ["EStep", "checked_closed_forms", "forget_checked_closed_forms"]
 
 #: The keys (:meth:`EStep.key`) whose closed form has matched the enumerated table.
 _CHECKED: set[Hashable] = set()
+
+
+def checked_closed_forms() -> frozenset[Hashable]:
+    """The keys whose closed form has matched the enumerated table in this process."""
+    return frozenset(_CHECKED)
 
 
 def forget_checked_closed_forms() -> None:
@@ -91,7 +96,8 @@ class EStep:
                 why = f"its table has shape {tuple(table.shape)}, not {tuple(reference.shape)}"
             elif torch.allclose(table, reference, rtol=0.0, atol=_rounding(reference),
                                 equal_nan=True):
-                _CHECKED.add(self.key(x))
+                if bool(torch.isfinite(reference).all()):  # NaN agreeing with NaN proves little
+                    _CHECKED.add(self.key(x))
                 return self.closed
             else:
                 gap = float((table - reference).abs().nan_to_num(float("inf")).max())

@@ -1,3 +1,4 @@
+import pyro
 import pytest
 import torch
 from tqdm.auto import tqdm
@@ -5,7 +6,7 @@ from tqdm.auto import tqdm
 import pvae
 from pvae import GaussianMixture
 from pvae.objectives import ClosedFormWarning
-from pvae.train.e_step import EStep
+from pvae.train.e_step import EStep, checked_closed_forms
 from pvae.train.em import ONE_THREAD_BELOW, run_em
 
 
@@ -95,6 +96,17 @@ def test_a_wrong_closed_form_is_not_taken_for_a_checked_one(blobs):
     em(GaussianMixture, blobs, max_iter=3)  # checks GaussianMixture's own closed form
     with pytest.warns(ClosedFormWarning):
         em(WrongClosedForm, blobs, max_iter=3)  # a subclass: other code, checked again
+
+
+def test_an_agreement_on_a_non_finite_table_is_not_remembered(blobs):
+    mixture = GaussianMixture(3)
+    mixture.initialize(blobs, torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        mixture.locs_unconstrained[0, 0] = float("nan")
+    step = EStep(mixture)
+    with pyro.validation_enabled(False), torch.no_grad():
+        assert torch.isnan(step(blobs)).any()  # both tables agree, NaN where NaN
+    assert step.closed is not None and step.key(blobs) not in checked_closed_forms()
 
 
 def test_a_non_finite_start_goes_back_to_the_checked_model(blobs):
