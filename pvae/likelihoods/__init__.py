@@ -7,7 +7,7 @@
 """
 
 from .base import Likelihood, likelihoods
-from .binary import Bernoulli, ContinuousBernoulli
+from .binary import Bernoulli, ContinuousBernoulli, non_binary_count
 from .location_scale import (
     LaplaceFamily,
     LocationScaleFamily,
@@ -29,4 +29,5 @@ __all__ = [
     "StudentT",
     "likelihoods",
     "location_scale_families",
+    "non_binary_count",
 ]

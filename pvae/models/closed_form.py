@@ -42,8 +42,7 @@ from torch import nn
 from torch.nn.functional import binary_cross_entropy_with_logits
 
 from ..guides import NormalGuide
-from ..likelihoods import Bernoulli
-from ..likelihoods.binary import non_binary_count
+from ..likelihoods import Bernoulli, non_binary_count
 from ..priors import StandardNormal
 
 __all__ = ["PARTS", "ClosedFormELBO", "closed_form", "closed_form_problem", "compile_problem"]

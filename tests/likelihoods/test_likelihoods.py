@@ -1,8 +1,14 @@
 import pytest
 import torch
 
-from pvae.likelihoods import Bernoulli, ContinuousBernoulli, Gaussian, Laplace, likelihoods
-from pvae.likelihoods.binary import non_binary_count
+from pvae.likelihoods import (
+    Bernoulli,
+    ContinuousBernoulli,
+    Gaussian,
+    Laplace,
+    likelihoods,
+    non_binary_count,
+)
 
 
 def built(likelihood, shape=(4,)):
