@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         Holes,
         LatentUsage,
         NonFiniteEstimateError,
+        RecordingWarning,
         Sandwich,
         Scores,
         ais,
@@ -89,14 +90,15 @@ __all__ = [
     "LeanTrace_ELBO", "EagerPathWarning",
     # errors and warnings
     "DataError", "PairError", "UnknownNameError", "DivergenceError", "NonFiniteLossError",
-    "NonFiniteEstimateError", "EvidenceError", "EvidenceWarning",
+    "NonFiniteEstimateError", "EvidenceError", "EvidenceWarning", "RecordingWarning",
     "ConvergenceWarning",
 ]
 #: where each name of the table of contents lives
 CONTENTS = {
     "estimate": ["AISEstimate", "BayesFactor", "Comparison", "Estimate", "Evidence",
                  "EvidenceError", "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes",
-                 "LatentUsage", "NonFiniteEstimateError", "Sandwich", "Scores", "ais",
+                 "LatentUsage", "NonFiniteEstimateError", "RecordingWarning", "Sandwich",
+                 "Scores", "ais",
                  "bayes_factors", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact",
                  "gaps", "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage", "score"],
     "checkpoint": ["load", "save"],

@@ -31,12 +31,13 @@ from .importance import (
     iwae_ladder,
     score,
 )
+from .recorded import RecordingWarning
 from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
     "AISEstimate", "BayesFactor", "Comparison", "Estimate", "Evidence", "EvidenceError",
     "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes", "LatentUsage", "NonFiniteEstimateError",
-    "Sandwich", "Scores", "Simulated", "ais", "bayes_factors", "bdmc", "compare", "elbo",
+    "RecordingWarning", "Sandwich", "Scores", "Simulated", "ais", "bayes_factors", "bdmc", "compare", "elbo",
     "evidence", "evidence_bdmc", "exact", "gaps", "hole_distances", "holes", "iwae", "iwae_ladder",
     "latent_usage", "score", "simulate",
     # for the application's reports

@@ -25,6 +25,7 @@ acceptance rate while annealing; a move whose energy is not finite is rejected.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import sys
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from tqdm.auto import tqdm
 from ..pair import Latent, in_particles, latent_of, log_joint, true_objective
 from ..validation import check_bool, check_count, check_positive_int, check_positive_number
 from .importance import Estimate, prepare
+from .recorded import RecordedPotential, energy_and_gradient, with_gradient, worth_recording
 
 __all__ = ["STARTS", "AISEstimate", "ais", "anneal", "anneal_rows", "check_settings",
            "effective_sample_size", "log_mean_exp", "sigmoid_schedule"]
@@ -136,6 +138,8 @@ class _Chains:
                                     FIRST_STEP_SIZE)
         self.accepted = z.new_zeros(rows)
         self.moves = 0
+        #: the potential replayed from a recording (:mod:`~pvae.estimate.recorded`), if any
+        self.recorded: RecordedPotential | None = None
 
     def _ends(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.no_grad():
@@ -149,12 +153,14 @@ class _Chains:
         r"""One HMC transition leaving :math:`f_\beta` invariant, then adapt the step sizes."""
         event = tuple(range(2, self.z.dim()))
         energies: dict[str, torch.Tensor] = {}
+        cold, hot = self.z.new_tensor(1 - beta), self.z.new_tensor(beta)
+        evaluate = self.recorded or functools.partial(energy_and_gradient, self.path.ends)
 
         def potential(values: dict[str, torch.Tensor]) -> torch.Tensor:
             energies.clear()  # a call that fails leaves none: its move is rejected
-            joint, start = self.path.ends(values["z"])
-            energies.update(joint=joint.detach(), start=start.detach())
-            return -((1 - beta) * start + beta * joint).sum()
+            energy, gradient, joint, start = evaluate(values["z"], cold, hot)
+            energies.update(joint=joint, start=start)
+            return with_gradient(values["z"], energy, gradient)
 
         momentum = torch.randn_like(self.z)
         current = -((1 - beta) * self.start + beta * self.joint) + 0.5 * momentum.pow(2).sum(
@@ -186,6 +192,8 @@ def anneal(path: _Path, z: torch.Tensor, betas: torch.Tensor, *, leapfrog: int,
     exact posterior samples). The last temperature needs no transition.
     """
     chains = _Chains(path, z)
+    if getattr(path, "recordable", False) and worth_recording(len(betas) - 2, leapfrog):
+        chains.recorded = RecordedPotential.record(path.ends, z, "evidence")
     log_w = torch.zeros_like(chains.joint)
     for t in range(1, len(betas)):
         log_w = log_w + float(betas[t] - betas[t - 1]) * chains.log_ratio()

@@ -84,6 +84,9 @@ class ModelLatents:
     annealing path, :math:`\log p(x, \theta)` and :math:`\log p_0`, both in :math:`u`.
     """
 
+    #: AIS may replay ``ends`` from a recording (:mod:`~pvae.estimate.recorded`)
+    recordable = True
+
     def __init__(self, model: Any, x: torch.Tensor, chains: int, guide: Any = None) -> None:
         self.model, self.x, self.chains = model, x, chains
         sites = _sample_sites(traced_from_the_prior(model, x))
