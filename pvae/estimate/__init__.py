@@ -36,10 +36,10 @@ from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
     "AISEstimate", "BayesFactor", "Comparison", "Estimate", "Evidence", "EvidenceError",
-    "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes", "LatentUsage", "NonFiniteEstimateError",
-    "RecordingWarning", "Sandwich", "Scores", "Simulated", "ais", "bayes_factors", "bdmc", "compare", "elbo",
-    "evidence", "evidence_bdmc", "exact", "gaps", "hole_distances", "holes", "iwae", "iwae_ladder",
-    "latent_usage", "score", "simulate",
+    "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes", "LatentUsage",
+    "NonFiniteEstimateError", "RecordingWarning", "Sandwich", "Scores", "Simulated", "ais",
+    "bayes_factors", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact", "gaps",
+    "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage", "score", "simulate",
     # for the application's reports
     "ACTIVE", "bayes_factor_table", "check_settings", "comparison_table",
 ]

@@ -35,13 +35,12 @@ from typing import Any
 import pyro
 import torch
 from pyro import poutine
-from pyro.ops.integrator import velocity_verlet
 from tqdm.auto import tqdm
 
 from ..pair import Latent, in_particles, latent_of, log_joint, true_objective
 from ..validation import check_bool, check_count, check_positive_int, check_positive_number
 from .importance import Estimate, prepare
-from .recorded import RecordedPotential, energy_and_gradient, with_gradient, worth_recording
+from .recorded import RecordedPotential, energy_and_gradient, worth_recording
 
 __all__ = ["STARTS", "AISEstimate", "ais", "anneal", "anneal_rows", "check_settings",
            "effective_sample_size", "log_mean_exp", "sigmoid_schedule"]
@@ -145,6 +144,26 @@ class _Chains:
         with torch.no_grad():
             return self.path.ends(z)
 
+    def _trajectory(self, momentum: torch.Tensor, cold: torch.Tensor, hot: torch.Tensor,
+                    leapfrog: int) -> tuple[torch.Tensor, ...] | None:
+        r"""``leapfrog`` leapfrog steps (unit masses) from the chains' codes.
+
+        The end's codes, momenta, :math:`\log p(x, z)` and :math:`\log p_0(z)`; ``None`` if
+        an evaluation raised a linear-algebra error (a matrix singular at a proposed point).
+        """
+        evaluate = self.recorded or functools.partial(energy_and_gradient, self.path.ends)
+        z, r, size = self.z, momentum, self.step_size
+        try:
+            _, gradient, joint, start = evaluate(z, cold, hot)
+            for _ in range(leapfrog):
+                r = r + 0.5 * size * (-gradient)
+                z = z + size * r
+                _, gradient, joint, start = evaluate(z, cold, hot)
+                r = r + 0.5 * size * (-gradient)
+        except torch.linalg.LinAlgError:
+            return None
+        return z, r, joint, start
+
     def log_ratio(self) -> torch.Tensor:
         r""":math:`\log p(x, z) - \log p_0(z)` at the chains' codes, ``(k, B)``."""
         return self.joint - self.start
@@ -152,25 +171,17 @@ class _Chains:
     def move(self, beta: float, leapfrog: int, target: float) -> None:
         r"""One HMC transition leaving :math:`f_\beta` invariant, then adapt the step sizes."""
         event = tuple(range(2, self.z.dim()))
-        energies: dict[str, torch.Tensor] = {}
-        cold, hot = self.z.new_tensor(1 - beta), self.z.new_tensor(beta)
-        evaluate = self.recorded or functools.partial(energy_and_gradient, self.path.ends)
-
-        def potential(values: dict[str, torch.Tensor]) -> torch.Tensor:
-            energies.clear()  # a call that fails leaves none: its move is rejected
-            energy, gradient, joint, start = evaluate(values["z"], cold, hot)
-            energies.update(joint=joint, start=start)
-            return with_gradient(values["z"], energy, gradient)
-
         momentum = torch.randn_like(self.z)
         current = -((1 - beta) * self.start + beta * self.joint) + 0.5 * momentum.pow(2).sum(
             event)
-        proposal, moved, _, _ = velocity_verlet(  # unit masses: the kinetic gradient is r
-            {"z": self.z}, {"z": momentum}, potential, lambda r: r, self.step_size, leapfrog)
-        z_new = proposal["z"].detach()
-        failed = torch.full_like(self.joint, math.nan)
-        joint, start = energies.get("joint", failed), energies.get("start", failed)
-        proposed = -((1 - beta) * start + beta * joint) + 0.5 * moved["z"].pow(2).sum(event)
+        end = self._trajectory(momentum, self.z.new_tensor(1 - beta), self.z.new_tensor(beta),
+                               leapfrog)
+        if end is None:  # an evaluation failed (a singular matrix): every chain stays
+            failed = torch.full_like(self.joint, math.nan)
+            z_new, moved, joint, start = self.z, momentum, failed, failed
+        else:
+            z_new, moved, joint, start = end
+        proposed = -((1 - beta) * start + beta * joint) + 0.5 * moved.pow(2).sum(event)
         log_accept = (current - proposed).nan_to_num(nan=-math.inf)
         accept = torch.rand_like(log_accept).log() < log_accept  # a non-finite move: rejected
         keep = accept.reshape(accept.shape + (1,) * len(event))

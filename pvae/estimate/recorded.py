@@ -38,7 +38,7 @@ from torch.fx import GraphModule, Node
 from torch.fx.experimental.proxy_tensor import make_fx
 
 __all__ = ["AGREEMENT", "RECORD_FROM", "RecordedPotential", "RecordingWarning",
-           "energy_and_gradient", "with_gradient", "worth_recording"]
+           "energy_and_gradient", "worth_recording"]
 
 #: record only runs with at least this many potential evaluations: recording costs about as
 #: much as a few hundred eager evaluations (about 2 s for the first in a process)
@@ -238,25 +238,6 @@ def _disagreement(replayed: tuple[torch.Tensor, ...],
         if gap > AGREEMENT * torch.finfo(want.dtype).eps * max(scale, 1.0):
             return f"its {name} differs from the eager run's by {gap:.3g}"
     return None
-
-
-class _WithGradient(torch.autograd.Function):
-    """A potential's value whose gradient is already known: autograd hands it back as is."""
-
-    @staticmethod
-    def forward(ctx: Any, z: torch.Tensor, energy: torch.Tensor,
-                gradient: torch.Tensor) -> torch.Tensor:
-        ctx.gradient = gradient
-        return energy.clone()
-
-    @staticmethod
-    def backward(ctx: Any, upstream: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        return upstream * ctx.gradient, None, None
-
-
-def with_gradient(z: torch.Tensor, energy: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
-    """``energy`` as a function of ``z`` whose gradient is ``gradient`` (for Pyro's integrator)."""
-    return _WithGradient.apply(z, energy, gradient)
 
 
 def worth_recording(moves: int, leapfrog: int) -> bool:

@@ -242,3 +242,34 @@ def _plant_error(graph):
         shifted = graph.graph.call_function(torch.ops.aten.add.Tensor, (energy, 1e-6))
     output.args = ((shifted, *output.args[0][1:]),)
     graph.recompile()
+
+
+def correlated_pair(x):
+    # a correlation with a prior that reaches past 1: there the covariance is not positive
+    # definite, and its Cholesky factorisation raises
+    rho = pyro.sample("rho", dist.Normal(x.new_tensor(0.0), 0.3))
+    one = torch.ones_like(rho)
+    covariance = torch.stack([torch.stack([one, rho], -1), torch.stack([rho, one], -1)], -2)
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.MultivariateNormal(x.new_zeros(2), covariance), obs=x)
+
+
+def test_a_singular_matrix_at_a_proposal_is_a_rejected_move_in_both_modes(monkeypatch):
+    ais_module = importlib.import_module("pvae.estimate.ais")
+    x = dist.MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.tensor(
+        [[1.0, 0.97], [0.97, 1.0]], dtype=torch.float64)).sample((50,))
+    failures = []
+    trajectory = ais_module._Chains._trajectory
+
+    def counted(self, *args):
+        end = trajectory(self, *args)
+        failures.append(end is None)
+        return end
+
+    monkeypatch.setattr(ais_module._Chains, "_trajectory", counted)
+    eager = evidence(correlated_pair, x, steps=30, chains=16, seed=0)
+    monkeypatch.setattr(recorded_module, "RECORD_FROM", 1)
+    replayed = evidence(correlated_pair, x, steps=30, chains=16, seed=0)
+    assert any(failures[:29]) and failures[:29] == failures[29:]
+    assert torch.equal(replayed.log_weights, eager.log_weights)
+    assert torch.isfinite(eager.log_weights).all() and eager.acceptance < 0.9
