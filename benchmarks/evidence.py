@@ -216,7 +216,7 @@ def run(tiny: bool) -> Table:
     ink = digits(torch.float64).train.mean(1)
     if tiny:
         ink = ink[:50]
-    sampling = ({"num_samples": 50, "warmup": 50, "chains": 1} if tiny
+    sampling = ({"num_samples": 30, "warmup": 20, "chains": 1} if tiny
                 else {"num_samples": 500, "warmup": 300, "chains": 2})
     _bayes_factors(table, ink, 10 if tiny else 300, 16 if tiny else 256,
                    settings["svi_steps"] * 2, sampling)

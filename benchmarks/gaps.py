@@ -57,7 +57,7 @@ def run(tiny: bool) -> Table:
                                                                       "hidden": [32]}}
     split = digits()
     found: dict[str, pvae.Gaps] = {}
-    budget = 2.0 if tiny else 30.0
+    budget = 0.5 if tiny else 30.0
     for name, options in (("digits VAE z=8", {}), ("digits VAE z=8, flow guide",
                                                    {"guide": "flow"})):
         vae = trained_vae(name, options, split.train, 64, 8, small if tiny else NETS,

@@ -36,8 +36,8 @@ def run(tiny: bool) -> Table:
         ["data", "N", "closed loc", "SVI loc", "NUTS loc", "closed scale", "SVI scale",
          "NUTS scale", "SVI rel. error", "SVI s", "NUTS s"],
     )
-    fit_options = {**FIT, "steps": 200} if tiny else FIT
-    sampling = ({"num_samples": 50, "warmup": 50, "chains": 1} if tiny
+    fit_options = {**FIT, "steps": 50} if tiny else FIT
+    sampling = ({"num_samples": 20, "warmup": 20, "chains": 1} if tiny
                 else {"num_samples": 1000, "warmup": 500, "chains": 2})
     for name, n, loc, scale in DATASETS[:2] if tiny else DATASETS:
         x = _data(name, n, loc, scale)

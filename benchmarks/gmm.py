@@ -107,7 +107,7 @@ def run(tiny: bool) -> Table:
          "EM - sklearn", "sklearn iters", "EM iters", "SVI steps", "EM time / sklearn",
          "SVI time / sklearn"],
     )
-    svi_steps = 50 if tiny else 300
+    svi_steps = 10 if tiny else 300
     cases, repeats = (TINY, 1) if tiny else (FULL, 7)
     for n, d, k in cases:
         table.add(**_case(n, d, k, svi_steps, repeats))

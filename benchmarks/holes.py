@@ -45,7 +45,7 @@ def _trained(spec: dict[str, Any], z_dim: int, train: torch.Tensor,
 def run(tiny: bool) -> Table:
     """Four models (autoencoder and VAE, 16-D and 2-D), their holes and their figures."""
     if tiny:
-        split, budget, dims = digits(), 2.0, (4, 2)
+        split, budget, dims = digits(), 0.5, (4, 2)
         shrink = {"x_shape": [64], "encoder": {"name": "mlp", "hidden": [16]},
                   "decoder": {"name": "mlp", "hidden": [16]}}
         source = "the digits (tiny mode)"

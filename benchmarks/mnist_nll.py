@@ -57,7 +57,7 @@ def run(tiny: bool) -> Table:
         fit_options: dict[str, Any] = {"epochs": 10_000, "lr": 1e-3, **extra}
         budget = fit_options.pop("budget", BUDGET)
         if tiny:
-            budget, fit_options["kl_warmup"] = 2.0, min(fit_options.get("kl_warmup", 0), 5)
+            budget, fit_options["kl_warmup"] = 0.5, min(fit_options.get("kl_warmup", 0), 5)
         result = pvae.fit(vae, train, batch_size=128, seed=0, transform=dynamic_binarization,
                           time_limit=budget, progress=False, **fit_options)
         per_epoch = -(-len(train) // 128)

@@ -152,14 +152,14 @@ def _case(table: Table, label: str, hidden: int, z_dim: int, batch: int, x: torc
 def run(tiny: bool) -> Table:
     """Time SVI steps side by side in both regimes, then one MNIST epoch (not in tiny mode)."""
     x, source = _data(tiny)
-    steps = 20 if tiny else 300
+    steps = 5 if tiny else 300
     # timing fits of a fixed length are not meant to converge: their warnings are noise here
     warnings.simplefilter("ignore", pvae.ConvergenceWarning)
     table = Table("speed", "One SVI step: pvae's VAE against a hand-written PyTorch VAE",
                   ["case", "what", "value", "target"])
     for number, (label, hidden, z_dim, batch) in enumerate(CASES):
         vaes = _case(table, label, hidden, z_dim, batch, x, steps,
-                     repeats=2 if tiny else REPEATS)
+                     repeats=1 if tiny else REPEATS)
         if tiny or number > 0:
             continue
         for name, vae in vaes.items():  # one whole epoch, data check included
@@ -184,7 +184,7 @@ def run(tiny: bool) -> Table:
         "optimiser: what is left is the price of Pyro and of pvae's checks), and with fused "
         "Adam and torch.compile of the loss (inductor, default mode; its compile time is "
         "its own row, outside the step times).",
-        f"Medians of {2 if tiny else REPEATS} alternating runs of {steps} steps each in one "
+        f"Medians of {1 if tiny else REPEATS} alternating runs of {steps} steps each in one "
         f"process, after a warm-up; {torch.get_num_threads()} CPU threads. Each pvae run is a "
         "whole pvae.fit call: its setup and its data check on 50 batches are inside the time. "
         "Host overhead = pvae's step minus the fused hand-written one: the Python work a GPU "
