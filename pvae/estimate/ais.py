@@ -137,8 +137,9 @@ class _Chains:
                                     FIRST_STEP_SIZE)
         self.accepted = z.new_zeros(rows)
         self.moves = 0
-        #: the potential replayed from a recording (:mod:`~pvae.estimate.recorded`), if any
-        self.recorded: RecordedPotential | None = None
+        #: the potential and its gradient: eager, or replayed from a recording
+        #: (:mod:`~pvae.estimate.recorded`) once :func:`anneal` has made one
+        self.evaluate: Any = functools.partial(energy_and_gradient, path.ends)
 
     def _ends(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.no_grad():
@@ -151,8 +152,7 @@ class _Chains:
         The end's codes, momenta, :math:`\log p(x, z)` and :math:`\log p_0(z)`; ``None`` if
         an evaluation raised a linear-algebra error (a matrix singular at a proposed point).
         """
-        evaluate = self.recorded or functools.partial(energy_and_gradient, self.path.ends)
-        z, r, size = self.z, momentum, self.step_size
+        evaluate, z, r, size = self.evaluate, self.z, momentum, self.step_size
         try:
             _, gradient, joint, start = evaluate(z, cold, hot)
             for _ in range(leapfrog):
@@ -204,7 +204,7 @@ def anneal(path: _Path, z: torch.Tensor, betas: torch.Tensor, *, leapfrog: int,
     """
     chains = _Chains(path, z)
     if getattr(path, "recordable", False) and worth_recording(len(betas) - 2, leapfrog):
-        chains.recorded = RecordedPotential.record(path.ends, z, "evidence")
+        chains.evaluate = RecordedPotential.record(path.ends, z, "evidence") or chains.evaluate
     log_w = torch.zeros_like(chains.joint)
     for t in range(1, len(betas)):
         log_w = log_w + float(betas[t] - betas[t - 1]) * chains.log_ratio()
