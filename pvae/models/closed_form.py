@@ -24,21 +24,25 @@ What it takes, and what :func:`closed_form_problem` refuses (the lean path then 
 * networks made of plain torch modules (made Pyro-visible by pvae), without ``PyroSample``
   or ``PyroParam`` attributes, that draw no random numbers of their own when compiled.
 
-With ``compiled=True`` the loss of the drawn :math:`\varepsilon` is compiled by
-``torch.compile`` (inductor; ``mode="reduce-overhead"`` on CUDA, which captures CUDA
-graphs). :math:`\varepsilon` is drawn eagerly and handed in, as are :math:`s` and
+With ``compiled=True`` a training call's loss *and its gradient* are compiled by
+``torch.compile`` into one graph (inductor; ``mode="reduce-overhead"`` on CUDA, which
+captures CUDA graphs): ``torch.func.grad_and_value`` of the loss, over the networks'
+trainable parameters, so the backward pass, the loss and the support check are kernels of
+the same code. :math:`\varepsilon` is drawn eagerly and handed in, as are :math:`s` and
 :math:`s\beta` as tensors, so a warm-up's changing weight does not recompile; a new batch
-shape (the last, partial minibatch) compiles once more.
+shape (the last, partial minibatch), a parameter frozen or replaced compiles once more.
+Calls without gradients (a validation loss, ``differentiable_loss``) run eagerly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
 from pyro.nn import PyroModule
 from torch import nn
+from torch.func import functional_call, grad_and_value
 from torch.nn.functional import binary_cross_entropy_with_logits
 
 from ..guides import NormalGuide
@@ -141,21 +145,40 @@ class _Twin:
                               if not key.startswith("_pyro")})
         twin.__dict__["_modules"] = {name: None if child is None else self._copy(child)
                                      for name, child in module._modules.items()}
-        self.pairs.append((module, twin, tuple(module._modules.values())))
+        self.pairs.append((module, twin, tuple(module._modules.values()),
+                           tuple(module._parameters.values())))
         return twin
 
     def _build(self) -> None:
-        self.pairs: list[tuple[nn.Module, nn.Module, tuple[Any, ...]]] = []
+        self.pairs: list[tuple[nn.Module, nn.Module, tuple[Any, ...], tuple[Any, ...]]] = []
         self.module = self._copy(self.net)
+        #: the parameters by their names in the twin (as ``functional_call`` takes them)
+        self.named = dict(self.module.named_parameters())
+        self.first = next(iter(self.named.values()), None)
 
     def synced(self) -> nn.Module:
-        """The twin, with its originals' training flags and submodules."""
-        for original, twin, children in self.pairs:
-            if tuple(original._modules.values()) != children:
+        """The twin, with its originals' training flags, submodules and parameters."""
+        for original, twin, children, parameters in self.pairs:
+            if ((children or original._modules)
+                    and tuple(original._modules.values()) != children) or \
+                    not _same(original._parameters.values(), parameters):
                 self._build()
                 return self.synced()
             twin.__dict__["training"] = original.training  # (no Module.__setattr__)
         return self.module
+
+
+def _same(values: Iterable[Any], kept: tuple[Any, ...]) -> bool:
+    """Whether ``values`` are the objects of ``kept``, in order (not compared by value)."""
+    count = 0
+    for count, value in enumerate(values, 1):
+        if count > len(kept) or value is not kept[count - 1]:
+            return False
+    return count == len(kept)
+
+
+#: a trainable parameter and its gradient (:func:`pvae.objectives.closed_calls.add_gradients`)
+Gradient = tuple[torch.Tensor, torch.Tensor]
 
 
 class _Counted:
@@ -184,11 +207,14 @@ class ClosedFormELBO:
     def __init__(self, model: Any, guide: Any, compiled: bool = False) -> None:
         self.model, self.guide = model, guide
         parts = _parts(model, guide)
-        self.kinds = {role: type(parts[role]) for role in PARTS}
+        self.guide_kind, self.prior_kind, self.likelihood_kind = (
+            type(parts[role]) for role in ("guide", "prior", "likelihood"))
         self.encoder, self.decoder = _Twin(parts["encoder"]), _Twin(parts["decoder"])
         self.compiled = compiled
         self.backend: _Counted | None = None
-        self._compiled: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None
+        self._compiled: Callable[..., Any] | None = None
+        #: the graph's (s, s beta) inputs, made once per value (the graph never writes them)
+        self._scale_tensors: dict[tuple[Any, ...], torch.Tensor] = {}
 
     @property
     def compilations(self) -> int:
@@ -203,9 +229,11 @@ class ClosedFormELBO:
         """
         if model is not self.model or guide is not self.guide:
             return False
-        parts = _parts(model, guide)
-        return (parts["encoder"] is self.encoder.net and parts["decoder"] is self.decoder.net
-                and all(type(parts[role]) is kind for role, kind in self.kinds.items()))
+        modules, guide_modules = model._modules, guide._modules
+        return (guide_modules.get("encoder") is self.encoder.net
+                and modules.get("decoder") is self.decoder.net and type(guide) is self.guide_kind
+                and type(modules.get("prior")) is self.prior_kind
+                and type(modules.get("likelihood")) is self.likelihood_kind)
 
     def key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
         """What a call's exactness depends on (None: a call this form does not take)."""
@@ -227,68 +255,90 @@ class ClosedFormELBO:
     @property
     def dtype(self) -> torch.dtype:
         """The dtype of the networks' parameters (and so of the loss)."""
-        return next(self.encoder.net.parameters()).dtype
+        first = self.encoder.first
+        return first.dtype if first is not None else torch.get_default_dtype()
 
-    def loss(self, x: torch.Tensor, num_data: int | None = None, *,
-             fast: bool = True) -> torch.Tensor:
-        """Minus the ELBO estimate of ``x`` (``Trace_ELBO``'s value, differentiable).
-
-        With ``fast=False``, or without gradients (a validation loss), the compiled graph is
-        not used: one graph per shape, for training, is all that is compiled.
-        """
-        if self._graph_for(fast):
-            return self._graph_call(x, num_data)[0]
+    def loss(self, x: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
+        """Minus the ELBO estimate of ``x`` (``Trace_ELBO``'s value, differentiable), eagerly."""
         scale, latent_scale = self.scales(x, num_data)
         encoder, decoder = self.encoder.synced(), self.decoder.synced()
         loc, scale_q = self._encoded(encoder, x)
         noise = torch.empty_like(loc).normal_()
         return self._negative_elbo(decoder, x, loc, scale_q, noise, scale, latent_scale)
 
-    def checked_loss(self, x: torch.Tensor, num_data: int | None = None, *,
-                     fast: bool = True) -> torch.Tensor | None:
-        """:meth:`loss`, or None when ``x`` is outside the support.
+    def checked_loss(self, x: torch.Tensor, num_data: int | None = None) -> torch.Tensor | None:
+        """:meth:`loss`, or None when ``x`` is outside the support (checked before any draw)."""
+        return self.loss(x, num_data) if self.in_support(x) else None
 
-        Uncompiled, the support is checked first (nothing is drawn for data outside it); the
-        compiled graph checks it in its own fused kernels, beside the loss.
+    def graph_ready(self) -> bool:
+        """Whether :meth:`value_and_grads` runs the compiled graph (compiled, with gradients)."""
+        return self.compiled and torch.is_grad_enabled()
+
+    def value_and_grads(self, x: torch.Tensor, num_data: int | None = None
+                        ) -> tuple[torch.Tensor, torch.Tensor, list[Gradient]]:
+        """The compiled loss, the count of values outside the support, and the gradients.
+
+        The gradients come as (trainable parameter, gradient) pairs, not yet added to the
+        parameters' ``.grad``: the caller adds them once the loss is known to be finite. One
+        graph computes all three. The loss's gradient is taken inside it
+        (``torch.func.grad_and_value``), so the backward pass and the support check are fused
+        kernels of the same compiled code, and no autograd graph is left behind.
         """
-        if self._graph_for(fast):
-            loss, outside = self._graph_call(x, num_data)
-            return None if outside else loss
-        return self.loss(x, num_data, fast=False) if self.in_support(x) else None
-
-    def _graph_for(self, fast: bool) -> bool:
-        return self.compiled and fast and torch.is_grad_enabled()
-
-    def _graph_call(self, x: torch.Tensor,
-                    num_data: int | None) -> tuple[torch.Tensor, torch.Tensor]:
-        """The compiled loss and the count of values outside the support."""
         if self._compiled is None:
             self.backend = _Counted("reduce-overhead" if x.is_cuda else None)
-            self._compiled = torch.compile(self._compiled_loss, backend=self.backend,
+            self._compiled = torch.compile(self._compiled_step, backend=self.backend,
                                            dynamic=False)
         encoder, decoder = self.encoder.synced(), self.decoder.synced()
-        parameter = next(encoder.parameters())
-        noise = torch.empty((x.shape[0], self.guide.z_dim), dtype=parameter.dtype,
-                            device=parameter.device).normal_()
-        scales = torch.tensor(self.scales(x, num_data), dtype=parameter.dtype,
-                              device=parameter.device)
-        return self._compiled(encoder, decoder, x, noise, scales)
+        dtype, device = self.dtype, x.device
+        noise = torch.empty((x.shape[0], self.guide.z_dim), dtype=dtype,
+                            device=device).normal_()
+        values = self.scales(x, num_data)
+        scales = self._scale_tensors.get((values, dtype, device))
+        if scales is None:  # (a handful per run: the full minibatches, the last one, warm-up)
+            if len(self._scale_tensors) > 64:
+                self._scale_tensors.clear()
+            scales = self._scale_tensors[values, dtype, device] = torch.tensor(
+                values, dtype=dtype, device=device)
+        trainable = tuple({name: p for name, p in twin.named.items() if p.requires_grad}
+                          for twin in (self.encoder, self.decoder))
+        frozen = tuple({name: p for name, p in twin.named.items() if not p.requires_grad}
+                       for twin in (self.encoder, self.decoder))
+        if x.is_cuda:  # a new step of CUDA graphs: the last replay's outputs are not kept
+            torch.compiler.cudagraph_mark_step_begin()
+        loss, outside, grads = self._compiled(encoder, decoder, trainable, frozen, x, noise,
+                                              scales)
+        pairs: list[Gradient] = [(parameter, grads[net][name]) for net in (0, 1)
+                                 for name, parameter in trainable[net].items()]
+        if x.is_cuda:  # (a CUDA graph writes its outputs into the same memory every replay)
+            pairs = [(parameter, grad.clone()) for parameter, grad in pairs]
+        return loss, outside, pairs
 
-    def _compiled_loss(self, encoder: nn.Module, decoder: nn.Module, x: torch.Tensor,
-                       noise: torch.Tensor, scales: torch.Tensor
-                       ) -> tuple[torch.Tensor, torch.Tensor]:
-        loc, scale_q = self._encoded(encoder, x)
-        loss = self._negative_elbo(decoder, x, loc, scale_q, noise, scales[0], scales[1])
-        return loss, non_binary_count(x)
+    def _compiled_step(self, encoder: nn.Module, decoder: nn.Module,
+                       trainable: tuple[dict[str, torch.Tensor], ...],
+                       frozen: tuple[dict[str, torch.Tensor], ...], x: torch.Tensor,
+                       noise: torch.Tensor, scales: torch.Tensor) -> Any:
+        def negative_elbo(weights: tuple[dict[str, torch.Tensor], ...]) -> Any:
+            def encoded(rows: torch.Tensor) -> torch.Tensor:
+                return functional_call(encoder, (weights[0], frozen[0]), (rows,))
+
+            def decoded(z: torch.Tensor) -> torch.Tensor:
+                return functional_call(decoder, (weights[1], frozen[1]), (z,))
+
+            loc, scale_q = self._encoded(encoded, x)
+            return self._negative_elbo(decoded, x, loc, scale_q, noise, scales[0], scales[1])
+
+        grads, loss = grad_and_value(negative_elbo)(trainable)
+        return loss, non_binary_count(x), grads
 
     @staticmethod
-    def _encoded(encoder: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _encoded(encoder: Callable[[torch.Tensor], torch.Tensor],
+                 x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The guide's location and scale (as :meth:`pvae.guides.NormalGuide.encode`)."""
         return NormalGuide.loc_and_scale(encoder(x))
 
-    def _negative_elbo(self, decoder: nn.Module, x: torch.Tensor, loc: torch.Tensor,
-                       scale_q: torch.Tensor, noise: torch.Tensor, scale: Any,
-                       latent_scale: Any) -> torch.Tensor:
+    def _negative_elbo(self, decoder: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+                       loc: torch.Tensor, scale_q: torch.Tensor, noise: torch.Tensor,
+                       scale: Any, latent_scale: Any) -> torch.Tensor:
         z = loc + noise * scale_q
         # log p(z) - log q(z | x), each as torch's Normal.log_prob, summed: their log sqrt(2 pi)
         # cancel, and (z - loc) / scale is the noise itself (in value and in gradient)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import torch
@@ -32,9 +33,21 @@ from pyro.poutine.runtime import _PYRO_STACK
 from ..pair import closed_form_elbo_of, kl_weight_of
 from .random_state import random_state, restore
 
-__all__ = ["ClosedForm", "ClosedFormCalls", "ClosedFormWarning"]
+__all__ = ["ClosedForm", "ClosedFormCalls", "ClosedFormWarning", "Gradient", "add_gradients"]
 
 LEAN = "the lean path"
+
+#: a trainable parameter and its gradient, computed but not yet added to its ``.grad``
+Gradient = tuple[torch.Tensor, torch.Tensor]
+
+
+def add_gradients(gradients: Iterable[Gradient]) -> None:
+    """Add each gradient into its parameter's ``.grad``, as ``backward`` accumulates it."""
+    for parameter, gradient in gradients:
+        if parameter.grad is None:
+            parameter.grad = gradient
+        else:
+            parameter.grad += gradient
 
 
 class ClosedFormWarning(UserWarning):
@@ -56,11 +69,17 @@ class ClosedForm(Protocol):
     def key(self, args: tuple[Any, ...],  # noqa: D102 (what a call's exactness depends on)
             kwargs: dict[str, Any]) -> tuple[Any, ...] | None: ...
 
-    def loss(self, x: torch.Tensor, num_data: int | None = None, *,  # noqa: D102
-             fast: bool = True) -> torch.Tensor: ...
+    def loss(self, x: torch.Tensor,  # noqa: D102 (eager, differentiable)
+             num_data: int | None = None) -> torch.Tensor: ...
 
-    def checked_loss(self, x: torch.Tensor, num_data: int | None = None, *,  # noqa: D102
-                     fast: bool = True) -> torch.Tensor | None: ...
+    def checked_loss(self, x: torch.Tensor,  # noqa: D102 (None: outside the support)
+                     num_data: int | None = None) -> torch.Tensor | None: ...
+
+    def graph_ready(self) -> bool: ...  # noqa: D102 (value_and_grads is compiled)
+
+    def value_and_grads(self, x: torch.Tensor,  # noqa: D102 (loss, outside count, grads)
+                        num_data: int | None = None) -> tuple[torch.Tensor, torch.Tensor,
+                                                              list[Gradient]]: ...
 
 
 class ClosedFormCalls:
@@ -152,10 +171,11 @@ class ClosedFormCalls:
         try:
             restore(self._lean_from)
             with torch.no_grad():
-                values.append(torch_item(form.loss(x, num_data, fast=False)))
+                values.append(torch_item(form.loss(x, num_data)))
             if form.compiled:  # the compiled graph, made now, from the same draws
                 restore(self._lean_from)
-                values.append(torch_item(form.loss(x, num_data)))
+                with torch.enable_grad():
+                    values.append(torch_item(form.value_and_grads(x, num_data)[0]))
         except Exception as error:  # noqa: BLE001 (torch.compile's own failures)
             if not form.compiled:
                 raise
@@ -183,11 +203,20 @@ class ClosedFormCalls:
     def _closed_call(self, method: str, form: ClosedForm, args: Any,
                      kwargs: Any) -> Any:
         """The closed form's result, or None (the random state put back) to go the lean way."""
-        x, num_data, fast = args[0], kwargs.get("num_data"), method != "loss"
+        x, num_data = args[0], kwargs.get("num_data")
         start = random_state()
+        if method == "loss_and_grads" and form.graph_ready():
+            graph_loss, outside, gradients = form.value_and_grads(x, num_data)
+            if (outside and is_validation_enabled()) or not math.isfinite(
+                    value := torch_item(graph_loss)):
+                restore(start)  # (nothing was added to the gradients)
+                return None
+            add_gradients(gradients)
+            self.closed_calls += 1
+            return value
         with torch.no_grad() if method == "loss" else contextlib.nullcontext():
-            loss = form.checked_loss(x, num_data, fast=fast) if is_validation_enabled() \
-                else form.loss(x, num_data, fast=fast)
+            loss = form.checked_loss(x, num_data) if is_validation_enabled() \
+                else form.loss(x, num_data)
         if loss is None or not math.isfinite(value := torch_item(loss)):
             restore(start)  # out of the support, or not finite: Trace_ELBO says what is wrong
             return None

@@ -50,18 +50,26 @@ def all_finite(tensors: Sequence[torch.Tensor]) -> bool:
     return not tensors or bool(torch.isfinite(torch.stack([t.sum() for t in tensors])).all())
 
 
-def _cloned(value: Any) -> Any:
+def _cloned(value: Any, into: Any = None) -> Any:
     """A copy of an optimiser's state dict: tensors cloned, containers rebuilt, the rest shared.
 
     What ``copy.deepcopy`` gives, at a fraction of its cost: the state is a few nested dicts
-    and lists of tensors, numbers and strings.
+    and lists of tensors, numbers and strings. The tensors of an earlier copy ``into``, where
+    they have the same place, shape, dtype and device, are written over instead of allocated
+    afresh (large fresh tensors cost the system's page faults, every copy).
     """
     if isinstance(value, torch.Tensor):
+        if isinstance(into, torch.Tensor) and into.shape == value.shape and \
+                into.dtype == value.dtype and into.device == value.device:
+            return into.copy_(value.detach())
         return value.detach().clone()
     if isinstance(value, dict):
-        return {key: _cloned(item) for key, item in value.items()}
+        kept = into if isinstance(into, dict) else {}
+        return {key: _cloned(item, kept.get(key)) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(_cloned(item) for item in value)
+        same = isinstance(into, list | tuple) and len(into) == len(value)
+        return type(value)(_cloned(item, into[number] if same else None)
+                           for number, item in enumerate(value))
     return copy.copy(value)
 
 
@@ -95,6 +103,7 @@ class DivergenceGuard:
         self.kept_step: int | None = None
         self._parameters: list[torch.Tensor] = []
         self._optimizer: dict[str, Any] | None = None
+        self._optimizer_lent = False  # (whether an optimiser was given the copy's tensors)
 
     def problem(self, loss: float, grads: Sequence[torch.Tensor] = ()) -> str | None:
         """What diverged in a step with this loss (per datapoint) and gradients, or None."""
@@ -114,8 +123,10 @@ class DivergenceGuard:
         if self.kept_step is not None and 0 < step - self.kept_step < SNAPSHOT_EVERY:
             return  # (the same step again refreshes the copy: a resumed optimiser's state)
         self.kept_step = step
-        self._parameters = [p.detach().clone() for p in parameters]
-        self._optimizer = _cloned(optimizer.state_dict()) if optimizer else None
+        self._parameters = _cloned(list(parameters), self._parameters)
+        into = None if self._optimizer_lent else self._optimizer
+        self._optimizer = _cloned(optimizer.state_dict(), into) if optimizer else None
+        self._optimizer_lent = False
 
     def roll_back(self, parameters: Sequence[torch.Tensor],
                   optimizer: torch.optim.Optimizer | None) -> int | None:
@@ -127,6 +138,7 @@ class DivergenceGuard:
                 parameter.copy_(kept)
         if optimizer is not None and self._optimizer is not None:
             optimizer.load_state_dict(self._optimizer)
+            self._optimizer_lent = True  # it may hold these tensors now: never write into them
         return self.kept_step
 
     def error(self, reason: str, step: int, restored: int | None,

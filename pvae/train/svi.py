@@ -18,9 +18,13 @@ from .divergence import all_finite
 from .plan import FitPlan
 from .resume import check_optimizer_state
 from .state import TrainingState, capture_rng, restore_rng, rng_untouched
-from .step import StepCore
+from .step import OPTIMIZERS, StepCore
 
-__all__ = ["run_svi"]
+__all__ = ["ONE_EVALUATION", "run_svi"]
+
+#: torch's optimisers that evaluate the loss once per step (a line search, L-BFGS, evaluates
+#: it many times and is driven through a closure): for them the step calls the loss itself
+ONE_EVALUATION = frozenset(OPTIMIZERS.values())
 
 
 def _from_a_distribution(error: ValueError) -> bool:
@@ -33,8 +37,9 @@ def _from_a_distribution(error: ValueError) -> bool:
 class _SVIStepper:
     """SVI with a single torch optimiser; refuses a step whose loss or gradient is not finite.
 
-    The optimiser is driven through a closure, so line-search methods (L-BFGS) work as
-    well as Adam. Parameters are found by tracing, the first time they appear.
+    An optimiser other than torch's one-evaluation ones (:data:`ONE_EVALUATION`) is driven
+    through a closure, so line-search methods (L-BFGS) work as well as Adam. Parameters are
+    found by tracing, the first time they appear.
     """
 
     def __init__(self, pair: Any, core: StepCore, make_optimizer: Callable[..., Any],
@@ -92,24 +97,29 @@ class _SVIStepper:
              guide: Callable[..., Any], batch: torch.Tensor, **kwargs: Any) -> float:
         """One optimiser step on ``batch``; the loss at the parameters it started from."""
         args = (model, guide, batch)
-        if self.optimizer is None:  # the first call finds the parameters ...
+        optimizer = self.optimizer
+        if optimizer is None:  # the first call finds the parameters ...
             with rng_untouched(batch):  # ... without using up random numbers
                 self._loss_and_grads(number, *args, **kwargs)
-            assert self.optimizer is not None
+            optimizer = self.optimizer
+            assert optimizer is not None
             if self.optimizer_state:  # a resumed run continues its moments
-                check_optimizer_state(self.optimizer, self.optimizer_state)
-                self.optimizer.load_state_dict(self.optimizer_state)
-        assert self.optimizer is not None
-        for group in self.optimizer.param_groups:
+                check_optimizer_state(optimizer, self.optimizer_state)
+                optimizer.load_state_dict(self.optimizer_state)
+        for group in optimizer.param_groups:
             group["lr"] = lr
+        if type(optimizer) in ONE_EVALUATION:  # what step(closure) would do, less a tensor
+            optimizer.zero_grad(set_to_none=True)
+            loss = self._loss_and_grads(number, *args, **kwargs)
+            optimizer.step()
+            return loss
 
         def closure() -> torch.Tensor:
-            assert self.optimizer is not None
-            self.optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad(set_to_none=True)
             return torch.tensor(self._loss_and_grads(number, *args, **kwargs))
 
         # Returns the loss at the parameters the step started from.
-        return float(self.optimizer.step(closure))  # type: ignore[arg-type]
+        return float(optimizer.step(closure))  # type: ignore[arg-type]
 
     def _track(self, params: list[torch.Tensor]) -> None:
         new = [p for p in params if id(p) not in self.seen]
@@ -157,6 +167,7 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> tuple[list[f
         restore_rng(resume.rng)
         bar.update(first)
     order = torch.arange(n, device=x.device)
+    callables: dict[int, tuple[Callable[..., Any], Callable[..., Any], dict[str, Any]]] = {}
     started = time.perf_counter()
     with core.running():
         for number in range(first, plan.total):
@@ -171,7 +182,10 @@ def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> tuple[list[f
                     order = torch.randperm(n, device=x.device)
                 batch = x[order[position * batch_size:(position + 1) * batch_size]]
             batch = transform(batch) if transform else batch
-            model, guide, kwargs = plan.minibatches.callables(pair, len(batch))
+            scored = callables.get(len(batch))
+            if scored is None:  # (once per batch size: the full minibatches, the last one)
+                scored = callables[len(batch)] = plan.minibatches.callables(pair, len(batch))
+            model, guide, kwargs = scored
             losses.append(stepper.step(number, rate, model, guide, batch, **kwargs) / n)
             bar.update()
             if number % 10 == 0 or number == plan.total - 1:

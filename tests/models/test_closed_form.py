@@ -198,6 +198,42 @@ def test_compiled_value_and_gradient_are_trace_elbos_and_it_compiles_once(float6
     assert objective.closed_calls == 8 + 8  # every step (finding the parameters is lean)
 
 
+def grads_of(objective, vae, x, calls=1, seed=1):
+    """The loss and the gradients (None where a parameter has none) after ``calls`` calls."""
+    torch.manual_seed(seed)
+    for parameter in vae.parameters():
+        parameter.grad = None
+    for _ in range(calls):  # (a second call adds into the gradients, as backward does)
+        loss = objective.loss_and_grads(vae.model, vae.guide, x, num_data=100)
+    return loss, [None if p.grad is None else p.grad.clone() for p in vae.parameters()]
+
+
+def assert_grads_as_trace_elbos(objective, vae, x, calls=1):
+    ours, our_grads = grads_of(objective, vae, x, calls)
+    theirs, their_grads = grads_of(Trace_ELBO(max_plate_nesting=1), vae, x, calls)
+    assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-9)
+    assert [g is None for g in our_grads] == [g is None for g in their_grads]
+    for mine, reference in zip(our_grads, their_grads, strict=True):
+        if mine is not None:
+            torch.testing.assert_close(mine, reference, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_frozen_replaced_and_accumulated_gradients_are_trace_elbos(float64, compiled):
+    vae = small_vae(objective={"name": "elbo", "compile": compiled})
+    x = binary(20)
+    objective = vae.objective()
+    next(vae.guide.encoder.parameters()).requires_grad_(False)  # frozen: no gradient
+    assert_grads_as_trace_elbos(objective, vae, x)
+    layer = next(m for m in vae.model.decoder.modules() if isinstance(m, nn.Linear))
+    layer.weight = nn.Parameter(layer.weight.detach() * 0.5)  # a parameter replaced
+    assert_grads_as_trace_elbos(objective, vae, x)
+    assert_grads_as_trace_elbos(objective, vae, x, calls=2)  # added into .grad
+    assert objective.closed_calls == 1 + 1 + 2  # (each key's first call, and every other)
+    assert objective._closed.compiled is compiled
+    assert objective._closed.compilations == (2 if compiled else 0)  # (replaced: once more)
+
+
 def test_compile_is_checked_with_the_other_options():
     for bad in ({"jit": True}, {"num_particles": 2}, {"gradient": "stl"}):
         with pytest.raises(ValueError, match="compile=True"):
