@@ -7,7 +7,7 @@
 """
 
 from .base import Likelihood, likelihoods
-from .binary import Bernoulli, ContinuousBernoulli, non_binary_count
+from .binary import Bernoulli, ContinuousBernoulli, all_binary, non_binary_count
 from .location_scale import (
     LaplaceFamily,
     LocationScaleFamily,
@@ -27,6 +27,7 @@ __all__ = [
     "LocationScaleFamily",
     "Normal",
     "StudentT",
+    "all_binary",
     "likelihoods",
     "location_scale_families",
     "non_binary_count",

@@ -46,7 +46,7 @@ from torch.func import functional_call, grad_and_value
 from torch.nn.functional import binary_cross_entropy_with_logits
 
 from ..guides import NormalGuide
-from ..likelihoods import Bernoulli, non_binary_count
+from ..likelihoods import Bernoulli, all_binary, non_binary_count
 from ..priors import StandardNormal
 
 __all__ = ["PARTS", "ClosedFormELBO", "closed_form", "closed_form_problem", "compile_problem"]
@@ -156,14 +156,18 @@ class _Twin:
         self.named = dict(self.module.named_parameters())
         self.first = next(iter(self.named.values()), None)
 
-    def synced(self) -> nn.Module:
-        """The twin, with its originals' training flags, submodules and parameters."""
+    def synced(self, named: bool = False) -> nn.Module:
+        """The twin, with its originals' training flags and submodules.
+
+        With ``named``, :attr:`named` is checked too: a parameter replaced or added since
+        (which the twin sees at once, sharing the parameter dicts) rebuilds it.
+        """
         for original, twin, children, parameters in self.pairs:
             if ((children or original._modules)
                     and tuple(original._modules.values()) != children) or \
-                    not _same(original._parameters.values(), parameters):
+                    (named and not _same(original._parameters.values(), parameters)):
                 self._build()
-                return self.synced()
+                return self.synced(named)
             twin.__dict__["training"] = original.training  # (no Module.__setattr__)
         return self.module
 
@@ -244,8 +248,8 @@ class ClosedFormELBO:
 
     @staticmethod
     def in_support(x: torch.Tensor) -> bool:
-        """Whether every value is 0 or 1, the Bernoulli's support (:func:`non_binary_count`)."""
-        return x.is_floating_point() and not non_binary_count(x)
+        """Whether every value is 0 or 1, the Bernoulli's support (:func:`all_binary`)."""
+        return x.is_floating_point() and all_binary(x)
 
     def scales(self, x: torch.Tensor, num_data: int | None) -> tuple[float, float]:
         r""":math:`s` and :math:`s\beta`: the data plate's scale, and the latent sites'."""
@@ -288,7 +292,7 @@ class ClosedFormELBO:
             self.backend = _Counted("reduce-overhead" if x.is_cuda else None)
             self._compiled = torch.compile(self._compiled_step, backend=self.backend,
                                            dynamic=False)
-        encoder, decoder = self.encoder.synced(), self.decoder.synced()
+        encoder, decoder = self.encoder.synced(named=True), self.decoder.synced(named=True)
         dtype, device = self.dtype, x.device
         noise = torch.empty((x.shape[0], self.guide.z_dim), dtype=dtype,
                             device=device).normal_()

@@ -6,6 +6,7 @@ from pvae.likelihoods import (
     ContinuousBernoulli,
     Gaussian,
     Laplace,
+    all_binary,
     likelihoods,
     non_binary_count,
 )
@@ -74,5 +75,9 @@ def test_the_binary_check_counts_exactly_the_values_that_are_neither_0_nor_1(dty
                          dtype=dtype)
     assert int(non_binary_count(binary)) == 0
     assert int(non_binary_count(torch.cat([binary, other]))) == len(other)
+    assert all_binary(binary) and not all_binary(torch.cat([binary, other]))
     for value in other:  # and each one alone, so none hides behind another
         assert int(non_binary_count(torch.cat([binary, value[None]]))) == 1
+        assert not all_binary(torch.cat([binary, value[None]]))
+    many = torch.cat([torch.ones(10_000, dtype=dtype), other[:1]])  # (its sum: one tiny term)
+    assert not all_binary(many) and all_binary(many[:-1])

@@ -234,6 +234,30 @@ def test_frozen_replaced_and_accumulated_gradients_are_trace_elbos(float64, comp
     assert objective._closed.compilations == (2 if compiled else 0)  # (replaced: once more)
 
 
+def test_the_compiled_graph_adds_no_gradient_where_it_steps_aside():
+    vae = small_vae(objective={"name": "elbo", "compile": True})
+    x = binarize(digits().test[:20])
+    objective = vae.objective()
+    objective.loss_and_grads(vae.model, vae.guide, x)  # the key is taken: compiled
+    calls = objective.closed_calls
+
+    def refused(y, match):
+        for parameter in vae.parameters():
+            parameter.grad = None
+        with pytest.raises(ValueError, match=match):  # Trace_ELBO's own check, and nothing
+            objective.loss_and_grads(vae.model, vae.guide, y)  # added to any gradient
+        assert all(parameter.grad is None for parameter in vae.parameters())
+
+    for bad in (0.5, float("nan"), float("inf"), 2.0, -1.0):
+        y = x.clone()
+        y[3, 7] = bad
+        refused(y, "support|Expected (value argument|parameter)")
+    with torch.no_grad():
+        next(vae.model.decoder.parameters())[0, 0] = float("nan")
+    refused(x, "logits")  # a non-finite loss
+    assert objective.closed_calls == calls and objective._closed.compilations == 1
+
+
 def test_compile_is_checked_with_the_other_options():
     for bad in ({"jit": True}, {"num_particles": 2}, {"gradient": "stl"}):
         with pytest.raises(ValueError, match="compile=True"):
