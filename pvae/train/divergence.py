@@ -85,11 +85,13 @@ def gradients_finite(grads: Sequence[torch.Tensor]) -> bool:
     found, one = _FLAGS.get(device) or _FLAGS.setdefault(
         device, (torch.zeros((), device=device), torch.ones((), device=device)))
     try:
-        found.zero_()
         torch._amp_foreach_non_finite_check_and_unscale_(list(grads), found, one)
     except (RuntimeError, AttributeError):  # several devices, or an older torch
         return all_finite(grads)
-    return not bool(found)
+    if found:  # (the check only ever sets the flag: it is 0 again once read as 1)
+        found.zero_()
+        return False
+    return True
 
 
 _FLAGS: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
