@@ -30,7 +30,7 @@ import torch
 from pyro.infer.util import is_validation_enabled, torch_item
 from pyro.poutine.runtime import _PYRO_STACK
 
-from ..pair import closed_form_elbo_of, kl_weight_of
+from ..pair import buffers_kept, closed_form_elbo_of, kl_weight_of
 from .random_state import random_state, restore
 
 __all__ = ["ClosedForm", "ClosedFormCalls", "ClosedFormWarning", "Gradient", "add_gradients"]
@@ -113,9 +113,10 @@ class ClosedFormCalls:
         form, key = self._closed_for(model, guide, args, kwargs)
         if form is None or key is None:
             return None
-        if key not in self._closed_known and not self._check(form, key, model, guide, args,
-                                                            kwargs):
-            return None
+        if key not in self._closed_known:
+            with buffers_kept(model, guide):  # (the call's one run is the one that follows)
+                if not self._check(form, key, model, guide, args, kwargs):
+                    return None
         return self._closed_call(method, form, args, kwargs)
 
     def _closed_for(self, model: Any, guide: Any, args: Any,

@@ -56,6 +56,7 @@ from pyro.infer.util import is_validation_enabled, torch_item
 from pyro.poutine.messenger import Messenger
 from pyro.poutine.util import site_is_subsample
 
+from ..pair import buffers_kept
 from ..validation import check_bool, check_positive_int
 from .closed_calls import ClosedFormCalls
 from .random_state import random_state as _random_state
@@ -241,6 +242,9 @@ class LeanTrace_ELBO(ClosedFormCalls, Trace_ELBO):  # noqa: N801 (Pyro's spellin
             if result is not None:
                 return result
             _restore(start)
+        # a run that went through updated the modules' state (batch norm's statistics) as the
+        # call's one run does: the runs after it in this call put the state back
+        ran = seen is not None
         if not self.eager_reason and seen not in self._known:
             said = self._judged(model, guide, args, kwargs)  # Trace_ELBO's errors raise here
             start = self._drawn_from
@@ -248,7 +252,9 @@ class LeanTrace_ELBO(ClosedFormCalls, Trace_ELBO):  # noqa: N801 (Pyro's spellin
             if self.eager_reason:
                 self._eager(self.eager_reason)  # say why, once
             else:
-                result, seen = self._attempt(method, model, guide, args, kwargs)
+                with buffers_kept(model, guide) if ran else contextlib.nullcontext():
+                    result, seen = self._attempt(method, model, guide, args, kwargs)
+                ran = ran or seen is not None
                 if result is not None:
                     for warning in said:  # what Trace_ELBO said of this call
                         warnings.warn_explicit(warning.message, warning.category,
@@ -259,13 +265,15 @@ class LeanTrace_ELBO(ClosedFormCalls, Trace_ELBO):  # noqa: N801 (Pyro's spellin
                                 "Trace_ELBO (an effect handler it does not know?)")
                 _restore(start)
         self.eager_calls += 1  # eager for good, or a checked structure's non-finite loss
-        return eager(model, guide, *args, **kwargs)
+        with buffers_kept(model, guide) if ran else contextlib.nullcontext():
+            return eager(model, guide, *args, **kwargs)
 
     def _judged(self, model: Any, guide: Any, args: Any, kwargs: Any) -> list[Any]:
         """Let Trace_ELBO trace this call and judge its structure; what it warned."""
         self._judging = True
-        try:
-            with warnings.catch_warnings(record=True) as said, torch.no_grad():
+        try:  # (the lean run that follows is the call's one run: its state changes stay)
+            with warnings.catch_warnings(record=True) as said, torch.no_grad(), \
+                    buffers_kept(model, guide):
                 warnings.simplefilter("always")
                 super().loss(model, guide, *args, **kwargs)
         finally:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-import pyro
 import torch
 from pyro import poutine
 from pyro.infer.autoguide import AutoGuide
 from pyro.poutine.util import site_is_subsample
 
 from ..signatures import signature_of
+from .probe import probing
 
 __all__ = ["Pair", "PairError", "check_local_latents", "check_pair", "data_plates", "latent_sites",
            "params_outside", "per_datapoint_sites"]
@@ -101,7 +101,7 @@ def check_pair(pair: Any, x: torch.Tensor | None = None) -> None:
     # must make them for the data it will be given, not for a few rows: such pairs run on
     # all of x. Modules that already hold their parameters run on two rows.
     rows = x[:2] if all(_built(fn) for fn in (pair.model, pair.guide)) else x
-    with torch.random.fork_rng(devices=[]), torch.no_grad(), pyro.validation_enabled(False):
+    with probing(pair.model, pair.guide):
         guide = poutine.trace(pair.guide).get_trace(rows)
         model = poutine.trace(poutine.replay(pair.model, trace=guide)).get_trace(rows)
     in_model, in_guide = latent_sites(model), latent_sites(guide)
@@ -114,7 +114,7 @@ def check_pair(pair: Any, x: torch.Tensor | None = None) -> None:
 
 
 def _plates(model: Callable[..., Any], rows: torch.Tensor) -> dict[str, int]:
-    with torch.random.fork_rng(devices=[]), torch.no_grad(), pyro.validation_enabled(False):
+    with probing(model):
         trace = poutine.trace(model).get_trace(rows)
     return {frame.name: frame.size for site in trace.nodes.values()
             if site["type"] == "sample" for frame in site["cond_indep_stack"]}
@@ -129,7 +129,7 @@ def data_plates(model: Callable[..., Any], x: torch.Tensor) -> frozenset[str]:
 
 def _local_and_global(pair: Any, x: torch.Tensor, plates: frozenset[str]
                       ) -> tuple[list[str], list[str]]:
-    with torch.random.fork_rng(devices=[]), torch.no_grad(), pyro.validation_enabled(False):
+    with probing(pair.model):
         trace = poutine.trace(pair.model).get_trace(x[:2])
     local: list[str] = []
     shared: list[str] = []
@@ -167,8 +167,7 @@ def check_local_latents(pair: Any, x: torch.Tensor) -> None:
 
 def params_outside(pair: Any, x: torch.Tensor) -> list[str]:
     """The ``pyro.param`` sites the pair uses on ``x`` that are not parameters of its module."""
-    with torch.random.fork_rng(devices=[]), torch.no_grad(), pyro.validation_enabled(False), \
-            poutine.trace(param_only=True) as capture:
+    with probing(pair.model, pair.guide), poutine.trace(param_only=True) as capture:
         guide = poutine.trace(pair.guide).get_trace(x)
         poutine.replay(pair.model, trace=guide)(x)
     held = {id(parameter) for parameter in pair.parameters()}

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyro
 import torch
 from pyro import poutine
 
 from ..validation import DataError
+from .probe import probing
 
 __all__ = ["check_observations"]
 
@@ -42,8 +42,7 @@ def check_observations(pair: Any, x: torch.Tensor) -> None:
     chunk = x.shape[0] if x.numel() <= WHOLE else max(1, WHOLE // max(1, x[0].numel()))
     for first in range(0, x.shape[0], chunk):
         rows = x[first:first + chunk]
-        with torch.random.fork_rng(devices=[]), torch.no_grad(), \
-                pyro.validation_enabled(False):
+        with probing(pair.model, pair.guide):
             guide = poutine.trace(pair.guide).get_trace(rows)
             model = poutine.trace(poutine.replay(pair.model, trace=guide)).get_trace(rows)
         for name, site in model.nodes.items():

@@ -29,7 +29,7 @@ import torch
 from pyro.infer import ELBO
 
 from ..objectives import LeanTrace_ELBO, is_compiled
-from ..pair import elbo_terms, kl_weighted, objective_hook, true_objective
+from ..pair import buffers_kept, elbo_terms, kl_weighted, objective_hook, true_objective
 from .divergence import DivergenceGuard
 from .result import History
 from .state import rng_untouched
@@ -221,7 +221,7 @@ class StepCore:
             self.history.validation.append(self.validation_loss(validation, batch_size,
                                                                 transform))
         if terms_on is not None:
-            with rng_untouched(terms_on):
+            with rng_untouched(terms_on), buffers_kept(self.pair.model, self.pair.guide):
                 terms = elbo_terms(self.pair, terms_on)
             self.history.reconstruction.append(terms.reconstruction)
             self.history.kl.append(terms.kl)

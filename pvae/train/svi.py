@@ -13,7 +13,7 @@ import torch
 from pyro import poutine
 from tqdm.auto import tqdm
 
-from ..pair import PairError
+from ..pair import PairError, buffers_kept
 from .divergence import all_finite
 from .plan import FitPlan
 from .resume import check_optimizer_state
@@ -99,7 +99,8 @@ class _SVIStepper:
         args = (model, guide, batch)
         optimizer = self.optimizer
         if optimizer is None:  # the first call finds the parameters ...
-            with rng_untouched(batch):  # ... without using up random numbers
+            # ... without using up random numbers or updating the modules' state
+            with rng_untouched(batch), buffers_kept(self.pair.model, self.pair.guide):
                 self._loss_and_grads(number, *args, **kwargs)
             optimizer = self.optimizer
             assert optimizer is not None
