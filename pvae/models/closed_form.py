@@ -31,7 +31,9 @@ trainable parameters, so the backward pass, the loss and the support check are k
 the same code. :math:`\varepsilon` is drawn eagerly and handed in, as are :math:`s` and
 :math:`s\beta` as tensors, so a warm-up's changing weight does not recompile; a new batch
 shape (the last, partial minibatch), a parameter frozen or replaced compiles once more.
-Calls without gradients (a validation loss, ``differentiable_loss``) run eagerly.
+``differentiable_loss`` returns the graph's loss with the graph's gradient attached
+(:meth:`ClosedFormELBO.differentiable`); calls without gradients (a validation loss) run
+eagerly.
 """
 
 from __future__ import annotations
@@ -185,6 +187,25 @@ def _same(values: Iterable[Any], kept: tuple[Any, ...]) -> bool:
 Gradient = tuple[torch.Tensor, torch.Tensor]
 
 
+class _GraphLoss(torch.autograd.Function):
+    """The compiled graph's loss as a tensor autograd can differentiate.
+
+    Its inputs are the loss, the graph's gradients and the parameters they belong to; its
+    backward hands each parameter its gradient times the upstream one, so a ``backward``
+    through it (Lightning's) adds to ``.grad`` what :func:`add_gradients` would.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, loss: torch.Tensor, grads: tuple[torch.Tensor, ...],
+                *parameters: torch.Tensor) -> torch.Tensor:
+        ctx.grads = grads
+        return loss.view(())
+
+    @staticmethod
+    def backward(ctx: Any, upstream: torch.Tensor) -> Any:
+        return (None, None, *(upstream * grad for grad in ctx.grads))
+
+
 class _Counted:
     """Inductor as ``torch.compile``'s backend, counting the graphs it compiles."""
 
@@ -316,6 +337,12 @@ class ClosedFormELBO:
         if x.is_cuda:  # (a CUDA graph writes its outputs into the same memory every replay)
             pairs = [(parameter, grad.clone()) for parameter, grad in pairs]
         return loss, outside, pairs
+
+    @staticmethod
+    def differentiable(loss: torch.Tensor, gradients: list[Gradient]) -> torch.Tensor:
+        """The loss of :meth:`value_and_grads`, differentiable: its gradient is the graph's."""
+        return _GraphLoss.apply(loss, tuple(grad for _, grad in gradients),
+                                *(parameter for parameter, _ in gradients))
 
     def _compiled_step(self, encoder: nn.Module, decoder: nn.Module,
                        trainable: tuple[dict[str, torch.Tensor], ...],

@@ -77,6 +77,10 @@ class ClosedForm(Protocol):
 
     def graph_ready(self) -> bool: ...  # noqa: D102 (value_and_grads is compiled)
 
+    @staticmethod
+    def differentiable(loss: torch.Tensor,  # noqa: D102 (the graph's loss, differentiable)
+                       gradients: list[Gradient]) -> torch.Tensor: ...
+
     def value_and_grads(self, x: torch.Tensor,  # noqa: D102 (loss, outside count, grads)
                         num_data: int | None = None) -> tuple[torch.Tensor, torch.Tensor,
                                                               list[Gradient]]: ...
@@ -206,14 +210,16 @@ class ClosedFormCalls:
         """The closed form's result, or None (the random state put back) to go the lean way."""
         x, num_data = args[0], kwargs.get("num_data")
         start = random_state()
-        if method == "loss_and_grads" and form.graph_ready():
+        if method != "loss" and form.graph_ready():  # compiled: the gradient from the graph
             graph_loss, outside, gradients = form.value_and_grads(x, num_data)
             if (outside and is_validation_enabled()) or not math.isfinite(
                     value := torch_item(graph_loss)):
                 restore(start)  # (nothing was added to the gradients)
                 return None
-            add_gradients(gradients)
             self.closed_calls += 1
+            if method == "differentiable_loss":
+                return form.differentiable(graph_loss, gradients)
+            add_gradients(gradients)
             return value
         with torch.no_grad() if method == "loss" else contextlib.nullcontext():
             loss = form.checked_loss(x, num_data) if is_validation_enabled() \

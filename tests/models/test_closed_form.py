@@ -234,6 +234,29 @@ def test_frozen_replaced_and_accumulated_gradients_are_trace_elbos(float64, comp
     assert objective._closed.compilations == (2 if compiled else 0)  # (replaced: once more)
 
 
+def test_the_compiled_differentiable_loss_carries_the_graphs_gradient(float64):
+    vae = small_vae(objective={"name": "elbo", "compile": True})
+    x = binary(20)
+
+    def value_and_grads_through_backward(objective):
+        torch.manual_seed(1)
+        for parameter in vae.parameters():
+            parameter.grad = None
+        loss = objective.differentiable_loss(vae.model, vae.guide, x, num_data=100)
+        (2 * loss).backward()  # (an upstream gradient of 2, as a caller's own sum would give)
+        return loss.item(), [p.grad.clone() for p in vae.parameters()]
+
+    objective = vae.objective()
+    ours, our_grads = value_and_grads_through_backward(objective)
+    theirs, their_grads = value_and_grads_through_backward(Trace_ELBO(max_plate_nesting=1))
+    assert ours == pytest.approx(theirs, rel=1e-12)
+    for mine, reference in zip(our_grads, their_grads, strict=True):
+        torch.testing.assert_close(mine, reference, rtol=1e-10, atol=1e-10)
+    assert objective.closed_calls == 1 and objective._closed.compilations == 1
+    assert_grads_as_trace_elbos(objective, vae, x)  # loss_and_grads: the same graph
+    assert objective._closed.compilations == 1
+
+
 def test_the_compiled_graph_adds_no_gradient_where_it_steps_aside():
     vae = small_vae(objective={"name": "elbo", "compile": True})
     x = binarize(digits().test[:20])

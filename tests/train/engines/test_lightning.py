@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import pvae
-from pvae.data import digits, dynamic_binarization
+from pvae.data import binarize, digits, dynamic_binarization
 
 pytest.importorskip("lightning", reason="the Lightning engine needs pip install "
                                         "'pvae-pyro[lightning]'")
@@ -55,6 +55,23 @@ def test_one_process_through_lightning_equals_pvae_fit():
     assert result.validation_losses == pytest.approx(expected.validation_losses, rel=1e-6)
     for name, value in ours.state_dict().items():
         torch.testing.assert_close(theirs.state_dict()[name], value, rtol=1e-5, atol=1e-6)
+
+
+def test_the_compiled_elbo_is_compiled_through_lightning_too():
+    x = binarize(digits().train[:256])
+    options = {"epochs": 2, "batch_size": 64, "lr": 1e-2, "seed": 5, "progress": False,
+               "device": "cpu"}
+    runs = []
+    for engine in ("pvae", "lightning"):
+        torch.manual_seed(0)
+        vae = pvae.VAE((64,), 3, encoder={"name": "mlp", "hidden": [16]},
+                       decoder={"name": "mlp", "hidden": [16]},
+                       objective={"name": "elbo", "compile": True})
+        runs.append(pvae.fit(vae, x, engine=engine, **options).losses)
+        objective = vae.objective()  # every step through the graph: Lightning's backward too
+        assert objective._closed.compiled and objective._closed.compilations == 1
+        assert objective.closed_calls == 8 and objective.closed_reason == ""
+    assert runs[1] == pytest.approx(runs[0], rel=1e-6)
 
 
 def test_lightning_settings_need_the_lightning_engine():
