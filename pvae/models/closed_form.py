@@ -311,8 +311,11 @@ class ClosedFormELBO:
         """
         if self._compiled is None:
             self.backend = _Counted("reduce-overhead" if x.is_cuda else None)
+            # (isolated: another pair of the same shapes never hands this one its graphs, so
+            # the count and the recompile limit are this pair's own)
             self._compiled = torch.compile(self._compiled_step, backend=self.backend,
-                                           dynamic=False)
+                                           dynamic=False,  # (the overloads lack it)
+                                           isolate_recompiles=True)  # type: ignore[call-overload]
         encoder, decoder = self.encoder.synced(named=True), self.decoder.synced(named=True)
         dtype, device = self.dtype, x.device
         noise = torch.empty((x.shape[0], self.guide.z_dim), dtype=dtype,
