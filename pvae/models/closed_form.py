@@ -338,7 +338,7 @@ class ClosedFormELBO:
         pairs: list[Gradient] = [(parameter, grads[net][name]) for net in (0, 1)
                                  for name, parameter in trainable[net].items()]
         if x.is_cuda:  # (a CUDA graph writes its outputs into the same memory every replay)
-            pairs = [(parameter, grad.clone()) for parameter, grad in pairs]
+            loss, pairs = loss.clone(), [(parameter, grad.clone()) for parameter, grad in pairs]
         return loss, outside, pairs
 
     @staticmethod
