@@ -49,6 +49,7 @@ from torch.nn.functional import binary_cross_entropy_with_logits
 
 from ..guides import NormalGuide
 from ..likelihoods import Bernoulli, all_binary, non_binary_count
+from ..objectives import Gradient
 from ..priors import StandardNormal
 
 __all__ = ["PARTS", "ClosedFormELBO", "closed_form", "closed_form_problem", "compile_problem"]
@@ -183,10 +184,6 @@ def _same(values: Iterable[Any], kept: tuple[Any, ...]) -> bool:
     return count == len(kept)
 
 
-#: a trainable parameter and its gradient (:func:`pvae.objectives.closed_calls.add_gradients`)
-Gradient = tuple[torch.Tensor, torch.Tensor]
-
-
 class _GraphLoss(torch.autograd.Function):
     """The compiled graph's loss as a tensor autograd can differentiate.
 
@@ -232,8 +229,7 @@ class ClosedFormELBO:
     def __init__(self, model: Any, guide: Any, compiled: bool = False) -> None:
         self.model, self.guide = model, guide
         parts = _parts(model, guide)
-        self.guide_kind, self.prior_kind, self.likelihood_kind = (
-            type(parts[role]) for role in ("guide", "prior", "likelihood"))
+        self.kinds = tuple(type(parts[role]) for role in PARTS)  # (guide, prior, likelihood)
         self.encoder, self.decoder = _Twin(parts["encoder"]), _Twin(parts["decoder"])
         self.compiled = compiled
         self.backend: _Counted | None = None
@@ -256,9 +252,9 @@ class ClosedFormELBO:
             return False
         modules, guide_modules = model._modules, guide._modules
         return (guide_modules.get("encoder") is self.encoder.net
-                and modules.get("decoder") is self.decoder.net and type(guide) is self.guide_kind
-                and type(modules.get("prior")) is self.prior_kind
-                and type(modules.get("likelihood")) is self.likelihood_kind)
+                and modules.get("decoder") is self.decoder.net
+                and (type(guide), type(modules.get("prior")),
+                     type(modules.get("likelihood"))) == self.kinds)
 
     def key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
         """What a call's exactness depends on (None: a call this form does not take)."""
@@ -327,10 +323,11 @@ class ClosedFormELBO:
                 self._scale_tensors.clear()
             scales = self._scale_tensors[values, dtype, device] = torch.tensor(
                 values, dtype=dtype, device=device)
-        trainable = tuple({name: p for name, p in twin.named.items() if p.requires_grad}
-                          for twin in (self.encoder, self.decoder))
-        frozen = tuple({name: p for name, p in twin.named.items() if not p.requires_grad}
-                       for twin in (self.encoder, self.decoder))
+        trainable: tuple[dict[str, torch.Tensor], ...] = ({}, {})
+        frozen: tuple[dict[str, torch.Tensor], ...] = ({}, {})
+        for net, twin in enumerate((self.encoder, self.decoder)):
+            for name, parameter in twin.named.items():
+                (trainable if parameter.requires_grad else frozen)[net][name] = parameter
         if x.is_cuda:  # a new step of CUDA graphs: the last replay's outputs are not kept
             torch.compiler.cudagraph_mark_step_begin()
         loss, outside, grads = self._compiled(encoder, decoder, trainable, frozen, x, noise,

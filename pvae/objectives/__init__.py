@@ -16,12 +16,12 @@ from pyro.infer import (
 
 from ..registry import Registry
 from ..validation import check_bool, check_positive_int
-from .closed_calls import ClosedFormWarning
+from .closed_calls import ClosedFormWarning, Gradient
 from .enumeration import EnumeratedLogJoint, enumerated_log_joint
 from .importance import ImportanceWeightedELBO
 from .lean import EagerPathWarning, LeanTrace_ELBO
 
-__all__ = ["ClosedFormWarning", "EagerPathWarning", "EnumeratedLogJoint",
+__all__ = ["ClosedFormWarning", "EagerPathWarning", "EnumeratedLogJoint", "Gradient",
            "ImportanceWeightedELBO", "LeanTrace_ELBO", "enumerated_log_joint", "is_compiled",
            "objectives"]
 
