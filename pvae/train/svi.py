@@ -115,9 +115,10 @@ class _SVIStepper:
             optimizer.step()
             return loss
 
-        def closure() -> torch.Tensor:
+        def closure() -> torch.Tensor:  # (float64: a line search compares these losses)
             optimizer.zero_grad(set_to_none=True)
-            return torch.tensor(self._loss_and_grads(number, *args, **kwargs))
+            return torch.tensor(self._loss_and_grads(number, *args, **kwargs),
+                                dtype=torch.float64)
 
         # Returns the loss at the parameters the step started from.
         return float(optimizer.step(closure))  # type: ignore[arg-type]

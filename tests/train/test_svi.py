@@ -102,3 +102,26 @@ def test_patience_needs_validation_and_svi():
         pvae.fit(Gaussian(), x, method="em", patience=2, progress=False)
     with pytest.raises(ValueError, match="patience must be"):
         pvae.fit(Gaussian(), x, epochs=3, patience=0, validation=x, progress=False)
+
+
+def test_a_line_search_optimiser_is_driven_through_a_closure_and_reaches_the_mle(rng):
+    from pvae import Gaussian
+    from pvae.train.svi import ONE_EVALUATION
+
+    x = torch.as_tensor(rng.normal(3.0, 2.0, size=(200, 2)), dtype=torch.float64)
+    gaussian = Gaussian(dim=2)
+    evaluations = []
+
+    def lbfgs(params):
+        optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=20,
+                                      line_search_fn="strong_wolfe")
+        step = optimizer.step
+        optimizer.step = lambda closure: step(lambda: evaluations.append(1) or closure())
+        return optimizer
+
+    assert torch.optim.LBFGS not in ONE_EVALUATION
+    pvae.fit(gaussian, x, steps=30, batch_size=None, optimizer=lbfgs, progress=False)
+    assert len(evaluations) > 30  # several evaluations a step: the closure, not one call
+    loc, scale = Gaussian.closed_form(x)
+    torch.testing.assert_close(gaussian.loc.detach(), loc, rtol=0, atol=1e-4)
+    torch.testing.assert_close(gaussian.scale.detach(), scale, rtol=1e-4, atol=0)
