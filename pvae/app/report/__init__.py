@@ -57,7 +57,7 @@ def run_demo(out: Path, *, seed: int = 0, device: str = "auto", quick: bool = Fa
             data.train, data.test, data.test_labels, out, seed, device, quick, progress,
             figures)
     with _section("figures"):
-        figure_lines = save_figures(figures, out)
+        figure_lines = save_figures(figures, out, mode="quick" if quick else "full")
     lines = [
         "# pvae demo: likelihoods on the digits",
         "",

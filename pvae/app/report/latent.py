@@ -119,9 +119,14 @@ def _latent_figures(models: dict[str, Any], history: History,
     figures.update({
         "bounds_against_k": (
             plots.bounds_against_k(ladders, columns=2),
-            "The ELBO (cross) and IWAE-k (line) against k on the test images. For the "
-            "linear-Gaussian model the exact log p(x) (dotted) is known and the bounds "
-            "climb towards it; for the VAE it is not, and IWAE-k is the best estimate."),
+            "The ELBO (cross) and IWAE-k (line) against k on the test images, all from one "
+            "set of importance draws per image: the ELBO is the mean log-weight over all of "
+            "them, IWAE-k uses the first k. Bars are ± one standard error over the images. "
+            "For the linear-Gaussian model the exact log p(x) (dotted) is known and the "
+            "bounds climb towards it; for the VAE it is not, and IWAE-k is the best "
+            "estimate. Each point is a Monte Carlo estimate of its bound, so a point may "
+            "land above the next bound by noise; the paired difference in each panel (same "
+            "images, same draws) says whether the gap left is more than noise."),
         "training_curves": (
             plots.training_curves(history, title="VAE training: ELBO = reconstruction − KL"),
             "The VAE's ELBO per epoch (training and 200 validation images) and its two "
