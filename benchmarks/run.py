@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     os.environ.update(ENVIRONMENT.get(names[0], {}))
     table = importlib.import_module(f"benchmarks.{names[0]}").run(args.tiny)
+    table.stamp("tiny" if args.tiny else "full",
+                shlex.join(["python", "-m", "benchmarks.run", *sys.argv[1:]] if argv is None
+                           else ["python", "-m", "benchmarks.run", *argv]))
     table.write(args.out)
     print(table.markdown(), flush=True)
 
