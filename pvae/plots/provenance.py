@@ -33,7 +33,10 @@ def command_line(argv: list[str] | None = None) -> str:
     argv = sys.argv if argv is None else argv
     if not argv:
         return ""
-    return shlex.join([Path(argv[0]).name, *argv[1:]])
+    program = Path(argv[0])
+    # ``python -m package`` runs package/__main__.py
+    name = f"python -m {program.parent.name}" if program.name == "__main__.py" else program.name
+    return " ".join([name, shlex.join(argv[1:])]).strip()
 
 
 def _version(distribution: str) -> str:

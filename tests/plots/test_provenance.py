@@ -40,4 +40,5 @@ def test_the_mode_and_the_format_are_checked(tmp_path):
 
 def test_the_command_reads_as_typed():
     assert command_line(["/x/.venv/bin/pvae", "demo", "--out", "a b"]) == "pvae demo --out 'a b'"
+    assert command_line(["/lib/pytest/__main__.py", "-q"]) == "python -m pytest -q"
     assert provenance("full")["Command"] == command_line()
