@@ -3,7 +3,10 @@
 A checkpoint is one file that ``torch.load(..., weights_only=True)`` reads: plain
 containers, numbers, strings and tensors, no pickled objects. It is written to a temporary
 file in the same folder and renamed over the old one, so a crash mid-write leaves the
-previous checkpoint whole.
+previous checkpoint whole. Each writer's temporary file has its own name (with its process
+id), so writers of one path never delete each other's. A path that names a folder (an
+existing one, or one written with a trailing slash) means ``folder/checkpoint.pt``, for
+:func:`save` and :func:`load` alike.
 """
 
 from __future__ import annotations
@@ -24,12 +27,14 @@ from .config import Config, ConfigError
 from .registry import spec_of
 from .train import History, TrainingState
 
-__all__ = ["FORMAT", "Checkpoint", "CheckpointError", "load", "load_checkpoint",
-           "remove_stale_temporaries", "save", "save_checkpoint"]
+__all__ = ["FORMAT", "IN_A_FOLDER", "Checkpoint", "CheckpointError", "checkpoint_path", "load",
+           "load_checkpoint", "remove_stale_temporaries", "save", "save_checkpoint"]
 
 FORMAT = "pvae-checkpoint"
 VERSION = 1
 TEMPORARY = ".tmp"
+#: the file a folder given as a checkpoint's path holds
+IN_A_FOLDER = "checkpoint.pt"
 
 
 class CheckpointError(ValueError):
@@ -50,12 +55,16 @@ class Checkpoint(NamedTuple):
         saved without it.
     history : History
         Per-epoch curves: ``epoch``, ``loss``, ``validation``, ``reconstruction``, ``kl``.
+    stopped : str or None
+        Why the run that wrote it ended for good (it finished, stopped early, diverged), so
+        that it is not resumed; ``None`` while it can continue.
     """
 
     config: Config
     model: dict[str, torch.Tensor]
     training: TrainingState | None
     history: History
+    stopped: str | None = None
 
     def build_model(self) -> torch.nn.Module:
         """The config's model with the checkpoint's parameters loaded."""
@@ -68,7 +77,12 @@ class Checkpoint(NamedTuple):
         return model
 
     def load_into(self, model: torch.nn.Module) -> None:
-        """Load the checkpoint's parameters into ``model`` (built from the same config)."""
+        """Load the checkpoint's parameters into ``model`` (built from the same config).
+
+        The model takes the checkpoint's floating-point precision (a float64 model comes
+        back float64).
+        """
+        _take_dtypes(model, self.model)
         try:
             model.load_state_dict(self.model)
         except RuntimeError as error:
@@ -76,25 +90,74 @@ class Checkpoint(NamedTuple):
                                   f"config builds: {str(error).splitlines()[0]}") from None
 
 
+def _take_dtypes(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Give ``model``'s floating-point tensors the precision they have in ``state``."""
+    saved = {value.dtype for value in state.values() if value.is_floating_point()}
+    own = {value.dtype for value in model.state_dict().values() if value.is_floating_point()}
+    if len(saved) == 1 and own != saved:  # one precision throughout: all of the model's
+        model.to(dtype=saved.pop())
+        return
+    tensors = {**dict(model.named_parameters(remove_duplicate=False)),
+               **dict(model.named_buffers(remove_duplicate=False))}
+    for name, value in state.items():  # mixed precisions: tensor by tensor
+        mine = tensors.get(name)
+        if mine is not None and mine.is_floating_point() and value.is_floating_point() \
+                and mine.dtype != value.dtype:
+            mine.data = mine.data.to(value.dtype)
+
+
+def _writer(temporary: Path, path: Path) -> int | None:
+    """The process id in a temporary file's name, ``None`` for a name without one."""
+    middle = temporary.name.removeprefix(f".{path.name}.").removesuffix(TEMPORARY)
+    pid, dash, _ = middle.partition("-")
+    return int(pid) if dash and pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is another user's
+        return True
+    return True
+
+
 def remove_stale_temporaries(path: Path) -> list[Path]:
     """Delete what an interrupted write of ``path`` left behind; return what was deleted.
 
-    Only one run writes into a folder at a time (``pvae train`` holds a lock on it), so a
-    temporary file found before a write belongs to a run that died mid-write.
+    A temporary file is stale when the process whose id its name holds has died (or its
+    name holds none): a writer that is still at work, in this process or another, keeps
+    its own.
     """
-    stale = sorted(path.parent.glob(f".{path.name}.*{TEMPORARY}"))
+    stale = [leftover for leftover in sorted(path.parent.glob(f".{path.name}.*{TEMPORARY}"))
+             if (pid := _writer(leftover, path)) is None
+             or (pid != os.getpid() and not _alive(pid))]
     for leftover in stale:
         leftover.unlink(missing_ok=True)
     return stale
 
 
+def checkpoint_path(path: str | Path) -> Path:
+    """Where the checkpoint that ``path`` names lives.
+
+    A folder (an existing one, or a path written with a trailing slash) holds it as
+    ``folder/checkpoint.pt``; any other path is the file itself.
+    """
+    text = os.fspath(path)
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        return Path(text) / IN_A_FOLDER
+    return Path(text)
+
+
 def save_checkpoint(path: str | Path, *, config: Config, model: torch.nn.Module,
                     training: TrainingState | None = None,
-                    history: History | None = None) -> Path:
+                    history: History | None = None, stopped: str | None = None) -> Path:
     """Write a checkpoint atomically (temporary file, fsync, rename) and return its path.
 
     The stored ``[model]`` table is the model's own spec, which may have learnt more than
-    the config said (a mixture's dimension, once it has seen data).
+    the config said (a mixture's dimension, once it has seen data). ``stopped`` says why
+    the run ended for good (see :attr:`Checkpoint.stopped`).
     """
     path = Path(path)
     spec = spec_of(model)
@@ -105,9 +168,10 @@ def save_checkpoint(path: str | Path, *, config: Config, model: torch.nn.Module,
         "format": FORMAT, "version": VERSION, "config": config.to_dict(),
         "model": {key: value.detach().cpu() for key, value in model.state_dict().items()},
         "training": training.to_dict() if training is not None else None,
-        "history": (history or History()).to_dict(),
+        "history": (history or History()).to_dict(), "stopped": stopped,
     }
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+    # one name per writer: two writers of one path never touch each other's file
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}-",
                                          suffix=TEMPORARY)
     with _interrupt_after(), _removed_on_failure(temporary):
         with os.fdopen(handle, "wb") as stream:
@@ -162,15 +226,19 @@ def save(model: torch.nn.Module, path: str | Path, *, history: History | None = 
     it, with what it learnt of its data, such as a mixture's dimension) and its parameters;
     ``pvae.load("vae.pt")`` builds the same model with the same parameters. ``history``
     (``fit(...).history``) and the ``config`` it was trained from are kept when given. A
-    folder as ``path`` means ``path/checkpoint.pt``. The write is atomic: a crash leaves any
-    older file at ``path`` whole.
+    folder as ``path`` (an existing one, or any path ending in ``/``) means
+    ``path/checkpoint.pt``, as it does for :func:`load`. The model's precision is kept (a
+    float64 model loads as float64). The write is atomic: a crash leaves any older file at
+    ``path`` whole.
 
     Raises
     ------
     TypeError
         When ``model`` is not a ``torch.nn.Module``.
     ValueError
-        When the model was not built by name (a hand-made part cannot be rebuilt).
+        When the model was not built by name (a hand-made part cannot be rebuilt), or its
+        parameters or parts are not those its spec builds (one added or replaced by hand):
+        :func:`load` could not read the file back.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"pvae.save stores a model (a torch.nn.Module built by pvae); got "
@@ -187,10 +255,38 @@ def save(model: torch.nn.Module, path: str | Path, *, history: History | None = 
     if history is not None and not isinstance(history, History):
         raise TypeError(f"history must be a fit's History (fit(...).history); got "
                         f"{type(history).__name__}")
-    path = Path(path)
-    if path.is_dir():
-        path = path / "checkpoint.pt"
-    return save_checkpoint(path, config=config or Config(), model=model, history=history)
+    config = config or Config()
+    _refuse_changed_by_hand(model, config)
+    return save_checkpoint(checkpoint_path(path), config=config, model=model, history=history)
+
+
+def _refuse_changed_by_hand(model: torch.nn.Module, config: Config) -> None:
+    """Raise ``ValueError`` unless the model its spec builds has ``model``'s parts and tensors.
+
+    What :func:`load` will build is built here, beside the random streams, and compared: a
+    parameter added by hand, or a part replaced by hand, would make the file unreadable.
+    """
+    spec = spec_of(model)
+    table = spec if isinstance(spec, dict) else {"name": spec}
+    with torch.random.fork_rng(devices=[]):
+        try:
+            rebuilt = replace(config, model=table, _built=[]).build_model()
+        except ConfigError as error:
+            raise ValueError(f"the model's spec does not build a model again, so pvae.load "
+                             f"could not read it back: {error}") from None
+    ours, theirs = model.state_dict(), rebuilt.state_dict()
+    differ = sorted(set(ours) ^ set(theirs)) or [
+        name for name in ours if ours[name].shape != theirs[name].shape]
+    parts = dict(rebuilt.named_modules())
+    differ += [f"{name} ({type(part).__name__})" for name, part in model.named_modules()
+               if name in parts and type(parts[name]) is not type(part)]
+    if differ:
+        shown = ", ".join(differ[:3]) + (", ..." if len(differ) > 3 else "")
+        raise ValueError(
+            f"the model's {shown} are not what its spec {table.get('name')!r} builds (a "
+            "parameter added, or a part replaced, by hand): pvae.load could not rebuild it. "
+            "Build the model with that part by name or spec, or keep its state_dict with "
+            "torch.save")
 
 
 def load(path: str | Path) -> torch.nn.Module:
@@ -198,12 +294,13 @@ def load(path: str | Path) -> torch.nn.Module:
 
     ``pvae.load("runs/digits/checkpoint.pt")`` is ``load_checkpoint(path).build_model()``;
     the config, the training state and the history are in :func:`load_checkpoint`'s result.
+    A folder means ``folder/checkpoint.pt`` (what :func:`save` writes into a folder).
     """
     return load_checkpoint(path).build_model()
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
-    """Read a checkpoint safely (``weights_only=True``).
+    """Read a checkpoint safely (``weights_only=True``); a folder means its ``checkpoint.pt``.
 
     Raises
     ------
@@ -212,7 +309,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     CheckpointError
         When the file is truncated or corrupt, or is not a pvae checkpoint.
     """
-    path = Path(path)
+    path = checkpoint_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
@@ -243,11 +340,13 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
                               "had diverged. Train again from an earlier checkpoint with a "
                               "lower learning rate")
     try:
-        training = payload["training"]
+        training, stopped = payload["training"], payload.get("stopped")
+        if stopped is not None and not isinstance(stopped, str):
+            raise TypeError(f"'stopped' is a {type(stopped).__name__}, not a string")
         return Checkpoint(
             config=Config.from_dict(payload["config"], build=False), model=payload["model"],
             training=TrainingState.from_dict(training) if training is not None else None,
-            history=History.from_dict(payload["history"]))
+            history=History.from_dict(payload["history"]), stopped=stopped)
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"{path} is a pvae checkpoint with a damaged entry ({error}); "
                               "train again, or resume from an older copy") from None

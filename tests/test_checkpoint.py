@@ -163,3 +163,90 @@ def test_save_refuses_a_diverged_model(tmp_path):
     with pytest.raises(ValueError, match="hold NaN or infinite values"):
         pvae.save(gaussian, tmp_path / "x.pt")
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_save_refuses_a_model_changed_by_hand_that_load_could_not_rebuild(tmp_path):
+    import pvae
+
+    added = pvae.Gaussian(2)
+    added.extra = torch.nn.Parameter(torch.zeros(3))
+    with pytest.raises(ValueError, match="the model's extra are not what its spec 'gaussian'"):
+        pvae.save(added, tmp_path / "added.pt")
+    replaced = pvae.VAE(x_shape=[4], z_dim=1)
+    replaced.model.decoder = torch.nn.Linear(1, 4)
+    with pytest.raises(ValueError, match="a part replaced, by hand"):
+        pvae.save(replaced, tmp_path / "replaced.pt")
+    swapped = pvae.VAE(x_shape=[4], z_dim=1)  # same tensors, another kind of part
+    swapped.model.likelihood = pvae.VAE(x_shape=[4], z_dim=1,
+                                        likelihood="continuous_bernoulli").model.likelihood
+    with pytest.raises(ValueError, match=r"model.likelihood \(ContinuousBernoulli\)"):
+        pvae.save(swapped, tmp_path / "swapped.pt")
+    assert not list(tmp_path.iterdir())  # refused before anything was written
+
+
+def test_a_float64_model_comes_back_float64(tmp_path):
+    import pvae
+
+    model = pvae.VAE(x_shape=[4], z_dim=1).double()
+    again = pvae.load(pvae.save(model, tmp_path / "f64.pt"))
+    assert {value.dtype for value in again.state_dict().values()} == {torch.float64}
+    for (name, ours), theirs in zip(model.state_dict().items(), again.state_dict().values(),
+                                    strict=True):
+        assert torch.equal(ours, theirs), name
+
+
+@pytest.mark.parametrize("spelling", ["{folder}/", "{folder}"])
+def test_a_folder_is_a_folder_for_save_and_load_alike(tmp_path, spelling):
+    import pvae
+
+    folder = tmp_path / "missing_dir"
+    if not spelling.endswith("/"):
+        folder.mkdir()
+    path = pvae.save(pvae.Gaussian(2), spelling.format(folder=folder))
+    assert path == folder / "checkpoint.pt" and path.is_file()
+    for again in (str(folder), f"{folder}/", folder):
+        assert isinstance(pvae.load(again), pvae.Gaussian)
+    assert load_checkpoint(folder).config.model["name"] == "gaussian"
+
+
+WRITER = """
+import pathlib, sys, time
+import pvae
+model = pvae.VAE(x_shape=[64], z_dim=2)
+folder = pathlib.Path(sys.argv[1]).parent
+(folder / f"ready-{sys.argv[2]}").touch()
+while len(list(folder.glob("ready-*"))) < 2:  # both start writing together
+    time.sleep(0.01)
+for _ in range(100):
+    pvae.save(model, sys.argv[1])
+"""
+
+
+def test_two_processes_saving_to_one_path_leave_each_other_alone(tmp_path):
+    import subprocess
+    import sys
+
+    import pvae
+
+    path = tmp_path / "shared.pt"
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(number)],
+                                stderr=subprocess.PIPE, text=True) for number in range(2)]
+    errors = [writer.communicate(timeout=300)[1] for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0], errors
+    assert isinstance(pvae.load(path), pvae.VAE)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ready-0", "ready-1", "shared.pt"]
+
+
+def test_a_dead_writers_temporary_is_removed_a_live_ones_kept(tmp_path):
+    import os
+
+    from pvae.checkpoint import remove_stale_temporaries
+
+    path = tmp_path / "c.pt"
+    mine = tmp_path / f".c.pt.{os.getpid()}-abc.tmp"
+    dead = tmp_path / ".c.pt.999999999-abc.tmp"  # no such process
+    old_style = tmp_path / ".c.pt.xyz.tmp"
+    for leftover in (mine, dead, old_style):
+        leftover.write_bytes(b"half")
+    assert remove_stale_temporaries(path) == sorted([dead, old_style])
+    assert mine.exists()
