@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 
 from ..estimate import ACTIVE, Estimate, Gaps, LatentUsage
@@ -18,7 +20,10 @@ def gap_bars(models: Mapping[str, Gaps], *,
 
     The top segment is the approximation gap (what the guide's family cannot express), the
     bottom one the amortisation gap (what the encoder loses against a q fitted to each
-    datapoint). Markers give each IWAE-k of ``iwae[name]`` on the same scale.
+    datapoint). Markers give each IWAE-k of ``iwae[name]`` on the same scale. Bars are ± one
+    standard error over the datapoints: at the boundary, of the approximation gap; at the
+    bottom, of the whole gap log p(x) − ELBO; at each marker, of log p(x) − IWAE-k (paired,
+    when both are on the same datapoints).
     """
     if not models:
         raise ValueError("gap_bars needs at least one model's gaps")
@@ -28,25 +33,40 @@ def gap_bars(models: Mapping[str, Gaps], *,
     positions = np.arange(len(names))
     approximation = [models[n].approximation.value for n in names]
     amortization = [models[n].amortization.value for n in names]
-    axes.bar(positions, approximation, 0.55, color="C0", label="approximation gap")
+    total = [models[n].approximation.per_datapoint.double()
+             + models[n].amortization.per_datapoint.double() for n in names]
+    axes.bar(positions, approximation, 0.55, color="C0", label="approximation gap",
+             yerr=[models[n].approximation.stderr for n in names], capsize=4,
+             error_kw={"ecolor": "0.2"})
     axes.bar(positions, amortization, 0.55, bottom=approximation, color="C1",
-             label="amortisation gap")
+             label="amortisation gap", yerr=[_stderr(gap) for gap in total], capsize=4,
+             error_kw={"ecolor": "0.2"})
     shapes = "os^Dv"
     for index, name in enumerate(names):
-        best = models[name].log_likelihood.value
+        best = models[name].log_likelihood
         for rung, estimate in enumerate((iwae or {}).get(name, ())):
-            axes.plot(index + 0.38, best - estimate.value, shapes[rung % len(shapes)],
+            paired = len(best.per_datapoint) == len(estimate.per_datapoint)
+            spread = _stderr(best.per_datapoint.double() - estimate.per_datapoint.double()
+                             ) if paired else estimate.stderr
+            axes.plot(index + 0.38, best.value - estimate.value, shapes[rung % len(shapes)],
                       color="k", markersize=5,
                       label=estimate.name.upper() if index == 0 else None)
+            axes.errorbar(index + 0.38, best.value - estimate.value, yerr=spread, fmt="none",
+                          ecolor="k", capsize=2)
     axes.set_xticks(positions, [f"{n}\n(log p from {models[n].log_likelihood.name})"
                                 for n in names], fontsize="small")
     axes.invert_yaxis()  # log p(x) at the top, the ELBO below it
     axes.set_ylabel("nats per datapoint below log p(x)")
     axes.grid(True, axis="y", alpha=0.3)
     axes.legend(fontsize="x-small", loc="lower right")
-    axes.set_title(title or "log p(x) − ELBO = approximation gap + amortisation gap",
-                   fontsize="medium")
+    axes.set_title(title or "log p(x) − ELBO = approximation gap + amortisation gap "
+                   "(bars: ± 1 s.e.)", fontsize="medium")
     return figure
+
+
+def _stderr(values: torch.Tensor) -> float:
+    """The standard error of the mean of ``values``."""
+    return float(values.std()) / math.sqrt(len(values)) if len(values) > 1 else 0.0
 
 
 def latent_usage(usage: LatentUsage, *, title: str = "") -> Figure:

@@ -20,7 +20,9 @@ def sandwich(runs: Sequence[Sandwich], *, exact: float | None = None,
     seed) with a different number of steps. The lower bounds rise and the upper bounds fall
     towards log p(x) as the temperatures grow (log axis); the ELBO and the largest IWAE-k on
     the same data are horizontal lines, so their bias in nats is read against the sandwich.
-    ``exact`` (a model with an exact likelihood) is drawn dotted.
+    ``exact`` (a model with an exact likelihood) is drawn dotted. Bars (and the bands around
+    the lines) are ± one standard error over the simulated points: each bound is a Monte
+    Carlo estimate, so at many temperatures the two can cross by noise.
     """
     if not runs:
         raise ValueError("sandwich needs at least one pvae.bdmc result")
@@ -33,10 +35,17 @@ def sandwich(runs: Sequence[Sandwich], *, exact: float | None = None,
     axes.fill_between(steps, lower, upper, color="C0", alpha=0.15, label="the sandwich")
     axes.plot(steps, upper, "v-", color="C3", label="upper bound: reverse AIS from exact codes")
     axes.plot(steps, lower, "^-", color="C0", label="lower bound: forward AIS")
+    for bound, colour in (("upper", "C3"), ("lower", "C0")):
+        axes.errorbar(steps, [getattr(run, bound).value for run in runs],
+                      yerr=[getattr(run, bound).stderr for run in runs], fmt="none",
+                      ecolor=colour, capsize=3)
     last = runs[-1]
-    axes.axhline(last.elbo.value, color="C1", linestyle="--", label="ELBO")
     best = last.iwae[-1]
-    axes.axhline(best.value, color="C2", linestyle="-.", label=f"IWAE-{best.num_samples}")
+    for estimate, colour, style, label in ((last.elbo, "C1", "--", "ELBO"), (
+            best, "C2", "-.", f"IWAE-{best.num_samples}")):
+        axes.axhline(estimate.value, color=colour, linestyle=style, label=label)
+        axes.axhspan(estimate.value - estimate.stderr, estimate.value + estimate.stderr,
+                     color=colour, alpha=0.1)
     if exact is not None:
         axes.axhline(exact, color="k", linestyle=":", label="exact log p(x)")
     axes.set_xscale("log")
@@ -47,4 +56,7 @@ def sandwich(runs: Sequence[Sandwich], *, exact: float | None = None,
     points = len(last.data.x)
     axes.set_title(textwrap.fill(title or f"log p(x) between two bounds on {points} points "
                                           "simulated from the model", 80), fontsize="medium")
+    figure.supxlabel("Bars and bands: ± one standard error over the simulated points; each "
+                     "bound is a Monte Carlo estimate,\nso the two can cross by noise once the "
+                     "sandwich is narrower than its errors.", fontsize="x-small")
     return figure

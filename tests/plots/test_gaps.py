@@ -28,6 +28,22 @@ def test_the_bars_stack_the_two_gaps_below_log_p():
     assert list(marker.get_ydata()) == pytest.approx([0.3])
 
 
+def test_every_gap_and_marker_has_a_one_standard_error_bar():
+    noisy = gaps(0.5, 0.2)._replace(approximation=Estimate.of(
+        "approximation gap", torch.tensor([0.4, 0.6, 0.5, 0.3, 0.7], dtype=torch.float64), 0))
+    axes = plots.gap_bars({"A": noisy}, iwae={"A": [Estimate.of(
+        "iwae-10", torch.tensor([-1.3, -1.2, -1.4, -1.3, -1.3], dtype=torch.float64), 10)]}
+    ).axes[0]
+    spans = sorted(float(abs(segment[1, 1] - segment[0, 1])) for collection in axes.collections
+                   for segment in collection.get_segments())
+    # the approximation gap's, the whole gap's (here the same) and IWAE-10's, paired with
+    # log p(x) (constant here): each ± one standard error
+    expected = [2 * noisy.approximation.stderr, 2 * float(torch.tensor(
+        [-1.3, -1.2, -1.4, -1.3, -1.3]).std()) / 5**0.5]
+    assert pytest.approx(expected[0]) in spans and pytest.approx(expected[1], rel=1e-5) in spans
+    assert "± 1 s.e." in axes.get_title()
+
+
 def test_the_usage_figure_greys_out_inactive_units():
     usage = LatentUsage(kl=1.0, kl_per_dim=torch.tensor([0.7, 0.1, 0.2]),
                         activity=torch.tensor([0.5, 0.001, 0.2]), active_units=2,

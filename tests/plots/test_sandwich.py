@@ -19,6 +19,12 @@ def test_the_sandwich_figure_draws_both_bounds_against_steps():
     assert labels[:2] == ["upper bound: reverse AIS from exact codes", "lower bound: forward AIS"]
     assert {"ELBO", "IWAE-10", "exact log p(x)"} <= set(labels)
     assert list(axes.lines[1].get_xdata()) == [2, 20]  # sorted by steps
+    # ± one standard error on each bound at each number of steps
+    spans = {round(float(abs(segment[1, 1] - segment[0, 1])), 6)
+             for collection in axes.collections[1:] for segment in collection.get_segments()}
+    for run in runs:
+        assert round(2 * run.upper.stderr, 6) in spans and round(2 * run.lower.stderr, 6) in spans
+    assert "standard error" in figure.get_supxlabel() and "noise" in figure.get_supxlabel()
 
 
 def test_no_runs_no_figure():
