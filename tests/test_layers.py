@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).parent.parent / "pvae"
 LAYERS = [
     {"signatures"},
     {"validation", "registry", "independent"},
-    {"pair"},
+    {"pair", "randomness"},
     {"objectives", "nets", "likelihoods", "priors", "data"},
     {"guides"},
     {"models", "train", "estimate", "mcmc"},

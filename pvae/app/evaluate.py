@@ -20,6 +20,7 @@ from ..estimate import (
     latent_usage,
     score,
 )
+from ..validation import check_seed
 from .commands import model_and_data
 
 __all__ = ["evaluate"]
@@ -48,7 +49,8 @@ def _check(args: argparse.Namespace) -> dict[str, Any]:
         raise ValueError(f"--bdmc must be at least 1 (points to simulate); got {args.bdmc}")
     annealing = {"steps": 1000 if args.ais is None else args.ais,
                  "chains": CHAINS if args.chains is None else args.chains,
-                 "start": args.start or "guide", "progress": args.progress}
+                 "start": args.start or "guide", "progress": args.progress,
+                 "seed": check_seed(0 if args.seed is None else args.seed, "--seed")}
     if args.ais is not None or args.bdmc is not None:
         check_settings(annealing["steps"], annealing["chains"], 10, 100, 0.65,
                        annealing["start"])
@@ -70,7 +72,8 @@ def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Esti
     test = data.test if args.n is None else data.test[:args.n]
     test = test.to(next(model.parameters()))
     ks = sorted({k for k in (1, 10, 100, 1000, args.k) if k <= args.k})
-    scores = score(model, test, ks=ks, progress=args.progress)
+    seed = annealing["seed"]  # every estimate below draws from it: repeatable to the bit
+    scores = score(model, test, ks=ks, progress=args.progress, seed=seed)
     rows = [(e.name, e) for e in (scores.exact, scores.elbo, *scores.iwae) if e is not None]
     best = scores.exact or scores.iwae[-1]
     if args.ais is not None:
@@ -90,7 +93,7 @@ def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Esti
                [("upper (reverse AIS)", sandwich.upper), ("lower (forward AIS)", sandwich.lower),
                 ("elbo", sandwich.elbo), *((e.name, e) for e in sandwich.iwae)])
     if args.gaps:
-        split = gaps(model, test, log_likelihood=best, progress=args.progress)
+        split = gaps(model, test, log_likelihood=best, progress=args.progress, seed=seed)
         _table(f"\nWhere the gap comes from (log p(x) from {best.name}):",
                [(f"log p(x) ({best.name})", split.log_likelihood),
                 ("local ELBO (q fitted to each image)", split.local_elbo),
@@ -105,9 +108,9 @@ def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Esti
         with torch.random.fork_rng(devices=[]):  # the codes of what fit saw: transformed
             torch.manual_seed(0)
             train = data.transform(train) if data.transform is not None else train
-        _holes(model, train.to(test))
+        _holes(model, train.to(test), seed)
     if args.usage:
-        usage = latent_usage(model, test)
+        usage = latent_usage(model, test, seed=seed)
         print(f"\nLatent usage: KL {usage.kl:.3f} = mutual information "
               f"{usage.mutual_information:.3f} + marginal KL {usage.marginal_kl:.3f} nats; "
               f"{usage.active_units} of {len(usage.activity)} units active")
@@ -117,8 +120,8 @@ def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Esti
     return None if point_mass else best
 
 
-def _holes(model: Any, train: torch.Tensor) -> None:
-    measured = holes(model, train)
+def _holes(model: Any, train: torch.Tensor, seed: int) -> None:
+    measured = holes(model, train, seed=seed)
     covered = ("" if measured.coverage is None else
                f"; the codes cover {measured.coverage:.0%} of the prior's mass")
     print(f"\nHoles, against {len(train)} training codes: {measured.prior.share:.1%} of prior "

@@ -38,6 +38,7 @@ from pyro import poutine
 from tqdm.auto import tqdm
 
 from ..pair import Latent, in_particles, latent_of, log_joint, true_objective
+from ..randomness import seeded
 from ..validation import check_bool, check_count, check_positive_int, check_positive_number
 from .importance import Estimate, prepare
 from .recorded import RecordedPotential, energy_and_gradient, worth_recording
@@ -52,6 +53,8 @@ FIRST_STEP_SIZE = 0.05
 ADAPTATION = 0.5
 #: more temperatures than any run needs (10 000 is already a very long one)
 MAX_STEPS = 10**6
+#: more leapfrog steps per HMC move than any move needs (each one is a gradient evaluation)
+MAX_LEAPFROG = 1000
 
 
 @dataclass(frozen=True)
@@ -243,7 +246,9 @@ def check_settings(steps: int, chains: int, leapfrog: int, batch_size: int,
         raise ValueError(f"steps={steps} temperatures is more than any run needs (at most "
                          f"{MAX_STEPS:.0e}; 1000 to 10 000 anneal a VAE well)")
     check_positive_int(chains, "chains")
-    check_positive_int(leapfrog, "leapfrog")
+    if check_positive_int(leapfrog, "leapfrog") > MAX_LEAPFROG:
+        raise ValueError(f"leapfrog={leapfrog} steps per move is more than any move needs (at "
+                         f"most {MAX_LEAPFROG}; 10 to 50 are usual: for longer moves raise steps)")
     check_positive_int(batch_size, "batch_size")
     if start not in STARTS:
         raise ValueError(f"unknown start {start!r}; choose one of {', '.join(STARTS)}")
@@ -282,7 +287,7 @@ def anneal_rows(pair: Any, x: torch.Tensor, betas: torch.Tensor, *, start: str, 
 
 def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = "guide",
         leapfrog: int = 10, target_acceptance: float = 0.65, batch_size: int = 100,
-        progress: bool = False) -> AISEstimate:
+        progress: bool = False, seed: int | None = None) -> AISEstimate:
     r"""Annealed importance sampling of :math:`\log p(x)` per datapoint (nats).
 
     Parameters
@@ -307,6 +312,9 @@ def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = 
         Rows annealed at once (all their chains together): bounds the memory.
     progress : bool
         A progress bar (on a terminal).
+    seed : int, optional
+        Fixes every draw: the same call with the same seed gives the same numbers, and the
+        caller's random state is left as it was (``None``: the global generators).
 
     Returns
     -------
@@ -316,10 +324,12 @@ def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = 
     """
     progress = check_bool(progress, "progress")
     target = check_settings(steps, chains, leapfrog, batch_size, target_acceptance, start)
-    tensor = prepare(pair, x)
-    log_w, acceptance, step_size = anneal_rows(
-        pair, tensor, sigmoid_schedule(steps), start=start, chains=chains, leapfrog=leapfrog,
-        target=target, batch_size=batch_size, progress=progress, label=f"AIS-{steps}")
+    with seeded(seed):
+        tensor = prepare(pair, x)
+        log_w, acceptance, step_size = anneal_rows(
+            pair, tensor, sigmoid_schedule(steps), start=start, chains=chains,
+            leapfrog=leapfrog, target=target, batch_size=batch_size, progress=progress,
+            label=f"AIS-{steps}")
     estimate = AISEstimate.of(f"ais-{steps}", log_mean_exp(log_w), chains)
     return replace(estimate, acceptance=acceptance.cpu(), ess=effective_sample_size(log_w).cpu(),
                    step_size=step_size.cpu())

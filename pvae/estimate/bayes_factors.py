@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from .evidence import Evidence, evidence
+from .evidence import Evidence, EvidenceError, evidence
 
 __all__ = ["BayesFactor", "bayes_factor_table", "bayes_factors"]
 
@@ -87,13 +87,27 @@ def bayes_factors(models: Mapping[str, Any], x: Any, *, guides: Mapping[str, Any
         raise ValueError("guides must be a dict from some of the models' names to their "
                          f"guides; got {sorted(guides) if isinstance(guides, Mapping) else guides}"
                          f" for the models {sorted(models)}")
-    estimates = {str(name): evidence(model, x, guide=guides.get(name), **settings)
+    names = [str(name) for name in models]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"two models share the name {', '.join(map(repr, repeated))} once "
+                         "written as text (as 1 and \"1\" do): give every model a distinct name")
+    estimates = {str(name): _evidence_of(name, model, x, guides.get(name), settings)
                  for name, model in models.items()}
     ranked = sorted(estimates.items(), key=lambda item: -item[1].value)
     best = ranked[0][1]
     return [BayesFactor(name, estimate, estimate.value - best.value,
                         0.0 if estimate is best else math.hypot(estimate.stderr, best.stderr))
             for name, estimate in ranked]
+
+
+def _evidence_of(name: Any, model: Any, x: Any, guide: Any, settings: dict[str, Any]
+                 ) -> Evidence:
+    """One model's evidence; an error it raises names the model."""
+    try:
+        return evidence(model, x, guide=guide, **settings)
+    except (EvidenceError, TypeError, ValueError) as error:
+        raise type(error)(f"model {str(name)!r}: {error}") from error
 
 
 def bayes_factor_table(rows: list[BayesFactor]) -> str:

@@ -27,7 +27,8 @@ import torch
 from pyro import poutine
 
 from ..pair import latent_of, true_objective, x_shape_of
-from ..validation import check_bool, check_count, check_seed
+from ..randomness import seeded
+from ..validation import check_bool, check_count
 from .ais import AISEstimate, anneal_rows, check_settings, effective_sample_size, log_mean_exp
 from .ais import sigmoid_schedule as schedule
 from .importance import Estimate, checked_ks, iwae_ladder
@@ -98,22 +99,20 @@ def simulate(pair: Any, n: int) -> Simulated:
 
 def bdmc(pair: Any, n: int, *, steps: int = 1000, chains: int = 16, start: str = "guide",
          leapfrog: int = 10, target_acceptance: float = 0.65, ks: Sequence[int] = (1000,),
-         seed: int = 0, batch_size: int = 100, progress: bool = False) -> Sandwich:
+         seed: int | None = 0, batch_size: int = 100, progress: bool = False) -> Sandwich:
     """Sandwich log p(x) of ``n`` points simulated from the model by forward and reverse AIS.
 
     The ELBO and IWAE-k (for each of ``ks``) are computed on the same points. The settings
     are :func:`pvae.ais`'s; ``seed`` fixes the simulation and every chain (the caller's
-    random stream is left as it was).
+    random stream is left as it was); ``None`` draws from the global generators.
     """
     progress = check_bool(progress, "progress")
     target = check_settings(steps, chains, leapfrog, batch_size, target_acceptance, start)
-    seed = check_seed(seed) or 0
     ks = checked_ks(ks)
     betas = schedule(steps)
     common: dict[str, Any] = {"start": start, "chains": chains, "leapfrog": leapfrog,
                               "target": target, "batch_size": batch_size, "progress": progress}
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         data = simulate(pair, n)
         forward, accepted, step_size = anneal_rows(pair, data.x, betas,
                                                    label=f"BDMC forward-{steps}", **common)

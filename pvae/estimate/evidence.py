@@ -31,6 +31,7 @@ from pyro import poutine
 from tqdm.auto import tqdm
 
 from ..pair import data_check
+from ..randomness import seeded
 from ..validation import check_bool, check_positive_int, check_seed
 from .ais import anneal, check_settings, log_mean_exp
 from .discrete import discrete_assignments, log_joint
@@ -135,7 +136,9 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
         Leapfrog steps per HMC transition (unit masses, one step size that adapts towards
         ``target_acceptance``).
     seed : int, optional
-        Seeds the draws and the moves.
+        Fixes the draws and the moves: the same call with the same seed gives the same
+        numbers, and the caller's random state is left as it was (``None``: the global
+        generators).
     progress : bool
         A progress bar (on a terminal).
 
@@ -163,7 +166,7 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
         raise ValueError("x holds NaN or infinite values; drop or impute them first")
     target = _checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
     name = f"ais-{steps}" if guide is None else f"ais-{steps} from the guide"
-    with pyro.validation_enabled(False):
+    with seeded(seed), pyro.validation_enabled(False):
         assignments, continuous = discrete_assignments(model, x)
         if not assignments:
             latents = ModelLatents(model, x, chains, guide)
@@ -232,9 +235,7 @@ def _checked_settings(steps: int, chains: int, leapfrog: int, target_acceptance:
     if check_positive_int(chains, "chains") > MAX_CHAINS:
         raise ValueError(f"chains={chains} is more than any estimate needs (at most "
                          f"{MAX_CHAINS}; 512 give about 0.03 nats on small models)")
-    seed = check_seed(seed)
-    if seed is not None:
-        pyro.set_rng_seed(seed)
+    check_seed(seed)
     return target
 
 
@@ -317,7 +318,7 @@ class EvidenceSandwich(NamedTuple):
 
 
 def evidence_bdmc(model: Any, like: torch.Tensor, *, steps: int = 1000, chains: int = 512,
-                  leapfrog: int = 10, target_acceptance: float = 0.65, seed: int = 0,
+                  leapfrog: int = 10, target_acceptance: float = 0.65, seed: int | None = 0,
                   progress: bool = False) -> EvidenceSandwich:
     r"""Sandwich the log evidence of data simulated from ``model`` (Grosse et al., 2015).
 
@@ -332,6 +333,12 @@ def evidence_bdmc(model: Any, like: torch.Tensor, *, steps: int = 1000, chains: 
     model, like = _program_and_data("evidence_bdmc", model, like, "like",
                                     "shaped as the data to simulate")
     target = _checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
+    with seeded(seed):
+        return _sandwich(model, like, steps, chains, leapfrog, target, progress)
+
+
+def _sandwich(model: Any, like: torch.Tensor, steps: int, chains: int, leapfrog: int,
+              target: float, progress: bool) -> EvidenceSandwich:
     with pyro.validation_enabled(False), torch.no_grad():
         nodes: dict[str, Any] = poutine.trace(poutine.uncondition(model)).get_trace(like).nodes
         plain: dict[str, Any] = poutine.trace(model).get_trace(like).nodes

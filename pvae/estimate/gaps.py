@@ -28,6 +28,7 @@ from pyro import poutine
 from tqdm.auto import tqdm
 
 from ..pair import Latent, exact_log_likelihood, latent_of, log_joint, true_objective
+from ..randomness import seeded
 from ..validation import check_bool, check_positive_int, check_positive_number
 from .ais import ais
 from .importance import Estimate, prepare, refuse_non_finite
@@ -145,7 +146,7 @@ def _of(name: str, values: torch.Tensor, num_samples: int) -> Estimate:
 
 def gaps(pair: Any, x: Any, *, steps: int = 500, lr: float = 0.05,
          log_likelihood: Estimate | None = None, ais_steps: int = 500, batch_size: int = 100,
-         progress: bool = False) -> Gaps:
+         progress: bool = False, seed: int | None = None) -> Gaps:
     """Split ``log p(x) - ELBO`` into the approximation and the amortisation gap.
 
     Parameters
@@ -164,6 +165,9 @@ def gaps(pair: Any, x: Any, *, steps: int = 500, lr: float = 0.05,
         Rows fitted at once.
     progress : bool
         A progress bar (on a terminal).
+    seed : int, optional
+        Fixes every draw (the same seed, the same numbers); the caller's random state is left
+        as it was. ``None``: the global generators.
     """
     progress = check_bool(progress, "progress")
     steps = check_positive_int(steps, "steps")
@@ -171,43 +175,44 @@ def gaps(pair: Any, x: Any, *, steps: int = 500, lr: float = 0.05,
     ais_steps = check_positive_int(ais_steps, "ais_steps")
     batch_size = check_positive_int(batch_size, "batch_size")
     tensor = prepare(pair, x)
-    if log_likelihood is not None and not isinstance(log_likelihood, Estimate):
-        raise ValueError("log_likelihood must be an Estimate (from pvae.exact, pvae.ais or "
-                         f"pvae.iwae); got {type(log_likelihood).__name__}")
-    if log_likelihood is not None and len(log_likelihood.per_datapoint) != len(tensor):
-        raise ValueError(f"log_likelihood has {len(log_likelihood.per_datapoint)} values for "
-                         f"{len(tensor)} datapoints")
-    if log_likelihood is not None:
-        refuse_non_finite("the log_likelihood given", log_likelihood.per_datapoint,
-                          "give an estimate of finite values (pvae.exact, pvae.ais)")
-    with true_objective(pair), pyro.validation_enabled(False):
-        latent = latent_of(pair, tensor[:1])
-        guide_family(pair, tensor[:1], latent)  # a Delta or another family fails here
-        amortized, local, fallback = [], [], []
-        chunks = range(0, len(tensor), batch_size)
-        for first in tqdm(chunks, desc="local ELBOs", leave=False,
-                          disable=not (progress and sys.stderr.isatty())):
-            rows = tensor[first:first + batch_size]
-            family = guide_family(pair, rows, latent)
-            loc, scale, diverged = local_elbo(pair, rows, latent, family, steps=steps, lr=lr)
-            with torch.no_grad():
-                amortized.append(_elbos(pair, rows, latent, family.loc, family.scale,
-                                        family.transforms, EVALUATION_PARTICLES).mean(0))
-                fitted = _elbos(pair, rows, latent, loc, scale, family.transforms,
-                                EVALUATION_PARTICLES).mean(0)
-            local.append(torch.where(diverged, amortized[-1], fitted))
-            fallback.append(diverged.nonzero().flatten() + first)
-    if log_likelihood is None:
-        has_exact = exact_log_likelihood(pair) is not None
-        log_likelihood = (_of("exact", pair.log_likelihood(tensor), 0) if has_exact
-                          else ais(pair, tensor, steps=ais_steps, batch_size=batch_size,
-                                   progress=progress))
-    best = log_likelihood.per_datapoint.to(tensor)
-    elbo_values, local_values = torch.cat(amortized), torch.cat(local)
-    return Gaps(log_likelihood=log_likelihood,
-                elbo=_of("elbo", elbo_values, EVALUATION_PARTICLES),
-                local_elbo=_of("local elbo", local_values, EVALUATION_PARTICLES),
-                approximation=_of("approximation gap", best - local_values, 0),
-                amortization=_of("amortization gap", local_values - elbo_values, 0),
-                fallback=torch.cat(fallback).cpu())
+    with seeded(seed):
+        if log_likelihood is not None and not isinstance(log_likelihood, Estimate):
+            raise ValueError("log_likelihood must be an Estimate (from pvae.exact, pvae.ais or "
+                             f"pvae.iwae); got {type(log_likelihood).__name__}")
+        if log_likelihood is not None and len(log_likelihood.per_datapoint) != len(tensor):
+            raise ValueError(f"log_likelihood has {len(log_likelihood.per_datapoint)} values for "
+                             f"{len(tensor)} datapoints")
+        if log_likelihood is not None:
+            refuse_non_finite("the log_likelihood given", log_likelihood.per_datapoint,
+                              "give an estimate of finite values (pvae.exact, pvae.ais)")
+        with true_objective(pair), pyro.validation_enabled(False):
+            latent = latent_of(pair, tensor[:1])
+            guide_family(pair, tensor[:1], latent)  # a Delta or another family fails here
+            amortized, local, fallback = [], [], []
+            chunks = range(0, len(tensor), batch_size)
+            for first in tqdm(chunks, desc="local ELBOs", leave=False,
+                              disable=not (progress and sys.stderr.isatty())):
+                rows = tensor[first:first + batch_size]
+                family = guide_family(pair, rows, latent)
+                loc, scale, diverged = local_elbo(pair, rows, latent, family, steps=steps, lr=lr)
+                with torch.no_grad():
+                    amortized.append(_elbos(pair, rows, latent, family.loc, family.scale,
+                                            family.transforms, EVALUATION_PARTICLES).mean(0))
+                    fitted = _elbos(pair, rows, latent, loc, scale, family.transforms,
+                                    EVALUATION_PARTICLES).mean(0)
+                local.append(torch.where(diverged, amortized[-1], fitted))
+                fallback.append(diverged.nonzero().flatten() + first)
+        if log_likelihood is None:
+            has_exact = exact_log_likelihood(pair) is not None
+            log_likelihood = (_of("exact", pair.log_likelihood(tensor), 0) if has_exact
+                              else ais(pair, tensor, steps=ais_steps, batch_size=batch_size,
+                                       progress=progress))
+        best = log_likelihood.per_datapoint.to(tensor)
+        elbo_values, local_values = torch.cat(amortized), torch.cat(local)
+        return Gaps(log_likelihood=log_likelihood,
+                    elbo=_of("elbo", elbo_values, EVALUATION_PARTICLES),
+                    local_elbo=_of("local elbo", local_values, EVALUATION_PARTICLES),
+                    approximation=_of("approximation gap", best - local_values, 0),
+                    amortization=_of("amortization gap", local_values - elbo_values, 0),
+                    fallback=torch.cat(fallback).cpu())
 

@@ -37,6 +37,7 @@ import pyro
 import torch
 
 from ..pair import PairError, is_point_mass, latent_densities, true_objective
+from ..randomness import seeded
 from ..validation import check_positive_int, check_seed
 from .importance import prepare
 
@@ -154,8 +155,8 @@ def holes(pair: Any, x: Any, *, draws: int = 2000, paths: int = 200, steps: int 
     ``draws`` codes from the prior and ``paths`` straight lines between random pairs of
     training codes (``steps`` inner points each) are measured against one training code per
     row of ``x``. Needs a pair with one continuous latent site per datapoint (any guide:
-    Normal, flow or Delta); ``seed`` makes the draws repeatable (``None``: the global
-    stream).
+    Normal, flow or Delta); ``seed`` makes the draws repeatable and leaves the caller's
+    random state as it was (``None``: the global generators).
     """
     draws, paths, steps = (check_positive_int(value, name) for value, name in
                            ((draws, "draws"), (paths, "paths"), (steps, "steps")))
@@ -173,18 +174,12 @@ def holes(pair: Any, x: Any, *, draws: int = 2000, paths: int = 200, steps: int 
     if len(tensor) < 3:
         raise ValueError(f"holes are measured between training codes: give at least 3 rows "
                          f"of data, not {len(tensor)}")
-    generator = torch.Generator(device=tensor.device)
-    generator.manual_seed(seed if seed is not None else int(torch.randint(2**31 - 1, (1,))))
-    with true_objective(pair), pyro.validation_enabled(False), torch.no_grad(), \
-            torch.random.fork_rng(devices=[] if tensor.device.type == "cpu"
-                                  else [tensor.device.index or 0]):
-        torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=generator)))
+    with seeded(seed), true_objective(pair), pyro.validation_enabled(False), torch.no_grad():
         q, prior, _ = latent_densities(pair, tensor)
         codes = q.sample()
         rounds = math.ceil(draws / len(tensor))
         prior_draws = prior.sample((rounds,)).reshape(-1, codes.shape[-1])[:draws]
-        ends = torch.randint(len(codes), (2, paths), generator=generator,
-                             device=codes.device)
+        ends = torch.randint(len(codes), (2, paths), device=codes.device)
         t = torch.linspace(0, 1, steps + 2, dtype=codes.dtype, device=codes.device)[1:-1]
         path_points = (codes[ends[0], None] * (1 - t[:, None])
                        + codes[ends[1], None] * t[:, None]).reshape(-1, codes.shape[-1])

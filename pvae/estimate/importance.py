@@ -37,6 +37,7 @@ from ..pair import (
     site_log_prob,
     true_objective,
 )
+from ..randomness import seeded
 from ..validation import as_data, check_bool, check_positive_int
 
 __all__ = ["EnumeratedSiteError", "Estimate", "NonFiniteEstimateError", "Scores", "elbo", "exact",
@@ -157,14 +158,23 @@ def checked_ks(ks: Sequence[int]) -> list[int]:
 
 
 def iwae_ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int = 100,
-                progress: bool = False) -> tuple[Estimate, list[Estimate]]:
+                progress: bool = False, seed: int | None = None
+                ) -> tuple[Estimate, list[Estimate]]:
     """The ELBO (from all ``max(ks)`` samples) and IWAE-k for every ``k``, in one pass.
 
     IWAE-k uses the first ``k`` of the same ``max(ks)`` importance samples per datapoint,
     so the whole ladder costs what the largest rung costs. Memory stays bounded: the data
     go in chunks of ``batch_size`` rows and the samples in chunks of at most
-    :data:`CHUNK_ELEMENTS` floats. ``progress`` shows a bar (on a terminal).
+    :data:`CHUNK_ELEMENTS` floats. ``progress`` shows a bar (on a terminal). ``seed`` fixes
+    every draw (the same seed, the same numbers to the bit) and leaves the caller's random
+    state as it was; ``None`` draws from the global generators.
     """
+    with seeded(seed):
+        return _ladder(pair, x, ks, batch_size=batch_size, progress=progress)
+
+
+def _ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int, progress: bool
+            ) -> tuple[Estimate, list[Estimate]]:
     progress = check_bool(progress, "progress")
     ks = checked_ks(ks)
     tensor = prepare(pair, x)
@@ -204,16 +214,23 @@ def iwae_ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int = 100,
     return elbo_estimate, [Estimate.of(f"iwae-{k}", torch.cat(iwae_parts[k]), k) for k in ks]
 
 
-def elbo(pair: Any, x: Any, num_particles: int = 1, **options: Any) -> Estimate:
-    r"""The ELBO per datapoint, :math:`\frac1S\sum_s \log w_s`, from ``num_particles`` samples."""
+def elbo(pair: Any, x: Any, num_particles: int = 1, *, seed: int | None = None,
+         **options: Any) -> Estimate:
+    r"""The ELBO per datapoint, :math:`\frac1S\sum_s \log w_s`, from ``num_particles`` samples.
+
+    ``seed`` and the other options are :func:`iwae_ladder`'s.
+    """
     estimate, _ = iwae_ladder(pair, x, [check_positive_int(num_particles, "num_particles")],
-                              **options)
+                              seed=seed, **options)
     return estimate
 
 
-def iwae(pair: Any, x: Any, k: int, **options: Any) -> Estimate:
-    r"""The importance-weighted bound :math:`\log \frac1k \sum_{j} w_j` per datapoint."""
-    _, (estimate,) = iwae_ladder(pair, x, [check_positive_int(k, "k")], **options)
+def iwae(pair: Any, x: Any, k: int, *, seed: int | None = None, **options: Any) -> Estimate:
+    r"""The importance-weighted bound :math:`\log \frac1k \sum_{j} w_j` per datapoint.
+
+    ``seed`` and the other options are :func:`iwae_ladder`'s.
+    """
+    _, (estimate,) = iwae_ladder(pair, x, [check_positive_int(k, "k")], seed=seed, **options)
     return estimate
 
 
@@ -226,17 +243,18 @@ def exact(pair: Any, x: Any) -> Estimate:
     return Estimate.of("exact", log_likelihood(x), 0)
 
 
-def score(pair: Any, x: Any, ks: Sequence[int] = (1, 10, 100), **options: Any) -> Scores:
+def score(pair: Any, x: Any, ks: Sequence[int] = (1, 10, 100), *, seed: int | None = None,
+          **options: Any) -> Scores:
     """Every estimate that applies to ``pair`` on ``x``: exact, ELBO, IWAE-k.
 
     ``ks`` is checked whatever the model (a bad ``k`` is an error even where only the exact
-    value applies).
+    value applies); ``seed`` and the other options are :func:`iwae_ladder`'s.
     """
     ks = checked_ks(ks)
     has_exact = exact_log_likelihood(pair) is not None
     exact_estimate = exact(pair, x) if has_exact else None
     try:
-        elbo_estimate, ladder = iwae_ladder(pair, x, ks, **options)
+        elbo_estimate, ladder = iwae_ladder(pair, x, ks, seed=seed, **options)
     except EnumeratedSiteError:
         if exact_estimate is None:
             raise

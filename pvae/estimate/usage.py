@@ -23,6 +23,7 @@ import pyro.distributions as dist
 import torch
 
 from ..pair import base_distribution, is_point_mass, latent_densities, true_objective
+from ..randomness import seeded
 from ..validation import check_count, check_positive_int
 from .importance import prepare
 
@@ -93,12 +94,14 @@ def _per_dim(q: Any, prior: Any, z: torch.Tensor) -> tuple[torch.Tensor | None, 
     return None, f"no per-dimension KL for a {type(base_p).__name__} prior"
 
 
-def latent_usage(pair: Any, x: Any, *, samples: int = 10) -> LatentUsage:
+def latent_usage(pair: Any, x: Any, *, samples: int = 10, seed: int | None = None
+                 ) -> LatentUsage:
     """KL, its split into mutual information and marginal KL, and the active units.
 
     ``samples`` codes per datapoint estimate every Monte Carlo term; the aggregate posterior
     is the mixture of ``q(z | x_n)`` over the rows of ``x`` (so the mutual information is at
-    most log N for N rows).
+    most log N for N rows). ``seed`` fixes the draws (the caller's random state is left as
+    it was; ``None``: the global generators).
     """
     samples = check_positive_int(samples, "samples")
     tensor = prepare(pair, x)
@@ -106,7 +109,7 @@ def latent_usage(pair: Any, x: Any, *, samples: int = 10) -> LatentUsage:
         raise ValueError("latent usage compares codes across the data: give at least 2 rows")
     # the aggregate posterior scores every code under every row's q: S x N x N values
     check_count(samples, "samples", each=len(tensor) ** 2)
-    with true_objective(pair), pyro.validation_enabled(False), torch.no_grad():
+    with seeded(seed), true_objective(pair), pyro.validation_enabled(False), torch.no_grad():
         q, prior = _densities(pair, tensor)
         z = q.sample((samples,))  # (S, N, D)
         log_q_own = q.log_prob(z)  # (S, N)

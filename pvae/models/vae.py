@@ -16,6 +16,7 @@ from ..nets import Network, networks, pyro_visible
 from ..objectives import is_compiled, objectives
 from ..pair import data_plate, kl_scale
 from ..priors import Prior, priors
+from ..randomness import seeded
 from ..registry import remember_spec
 from ..validation import (
     DataError,
@@ -94,6 +95,12 @@ class VAE(PyroModule):
     beta : float
         The weight of the KL term during training, > 0 (1 is the true ELBO; ``fit``'s
         ``kl_warmup`` ramps up to it). Estimates always use 1.
+    seed : int, optional
+        Draws the networks' (and the prior's) initial weights from this seed, leaving the
+        caller's random state as it was: the same seed builds the same VAE, to the bit.
+        ``None`` draws them from torch's global generator. :func:`pvae.fit`'s ``seed`` fixes
+        what training draws (minibatches, the guide's samples), not these weights, so a
+        script that is repeatable end to end seeds both.
     """
 
     def __init__(
@@ -108,6 +115,7 @@ class VAE(PyroModule):
         decoder: Spec | Network = "mlp",
         objective: Spec | ELBO = "elbo",
         beta: float = 1.0,
+        seed: int | None = None,
     ) -> None:
         super().__init__(name=instance_name("VAE"))  # unique names in Pyro's param store
         shape = (x_shape,) if isinstance(x_shape, int) else tuple(x_shape)
@@ -125,15 +133,16 @@ class VAE(PyroModule):
             raise ValueError("a compiled objective (jit=True) bakes the KL weight in; it needs "
                              f"beta=1, got beta={self.beta}")
 
-        guide_part: Guide = guides.resolve(guide)
-        encoder_part: Network = networks.resolve(encoder)
-        guide_part.setup(shape, self.z_dim, encoder_part)
-        prior_part: Prior = priors.resolve(prior)
-        prior_part.setup(self.z_dim, guide_part)
-        likelihood_part: Likelihood = likelihoods.resolve(likelihood)
-        likelihood_part.setup(shape)
-        decoder_part: Network = networks.resolve(decoder)
-        decoder_net = decoder_part.build((self.z_dim,), shape)
+        with seeded(seed):  # every initial weight is drawn here
+            guide_part: Guide = guides.resolve(guide)
+            encoder_part: Network = networks.resolve(encoder)
+            guide_part.setup(shape, self.z_dim, encoder_part)
+            prior_part: Prior = priors.resolve(prior)
+            prior_part.setup(self.z_dim, guide_part)
+            likelihood_part: Likelihood = likelihoods.resolve(likelihood)
+            likelihood_part.setup(shape)
+            decoder_part: Network = networks.resolve(decoder)
+            decoder_net = decoder_part.build((self.z_dim,), shape)
         pyro_visible(decoder_net)
 
         remember_spec(self, "vae", x_shape=list(shape), z_dim=self.z_dim, prior=prior_part,

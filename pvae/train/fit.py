@@ -141,7 +141,10 @@ def fit(
     device : {"auto", "cpu", "cuda"} or torch.device
         Where to fit; ``"auto"`` takes CUDA when present. The pair is moved there.
     seed : int, optional
-        Seeds Pyro, torch and Python before fitting, and the restarts' initialisations.
+        Seeds Pyro, torch and Python before fitting, and the restarts' initialisations: what
+        training draws. It does not re-draw the weights the model was built with (a fit
+        may continue from trained or hand-set weights): build the model from a seed too,
+        ``pvae.VAE(..., seed=0)``, and the same script gives the same final loss to the bit.
     progress : bool
         Show a progress bar (only when standard error is a terminal).
     resume : TrainingState, optional

@@ -102,6 +102,7 @@ def test_a_divergent_move_is_rejected_not_a_nan():
     ({"target_acceptance": 1.5}, "target_acceptance"),
     ({"steps": 10**12}, "more than any run needs"),
     ({"chains": 10**12}, "chains=.* would make"),
+    ({"leapfrog": 10**6}, "leapfrog=1000000 steps per move is more than any move needs"),
 ])
 def test_bad_settings_are_refused(options, message):
     model, x = linear_gaussian()

@@ -75,7 +75,9 @@ def test_guides_start_the_chains_of_the_models_they_are_given_for():
     ({"one": normal_mean(1.0)}, {}, ValueError, "at least two models"),
     ({"a": normal_mean(1.0), "b": normal_mean(2.0)}, {"guide": None}, ValueError,
      r"does not take \['guide'\]"),
-    ({"a": normal_mean(1.0), "b": "normal"}, {"steps": 2}, TypeError, "Pyro model"),
+    ({"a": normal_mean(1.0), "b": "normal"}, {"steps": 2}, TypeError, "model 'b': .*Pyro model"),
+    ({1: normal_mean(1.0), "1": normal_mean(2.0)}, {"steps": 2}, ValueError,
+     "share the name '1' once written as text"),
 ])
 def test_bad_comparisons_are_one_line_errors(models, options, error, match):
     with pytest.raises(error, match=match) as caught:
