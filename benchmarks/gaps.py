@@ -16,7 +16,7 @@ import pvae
 from pvae import plots
 from pvae.data import binarize, digits, mnist
 
-from .table import SHARED_MNIST, Table, peak_rss_mb
+from .table import SHARED_MNIST, PlusMinus, Table, peak_rss_mb
 from .trained import MNIST_MODELS, NETS, trained_vae
 
 
@@ -30,12 +30,10 @@ def _measure(table: Table, name: str, vae: pvae.VAE, test: torch.Tensor,
     usage = pvae.latent_usage(vae, test)
     found[name] = split
     table.add(**{
-        "model": name, "log p(x) (AIS)": split.log_likelihood.value,
-        "local ELBO": split.local_elbo.value, "ELBO": split.elbo.value,
-        "approximation gap": f"{split.approximation.value:.3f} ± "
-                             f"{split.approximation.stderr:.3f}",
-        "amortisation gap": f"{split.amortization.value:.3f} ± "
-                            f"{split.amortization.stderr:.3f}",
+        "model": name, "log p(x) (AIS)": PlusMinus.of(split.log_likelihood),
+        "local ELBO": PlusMinus.of(split.local_elbo), "ELBO": PlusMinus.of(split.elbo),
+        "approximation gap": PlusMinus.of(split.approximation),
+        "amortisation gap": PlusMinus.of(split.amortization),
         "active units": f"{usage.active_units} / {len(usage.activity)}",
         "KL = I(x;z) + marginal KL": f"{usage.kl:.2f} = {usage.mutual_information:.2f} + "
                                      f"{usage.marginal_kl:.2f}",
@@ -76,7 +74,9 @@ def run(tiny: bool) -> Table:
         "ELBO fits each image's own Normal (300 Adam steps, started at the encoder's output; "
         "for the flow guide the flows stay as the encoder conditions them, so its "
         "approximation gap is an upper bound). approximation = log p(x) − local ELBO, "
-        "amortisation = local ELBO − ELBO, ± one standard error over images.",
+        "amortisation = local ELBO − ELBO. Every value ± one standard error over the images; "
+        "the gaps are differences on the same images, so theirs are paired standard errors "
+        "(far smaller than those of the estimates they separate).",
         "Latent usage on the same images: a unit is active when Cov_x(E_q[z_d]) > 0.01; "
         "I(x;z) is against the aggregate posterior of these images (at most log N).",
         "MNIST models: the sandwich benchmark's (120 s of CPU training each, cached in "
