@@ -12,6 +12,7 @@ from ..config import SHIPPED, load_config, shipped_configs
 from ..data import PreparedData
 from ..train import resolve_device
 from .report import run_demo
+from .runs import FinishedRunError
 from .runs import train as train_config
 
 __all__ = ["demo", "model_and_data", "plot", "sample", "train"]
@@ -54,8 +55,16 @@ def train(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     config = load_config(args.config, train=overrides, settings=args.set)
     out = args.out or Path("runs") / args.config.stem
-    run = train_config(config, out, resume=args.resume, device=args.device,
-                       progress=args.progress)
+    try:
+        run = train_config(config, out, resume=args.resume, device=args.device,
+                           progress=args.progress)
+    except FinishedRunError as finished:  # complete: say so; diverged: an error
+        if not finished.complete:
+            raise
+        print(f"resumed after epoch {finished.epoch} and found the run complete (it "
+              f"{finished.ended}): nothing was trained and no file changed\n"
+              f"checkpoint: {out / 'checkpoint.pt'}")
+        return 0
     if not run.is_global_zero:
         return 0
     history = run.history

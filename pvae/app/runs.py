@@ -5,6 +5,11 @@ epochs and resumes from it bit for bit, and, when there is validation data, ``OU
 at every epoch whose validation ELBO beats all earlier ones; Lightning writes
 ``OUT/lightning/last.ckpt`` every epoch and resumes from that, and its first process writes
 ``OUT/checkpoint.pt`` at the end. Both leave the training log of :mod:`pvae.app.logs`.
+
+A run that ended for good — it finished its epochs or steps, stopped early on its validation
+ELBO, or diverged — says so in its checkpoint (:attr:`pvae.checkpoint.Checkpoint.stopped`),
+and ``--resume`` refuses it without touching a file: there is nothing to continue (a
+diverged run would take the same steps again).
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ import torch
 from ..checkpoint import Checkpoint, load_checkpoint, remove_stale_temporaries, save_checkpoint
 from ..config import Config, ConfigError
 from ..data import PreparedData
-from ..train import FitResult, History, TrainingState, engines, fit
+from ..train import DivergenceError, FitResult, History, TrainingState, engines, fit
+from ..train.options import DEFAULT_STEPS
 from .lock import run_lock, writable_folder
 from .logs import TrainingLog, write_csv
 
-__all__ = ["BEST", "CHECKPOINT", "TrainingRun", "train"]
+__all__ = ["BEST", "CHECKPOINT", "FinishedRunError", "TrainingRun", "train"]
 
 CHECKPOINT = "checkpoint.pt"
 #: the parameters of the epoch with the best validation ELBO so far (pvae's own loop)
@@ -32,6 +38,29 @@ BEST = "best.pt"
 LIGHTNING_CHECKPOINT = Path("lightning") / "last.ckpt"
 #: rows whose ELBO terms are recorded after every epoch when there is no validation set
 TERM_ROWS = 1000
+
+
+#: how :attr:`~pvae.checkpoint.Checkpoint.stopped` begins for a run that is complete
+COMPLETE = ("finished", "stopped early")
+
+
+class FinishedRunError(ValueError):
+    """``--resume`` of a run that ended for good: finished, stopped early, or diverged.
+
+    Attributes
+    ----------
+    ended : str
+        How it ended (the checkpoint's ``stopped``).
+    complete : bool
+        Whether it is complete (finished, or stopped early as asked): ``pvae train
+        --resume`` says so and succeeds; a diverged run is an error.
+    epoch : int
+        The epochs it holds.
+    """
+
+    def __init__(self, message: str, *, ended: str, complete: bool, epoch: int) -> None:
+        super().__init__(message)
+        self.ended, self.complete, self.epoch = ended, complete, epoch
 
 
 @dataclass(frozen=True)
@@ -105,6 +134,9 @@ def train(config: Config, out: str | Path, *, resume: bool = False, device: str 
         When ``resume`` is on and there is no checkpoint to continue.
     ValueError
         When the checkpoint was trained from a different config.
+    FinishedRunError
+        When ``resume`` is on and the run ended for good (finished, stopped early,
+        diverged): nothing is trained and no file changes.
     """
     out = Path(out)
     if resume and not out.is_dir():
@@ -126,9 +158,12 @@ def _train_locked(config: Config, out: Path, *, resume: bool, device: str,
                                     "run without --resume to start training")
         if lightning:
             _refuse_other_config(path, _lightning_config(path), config)
+            if (out / CHECKPOINT).is_file():  # Lightning writes it when the run is done
+                _refuse_finished(out / CHECKPOINT, load_checkpoint(out / CHECKPOINT))
         else:
             saved = load_checkpoint(path)
             _refuse_other_config(path, saved.config.to_dict(), config)
+            _refuse_finished(path, saved)
     elif (out / CHECKPOINT).exists():
         raise FileExistsError(f"{out} already holds a checkpoint; pass --resume to continue "
                               "it, or choose another --out")
@@ -141,6 +176,55 @@ def _train_locked(config: Config, out: Path, *, resume: bool, device: str,
         return _train_with_lightning(config, model, data, engine, out, resume=resume,
                                      device=device, progress=progress)
     return _train_here(config, model, data, out, saved, device=device, progress=progress)
+
+
+def _refuse_finished(path: Path, saved: Checkpoint) -> None:
+    """Raise :class:`FinishedRunError` if the run in ``path`` ended for good."""
+    ended = saved.stopped or (None if saved.training is not None else
+                              "cannot be continued (it holds no training state: an EM fit, "
+                              "or a run that ended before its first epoch did)")
+    if ended is not None:
+        raise FinishedRunError(
+            f"{path} holds a run that {ended}: there is nothing to resume, and nothing was "
+            f"changed. Evaluate it (pvae evaluate {path}), or train anew, with other settings, "
+            "into another --out", ended=ended, complete=ended.startswith(COMPLETE),
+            epoch=saved.training.epoch if saved.training else len(saved.history.epoch))
+
+
+def _planned_steps(config: Config, state: TrainingState | None) -> float:
+    """The SVI steps the config asks for (infinite when no epoch ended to tell their length)."""
+    epochs = config.train.get("epochs")
+    if epochs is None:
+        return config.train.get("steps") or DEFAULT_STEPS
+    if state is None or not state.epoch:
+        return float("inf")
+    return epochs * (state.step // state.epoch)
+
+
+def _how_it_ended(config: Config, result: FitResult, state: TrainingState | None) -> str | None:
+    """Why a fit that returned ended for good, or ``None`` when a time limit cut it short."""
+    if result.method == "em":
+        return f"finished (an EM fit of {result.steps} iterations)"
+    if result.stopped_early:
+        patience = config.train.get("patience")
+        return (f"stopped early at epoch {len(result.history.epoch)} (its validation ELBO had "
+                f"not improved for patience = {patience} epochs)")
+    if config.train.get("time_limit") is not None and \
+            result.steps < _planned_steps(config, state):
+        return None  # its time ran out: --resume continues it
+    done = config.train.get("epochs")
+    return f"finished its {done} epochs" if done else f"finished its {result.steps} steps"
+
+
+def _mark_diverged(path: Path, config: Config, model: torch.nn.Module,
+                   error: DivergenceError) -> None:
+    """Write into the last checkpoint that its run diverged after it (same parameters)."""
+    if not path.is_file():
+        return
+    saved = load_checkpoint(path)
+    saved.load_into(model)
+    save_checkpoint(path, config=config, model=model, training=saved.training,
+                    history=saved.history, stopped=str(error).split(";")[0])
 
 
 def _fit(config: Config, model: torch.nn.Module, data: PreparedData, **options: Any
@@ -186,15 +270,20 @@ def _train_here(config: Config, model: torch.nn.Module, data: PreparedData, out:
     try:
         result = _fit(config, model, data, device=device, progress=progress, resume=state,
                       on_epoch_end=on_epoch_end)
+    except DivergenceError as error:
+        _mark_diverged(path, config, model, error)
+        raise
     finally:
         log.close()
     history = result.history
+    ended = _how_it_ended(config, result, last.get("state", state))
     if not last:  # EM, or no epoch finished: save the model as it stands
-        save_checkpoint(path, config=config, model=model, training=state, history=history)
-    elif not last["saved"]:  # the last epoch end, with the parameters of that moment
+        save_checkpoint(path, config=config, model=model, training=state, history=history,
+                        stopped=ended)
+    elif not last["saved"] or ended is not None:  # the last epoch end, its parameters
         model.load_state_dict(last["model"])
         save_checkpoint(path, config=config, model=model, training=last["state"],
-                        history=history)
+                        history=history, stopped=ended)
     _write_beside(out, config, history)
     return TrainingRun(model, result, history, path, state.epoch if state is not None else 0)
 
@@ -207,7 +296,8 @@ def _train_with_lightning(config: Config, model: torch.nn.Module, data: Prepared
     result = _fit(config, model, data, device=device, progress=progress, engine=engine)
     path = out / CHECKPOINT
     if engine.trainer.is_global_zero:  # one process writes; the others hold the same
-        save_checkpoint(path, config=config, model=model, history=result.history)
+        save_checkpoint(path, config=config, model=model, history=result.history,
+                        stopped=f"finished its {len(result.history.epoch)} epochs (Lightning)")
         _write_beside(out, config, result.history)
         log = TrainingLog(out, tensorboard=config.setting("tensorboard"))
         log.update(result.history)

@@ -174,3 +174,30 @@ def test_ctrl_c_during_a_checkpoint_write_is_an_interruption_and_leaves_a_whole_
     assert status == 130 and "interrupted" in err, err
     monkeypatch.setattr(pvae.checkpoint.torch, "save", real_save)
     assert load_checkpoint(out / "checkpoint.pt").training is not None
+
+
+def test_resuming_a_finished_run_says_so_and_changes_nothing(trained, capsys):
+    out = trained["checkpoint"].parent
+    before = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+    status = main(["train", str(trained["config"]), "--out", str(out), "--resume",
+                   "--no-progress"])
+    said = capsys.readouterr().out
+    assert status == 0 and "found the run complete (it finished its 2 epochs)" in said, said
+    assert "nothing was trained and no file changed" in said
+    assert {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()} == before
+
+
+def test_resuming_a_diverged_run_is_one_line_and_changes_nothing(tmp_path, config, capsys,
+                                                                 monkeypatch):
+    from pvae.checkpoint import save_checkpoint as write
+
+    out = tmp_path / "run"
+    assert main(["train", str(config), "--out", str(out), "--no-progress"]) == 0
+    saved = load_checkpoint(out / "checkpoint.pt")
+    write(out / "checkpoint.pt", config=saved.config, model=saved.build_model(),
+          training=saved.training, history=saved.history,
+          stopped="training diverged at step 3 (the loss exploded)")
+    before = (out / "checkpoint.pt").read_bytes()
+    status, err = run(["train", str(config), "--out", str(out), "--resume"], capsys)
+    assert status == 2 and one_line(err) and "diverged at step 3" in err, err
+    assert (out / "checkpoint.pt").read_bytes() == before

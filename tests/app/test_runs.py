@@ -107,3 +107,67 @@ def test_em_models_train_from_a_config_too(tmp_path):
     assert run.result.method == "em"
     model = load_checkpoint(tmp_path / "checkpoint.pt").build_model()
     assert model.dim == 64
+
+
+def files_of(folder):
+    """Every file of the run in ``folder`` (not its lock) with its bytes and time."""
+    return {path.name: (path.read_bytes(), path.stat().st_mtime_ns)
+            for path in sorted(folder.iterdir())
+            if path.is_file() and path.name != ".pvae-train.lock"}
+
+
+def diverging_at_epoch(monkeypatch, epoch):
+    """Make training diverge right after the checkpoint of ``epoch`` is written."""
+    from pvae.train import DivergenceError
+
+    real = training._fit
+
+    def fit(config, model, data, **options):
+        inner = options["on_epoch_end"]
+
+        def on_epoch_end(state):
+            inner(state)
+            if state.epoch == epoch:
+                raise DivergenceError(f"training diverged at step {state.step} (the loss "
+                                      "exploded); the parameters are back. Lower the rate")
+
+        return real(config, model, data, **{**options, "on_epoch_end": on_epoch_end})
+
+    monkeypatch.setattr(training, "_fit", fit)
+
+
+@pytest.mark.parametrize("how", ["finished", "stopped early", "diverged", "em"])
+def test_resuming_a_run_that_ended_for_good_is_refused_and_touches_nothing(tmp_path, how,
+                                                                           monkeypatch):
+    from pvae.app.runs import FinishedRunError
+    from pvae.train import DivergenceError
+
+    raw = {**RAW, "train": {**RAW["train"], "epochs": 3, "kl_warmup": 0}}
+    if how == "stopped early":
+        raw = {**raw, "train": {**raw["train"], "epochs": 40, "lr": 3e-2, "patience": 1}}
+    if how == "em":
+        raw = {"data": {"name": "digits", "transform": "dequantize"},
+               "model": {"name": "gaussian_mixture", "n_components": 2, "covariance": "diag"},
+               "train": {"method": "em", "max_iter": 5, "seed": 0}}
+    config = load_config(raw)
+    if how == "diverged":
+        diverging_at_epoch(monkeypatch, 2)
+        with pytest.raises(DivergenceError):
+            train(config, tmp_path, progress=False)
+        monkeypatch.undo()
+    else:
+        run = train(config, tmp_path, progress=False)
+        assert run.result.stopped_early == (how == "stopped early")
+    stopped = load_checkpoint(tmp_path / "checkpoint.pt").stopped
+    assert how != "em" and how.split()[0] in stopped or how == "em" and "EM" in stopped
+    before = files_of(tmp_path)
+    with pytest.raises(FinishedRunError, match="nothing to resume, and nothing was changed"):
+        train(load_config(raw), tmp_path, resume=True, progress=False)
+    assert files_of(tmp_path) == before
+
+
+def test_a_run_whose_time_ran_out_resumes(tmp_path, monkeypatch):
+    raw = {**RAW, "train": {**RAW["train"], "epochs": 3, "time_limit": 1e-9}}
+    run = train(load_config(raw), tmp_path, progress=False)
+    assert run.result.steps < 3 * 2  # cut short, after its first step
+    assert load_checkpoint(tmp_path / "checkpoint.pt").stopped is None
