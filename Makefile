@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The strict docs build: any warning fails it (tests/test_docs.py plants one to prove it)
 MKDOCS_STRICT := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-.PHONY: demo test docs bench-smoke clean lock
+.PHONY: demo test docs bench-smoke figures clean lock
 
 # Installs the locked versions (requirements.lock), then pvae itself on top of them.
 $(STAMP): pyproject.toml requirements.lock
@@ -41,6 +41,12 @@ test: $(STAMP)
 ## Serve the documentation at http://127.0.0.1:8000 while editing it.
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+## Regenerate every figure the docs show, from full runs (the demo, minutes; then the
+## benchmarks that draw docs figures, hours on 2 cores). Each PNG records its run; the
+## docs test refuses one from a quick or tiny run. `--only demo` in FIGURES does half.
+figures: $(STAMP)
+	$(BIN)/python tools/figures.py $(FIGURES)
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m benchmarks.run --tiny --out $(VENV)/bench-smoke

@@ -127,3 +127,74 @@ def test_no_source_file_holds_a_control_character():
     control = re.compile(r"[\x00-\x08\x0b-\x1f]")
     assert len(files) > 100
     assert [str(path.relative_to(root)) for path in files if control.search(path.read_text())] == []
+
+
+#: Docs figures drawn by benchmarks before PNGs carried their provenance; their full runs
+#: (MNIST) take hours on two cores, so they are not yet regenerated and are shown as they were.
+#: Every other docs figure must come from a full run of `make figures`; regenerating one of
+#: these stamps it and takes it off this list.
+NOT_YET_REGENERATED = {
+    "likelihood_ladder_digits.png", "likelihood_ladder_mnist.png", "figures/gaps_mnist.png",
+    "figures/sandwich_digits_vae.png", "figures/sandwich_linear_gaussian.png",
+    "figures/mnist/holes_interpolation.png", "figures/mnist/holes_prior_samples.png",
+    "figures/mnist/holes_codes_over_prior.png",
+}
+
+
+def figure_problems(folder, not_yet_regenerated=frozenset()):
+    """Each PNG under ``folder`` not stamped by a full run, with what is wrong with it."""
+    from pvae.plots import read_provenance
+
+    problems = []
+    for path in sorted(folder.rglob("*.png")):
+        name = str(path.relative_to(folder))
+        record = read_provenance(path)
+        mode = record.get("Mode")
+        if mode == "full" or (mode is None and name in not_yet_regenerated):
+            continue
+        problems.append(f"{name}: " + (f"made in {mode} mode by `{record.get('Command')}`"
+                                       if mode else "no provenance") + "; run `make figures`")
+    return problems
+
+
+def test_every_docs_figure_comes_from_a_full_run():
+    assert figure_problems(DOCS, NOT_YET_REGENERATED) == []
+    assert {name for name in NOT_YET_REGENERATED if not (DOCS / name).is_file()} == set()
+
+
+def test_the_figure_check_fails_on_a_quick_tiny_or_unstamped_figure(tmp_path):
+    from matplotlib.figure import Figure
+
+    from pvae.plots import provenance, save_figure
+
+    figure = Figure(figsize=(2, 2))
+    figure.subplots().plot([0, 1])
+    (tmp_path / "figures").mkdir()
+    save_figure(figure, tmp_path / "figures" / "full.png", provenance("full"))
+    assert figure_problems(tmp_path) == []
+    save_figure(figure, tmp_path / "figures" / "gaps.png", provenance("quick", "pvae demo --quick"))
+    save_figure(figure, tmp_path / "tiny.png", provenance("tiny"))
+    figure.savefig(tmp_path / "figures" / "new.png")
+    listed = {"figures/gaps.png", "figures/new.png"}  # a quick stamp fails, listed or not
+    assert [line.split(":")[0] for line in figure_problems(tmp_path, listed)] == [
+        "figures/gaps.png", "tiny.png"]
+    problems = figure_problems(tmp_path)
+    assert [line.split(":")[0] for line in problems] == [
+        "figures/gaps.png", "figures/new.png", "tiny.png"]
+    assert "quick mode by `pvae demo --quick`" in problems[0] and "no provenance" in problems[1]
+
+
+def test_one_documented_command_regenerates_every_docs_figure():
+    import importlib.util
+
+    root = DOCS.parent
+    spec = importlib.util.spec_from_file_location("figures_tool", root / "tools" / "figures.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    shown = set(DOCS.rglob("*.png"))
+    assert shown and shown <= tool.every_target(), shown - tool.every_target()
+    makefile = (root / "Makefile").read_text()
+    assert "\nfigures: $(STAMP)\n\t$(BIN)/python tools/figures.py" in makefile
+    for page in (root / "README.md", DOCS / "benchmarks.md"):
+        assert "make figures" in page.read_text(), page
