@@ -57,6 +57,8 @@ NOT_FROM_TRAIN = {"transform", "validation", "terms_on", "progress", "resume",
                   "on_epoch_end", "reinitialize", "device"}
 #: keys of the train table that are not ``fit`` keywords, with their defaults
 TRAIN_EXTRAS = {"checkpoint_every": 1, "tensorboard": False, "compile": False}
+#: how deep tables and arrays may nest in a config (pvae's own settings need 4 or 5)
+MAX_DEPTH = 32
 
 
 class ConfigError(UnknownNameError):
@@ -128,6 +130,35 @@ def _check_train(train: dict[str, Any]) -> None:
         raise ConfigError(f"[train] compile is true or false; got {train['compile']!r}")
 
 
+def _check_tensorboard() -> None:
+    """Refuse ``tensorboard = true`` when the package is there but does not import."""
+    try:
+        from torch.utils import tensorboard  # noqa: F401 - it imports the package
+    except Exception as error:  # noqa: BLE001 - a broken install fails in any way
+        spec = importlib.util.find_spec("tensorboard")
+        where = f" at {Path(spec.origin).parent}" if spec and spec.origin else ""
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise ConfigError(f"[train] tensorboard = true, but the tensorboard package{where} is "
+                          f"broken: it does not import ({type(error).__name__}: {reason}). "
+                          "Reinstall it (pip install --force-reinstall tensorboard), or leave "
+                          "tensorboard out") from None
+
+
+def _too_deep(raw: Mapping[str, Any]) -> str | None:
+    """The first table whose tables and arrays nest deeper than :data:`MAX_DEPTH`, if any."""
+    for table, value in raw.items():
+        stack = [(value, 1)]
+        while stack:  # no recursion: a config may be as deep as a hostile file makes it
+            item, depth = stack.pop()
+            if depth > MAX_DEPTH:
+                return str(table)
+            if isinstance(item, Mapping):
+                stack.extend((inner, depth + 1) for inner in item.values())
+            elif isinstance(item, list | tuple):
+                stack.extend((inner, depth + 1) for inner in item)
+    return None
+
+
 def _compiled(model: dict[str, Any]) -> dict[str, Any]:
     """The ``[model]`` table with its ``elbo`` objective compiled (``[train] compile``)."""
     if model.get("name") != "vae":
@@ -173,6 +204,10 @@ class Config:
         """
         if not isinstance(raw, Mapping):
             raise ConfigError(f"a config is a table (dict); got {type(raw).__name__}")
+        deep = _too_deep(raw)
+        if deep is not None:
+            raise ConfigError(f"[{deep}] nests tables or arrays more than {MAX_DEPTH} deep; no "
+                              "pvae setting is nearly that deep: check the file")
         _check_keys("config", raw, list(TABLES))
         for table in TABLES:
             if table in raw and not isinstance(raw[table], Mapping):
@@ -194,6 +229,8 @@ class Config:
         if not build:
             _checked("[model]", models.check, model_spec)
             return cls(data=data, model=model_spec, train=train)
+        if train.get("tensorboard"):  # before training, not when its first epoch is logged
+            _check_tensorboard()
         model = _build(model_spec, train.get("seed"))
         spec = spec_of(model)
         return cls(data=data, model=spec if isinstance(spec, dict) else {"name": spec},
@@ -273,23 +310,38 @@ def read_config(path: str | Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text())
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    except RecursionError:  # tomllib reads nested arrays and inline tables recursively
+        raise ConfigError(f"{path} nests arrays or inline tables too deeply to read; a config "
+                          f"is at most {MAX_DEPTH} levels deep") from None
 
 
 def parse_setting(text: str) -> tuple[str, str, Any]:
     """``"train.lr=3e-3"`` as ``("train", "lr", 0.003)``: the value is read as TOML.
 
-    A value that is not TOML (``name=digits``) is taken as a string.
+    A value that is not TOML (``name=digits``) is taken as a string. A setting is one line:
+    a line break (which could smuggle in other keys or tables) is refused.
     """
+    if "\n" in text or "\r" in text:
+        raise ConfigError(f"--set takes one TABLE.KEY=VALUE on one line; {text!r} holds a line "
+                          "break (a value cannot add keys or tables): give each key its own "
+                          "--set")
     key, equals, value = text.partition("=")
     table, dot, name = key.strip().partition(".")
     if not equals or not dot or not name or table not in TABLES:
         raise ConfigError(f"--set takes TABLE.KEY=VALUE with TABLE one of {', '.join(TABLES)}, "
                           f"e.g. train.lr=3e-3; got {text!r}")
     try:
-        parsed = tomllib.loads(f"value = {value.strip()}")["value"]
+        document = tomllib.loads(f"value = {value.strip()}")
     except tomllib.TOMLDecodeError:
-        parsed = value.strip()
-    return table, name.strip(), parsed
+        return table, name.strip(), value.strip()
+    except RecursionError:
+        raise ConfigError(f"--set {key.strip()}: the value nests arrays or inline tables too "
+                          f"deeply to read (a config is at most {MAX_DEPTH} levels deep)"
+                          ) from None
+    if set(document) != {"value"}:  # (one line cannot hold more; refused all the same)
+        raise ConfigError(f"--set {key.strip()}: the value {value.strip()!r} adds keys "
+                          f"{sorted(set(document) - {'value'})}; give each key its own --set")
+    return table, name.strip(), document["value"]
 
 
 def load_config(source: str | Path | Mapping[str, Any], *,

@@ -135,3 +135,55 @@ def test_train_compile_compiles_the_vaes_elbo_and_is_refused_elsewhere():
             changed = {"name": "gaussian", "dim": 2}
         with pytest.raises(ConfigError, match=message):
             Config.from_dict({"model": changed, "train": train})
+
+
+@pytest.mark.parametrize("setting", ["train.lr=1e-3\n[evil]\nx=1", "train.lr=1e-3\r\nseed=2",
+                                     "train.lr=1e-3\nepochs=9"])
+def test_a_setting_with_a_line_break_is_refused_not_half_read(setting):
+    with pytest.raises(ConfigError, match="on one line; .* holds a line break"):
+        load_config(SMALL, settings=[setting])
+
+
+def test_a_setting_still_takes_an_inline_table_and_a_comment():
+    from pvae.config import parse_setting
+
+    assert parse_setting('train.engine={ name = "lightning", devices = 2 }') == (
+        "train", "engine", {"name": "lightning", "devices": 2})
+    assert parse_setting("train.lr = 1e-3  # faster") == ("train", "lr", 1e-3)
+
+
+@pytest.mark.parametrize(("nested", "message"), [
+    ("[model]\nname = 'gaussian'\nx = " + "[" * 5000 + "]" * 5000, "too deeply to read"),
+    ("[model]\nname = 'gaussian'\nx = " + "{a=" * 5000 + "1" + "}" * 5000, "too deeply to read"),
+    ("[model]\nname = 'gaussian'\n[" + ".".join(["a"] * 5000) + "]\nx = 1",
+     r"\[a\] nests tables or arrays more than 32 deep"),
+])
+def test_a_config_nested_thousands_deep_is_a_config_error(tmp_path, nested, message):
+    path = tmp_path / "deep.toml"
+    path.write_text(nested)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+    deep: dict = {"name": "gaussian"}
+    for _ in range(5000):
+        deep = {"a": deep}
+    with pytest.raises(ConfigError, match="more than 32 deep"):
+        load_config({"model": deep})
+    with pytest.raises(ConfigError, match="too deeply to read"):
+        load_config(SMALL, settings=["model.x=" + "[" * 5000])
+
+
+def test_a_tensorboard_that_is_found_but_does_not_import_is_a_config_error(tmp_path,
+                                                                          monkeypatch):
+    import sys
+
+    broken = tmp_path / "site" / "tensorboard"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('half installed')\n")
+    for name in [name for name in sys.modules if name.startswith("tensorboard")
+                 or name.startswith("torch.utils.tensorboard")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    with pytest.raises(ConfigError, match=r"tensorboard package at .*site.tensorboard is "
+                                          r"broken: it does not import \(ImportError: half "
+                                          r"installed\)\. Reinstall it"):
+        load_config({**SMALL, "train": {**SMALL["train"], "tensorboard": True}})

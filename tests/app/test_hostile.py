@@ -88,6 +88,8 @@ def trained(tmp_path_factory):
     (["evaluate", "{checkpoint}", "--chains", "5"], "--chains sets up annealing"),
     (["evaluate", "{checkpoint}", "--start", "prior", "--chains", "4"],
      "--chains and --start set up annealing"),
+    (["train", "{config}", "--out", "{folder}/evil", "--set", "train.lr=1e-3\n[evil]\nx=1"],
+     "holds a line break"),
 ])
 def test_bad_command_lines(trained, capsys, arguments, message):
     status, err = run([a.format(**trained) for a in arguments], capsys)
