@@ -148,3 +148,15 @@ def test_the_precisions_pvae_accepts_are_lightnings():
     from pvae.train.engines.lightning import PRECISIONS
 
     assert set(PRECISIONS) == set(get_args(connector._PRECISION_INPUT_STR))
+
+
+def test_the_fit_reports_its_real_wall_time():
+    import time
+
+    x = binarize(digits().train[:256])
+    started = time.perf_counter()
+    result = pvae.fit(small_vae(), x, epochs=20, batch_size=32, engine="lightning",
+                      progress=False, device="cpu")  # a second or two of steps
+    measured = time.perf_counter() - started
+    assert 0 < result.seconds <= measured
+    assert result.seconds > 0.6 * measured, (result.seconds, measured)  # (less the checks)
