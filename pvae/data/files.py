@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..registry import closest
 from ..validation import DataError, as_data
 from .digits import Split
 from .mnist import FILES, read_split
@@ -34,6 +35,8 @@ TEST_FRACTION = 0.2
 SPLIT_SEED = 0
 #: an image of at most 7 axes per observation (rows, columns, channels, ...)
 _EVENT_DIMS = tuple(range(1, 8))
+#: the arrays a file with its own split may hold
+SPLIT_KEYS = ("train", "test", "train_labels", "test_labels")
 
 
 class DataFileError(ValueError):
@@ -51,13 +54,17 @@ def array_file(path: str | Path, test_fraction: float | None = None,
     given; a file that has its own split refuses it). Each
     observation is flattened to a row. ``uint8`` arrays are grey levels 0..255, scaled to
     [0, 1] (256 levels); other numbers are kept as they are, and ``levels`` says how many
-    grey levels they have (needed only to dequantize). Rows without labels get label -1.
+    grey levels they have (needed only to dequantize). Rows without labels get label -1. A
+    ``.pt`` tensor that requires grad is detached, and a bfloat16 one read as float32.
 
     Raises
     ------
     DataFileError
-        When the file is missing or unreadable, holds no array, or its arrays are not
-        numeric, finite, one observation per row, or of different widths.
+        When the file is missing or unreadable, holds no array, holds an array beside
+        ``train`` and ``test`` that is not one of :data:`SPLIT_KEYS` (a misspelt
+        ``train_labels``), or its arrays are not numeric, finite, one observation per row,
+        of the same width, or of the same kind (8-bit grey levels in one, other numbers in
+        the other: they would be on different scales).
     """
     path = _as_path(path, "path")
     if path.suffix not in ARRAY_SUFFIXES:
@@ -73,6 +80,7 @@ def array_file(path: str | Path, test_fraction: float | None = None,
                             f"{test_fraction!r}")
     arrays = _read(path)
     if "train" in arrays and "test" in arrays:
+        _check_split_arrays(path, arrays)
         if test_fraction is not None:
             raise DataFileError(f"{path} holds its own 'train' and 'test' arrays: "
                                 "test_fraction has nothing to split; leave it out")
@@ -121,6 +129,37 @@ def idx_folder(root: str | Path) -> Split:
     return read_split({key: file for key, file in found.items() if file is not None})
 
 
+def _check_split_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse an unknown array beside ``train`` and ``test``, and halves on two scales."""
+    for name in arrays:
+        if name not in SPLIT_KEYS:
+            raise DataFileError(f"{path} holds an array {name!r} that pvae does not read "
+                                f"beside 'train' and 'test'.{closest(name, list(SPLIT_KEYS))} "
+                                f"The arrays it reads: {', '.join(SPLIT_KEYS)}.")
+    grey = {key: arrays[key].dtype == np.uint8 for key in ("train", "test")}
+    if grey["train"] != grey["test"]:
+        raise DataFileError(
+            f"{path}: 'train' holds {arrays['train'].dtype} and 'test' {arrays['test'].dtype} "
+            "values; uint8 grey levels are scaled to [0, 1] and other numbers kept as they "
+            "are, so the two would be on different scales: store both as uint8, or both as "
+            "floats on one scale")
+
+
+def _as_array(tensor: torch.Tensor, path: Path, name: str) -> np.ndarray:
+    """A stored tensor as an array: detached, bfloat16 read as float32 (numpy has none)."""
+    value = tensor.detach()
+    if value.dtype == torch.bfloat16:
+        value = value.float()
+    try:
+        return value.cpu().numpy()
+    except (TypeError, RuntimeError) as error:  # sparse, quantised, or of a dtype numpy lacks
+        where = f"{path} [{name!r}]" if name else str(path)
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else \
+            type(error).__name__
+        raise DataFileError(f"{where} holds a {value.dtype} tensor that is not a plain array "
+                            f"({reason}); save a dense float or uint8 tensor") from None
+
+
 def _as_path(value: Any, name: str) -> Path:
     if not isinstance(value, str | Path) or not str(value):
         raise DataFileError(f"[data] {name} must be a file path (a string); got {value!r}")
@@ -150,10 +189,10 @@ def _read(path: Path) -> dict[str, np.ndarray]:
                             "numeric arrays (numpy.save / numpy.savez / torch.save of tensors)"
                             ) from None
     if isinstance(stored, torch.Tensor):
-        return {"": stored.numpy()}
+        return {"": _as_array(stored, path, "")}
     if isinstance(stored, dict) and stored and all(isinstance(v, torch.Tensor)
                                                    for v in stored.values()):
-        return {str(name): value.numpy() for name, value in stored.items()}
+        return {str(name): _as_array(value, path, str(name)) for name, value in stored.items()}
     raise DataFileError(f"{path} holds a {type(stored).__name__}, not a tensor or a dict of "
                         "tensors")
 

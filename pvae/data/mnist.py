@@ -77,6 +77,10 @@ def _check_pair(image_file: Path, label_file: Path, images: np.ndarray,
     if images.ndim != 3:
         raise IDXError(f"{image_file} holds an array of shape {images.shape}, not images "
                        "(N, rows, columns)")
+    if 0 in images.shape:
+        raise IDXError(f"{image_file} holds no images: its header counts {images.shape[0]} "
+                       f"images of {images.shape[1]} x {images.shape[2]} pixels; it is empty "
+                       "or its header is damaged: fetch it again")
     if labels.ndim != 1:
         raise IDXError(f"{label_file} holds an array of shape {labels.shape}, not labels (N,)")
     if len(images) != len(labels):

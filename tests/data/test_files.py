@@ -163,3 +163,57 @@ def test_settings_that_would_not_act_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="levels is read only by transform = 'dequantize'"):
         load_config({"data": {"name": "array", "path": "x.npy", "levels": 4},
                      "model": {"name": "gaussian"}})
+
+
+@pytest.mark.parametrize("grey", ["train", "test"])
+def test_grey_levels_beside_other_numbers_are_refused_not_put_on_two_scales(tmp_path, grey):
+    levels = np.random.default_rng(0).integers(0, 256, (8, 4, 4), dtype=np.uint8)
+    halves = {"train": images(30), "test": images(8)}
+    halves[grey] = levels
+    np.savez(tmp_path / "mixed.npz", **halves)
+    with pytest.raises(DataFileError, match=r"mixed.npz: 'train' holds .* different scales"):
+        array_file(tmp_path / "mixed.npz")
+
+
+def test_an_unknown_array_beside_the_split_is_refused_with_the_known_names(tmp_path):
+    np.savez(tmp_path / "typo.npz", train=images(30), test=images(8),
+             train_label=np.arange(30))
+    with pytest.raises(DataFileError, match=r"typo.npz holds an array 'train_label' .* Did you "
+                                            r"mean 'train_labels'\? The arrays it reads: train, "
+                                            r"test, train_labels, test_labels"):
+        prepare_data({"name": "array", "path": str(tmp_path / "typo.npz")})
+
+
+def test_a_bfloat16_or_grad_tracking_tensor_is_read_as_plain_values(tmp_path):
+    values = torch.rand(20, 3, 3)
+    torch.save(values.bfloat16(), tmp_path / "half.pt")
+    split = array_file(tmp_path / "half.pt")
+    assert split.train.dtype == torch.float32 and split.train.shape == (16, 9)
+    together = torch.cat([split.train, split.test]).sort(0).values
+    torch.testing.assert_close(together, values.bfloat16().float().reshape(20, 9).sort(0).values)
+    torch.save({"train": values[:15].requires_grad_(), "test": values[15:].bfloat16()},
+               tmp_path / "grad.pt")
+    split = array_file(tmp_path / "grad.pt")
+    assert not split.train.requires_grad
+    torch.testing.assert_close(split.train, values[:15].reshape(15, 9))
+
+
+def test_a_tensor_that_is_not_a_plain_array_is_refused_naming_the_file(tmp_path):
+    eight_bit = torch.eye(4).to(torch.float8_e4m3fn)  # a float numpy has no type for
+    torch.save({"train": eight_bit, "test": torch.eye(4)}, tmp_path / "s.pt")
+    with pytest.raises(DataFileError, match=r"s.pt \['train'\] holds a torch.float8_e4m3fn "
+                                            "tensor that is not a plain array"):
+        array_file(tmp_path / "s.pt")
+
+
+def test_an_idx_header_that_counts_no_images_names_the_file(tmp_path):
+    from pvae.data import IDXError
+
+    rng = np.random.default_rng(0)
+    write_idx(tmp_path / FILES["train_images"], np.zeros((0, 28, 28)))
+    write_idx(tmp_path / FILES["train_labels"], np.zeros(0))
+    write_idx(tmp_path / FILES["test_images"], rng.integers(0, 256, (4, 28, 28)))
+    write_idx(tmp_path / FILES["test_labels"], rng.integers(0, 10, 4))
+    with pytest.raises(IDXError, match=r"train-images-idx3-ubyte.gz holds no images: its header "
+                                       r"counts 0 images"):
+        idx_folder(tmp_path)
