@@ -1,6 +1,7 @@
 import pytest
 
 from pvae.app.cli import main
+from pvae.plots import read_provenance
 
 FIGURES = {"gaussian_likelihood", "mixture_density", "bounds_against_k", "training_curves",
            "reconstructions", "samples", "latent_space", "latent_manifold", "interpolation",
@@ -27,6 +28,9 @@ def test_demo_writes_a_report_with_its_figures(tmp_path, capsys):
     assert {p.stem for p in (tmp_path / "figures").glob("*.png")} == FIGURES
     for name in FIGURES:
         assert f"](figures/{name}.png)" in report
+        stamp = read_provenance(tmp_path / "figures" / f"{name}.png")
+        assert stamp["Mode"] == "quick", (name, stamp)  # never mistaken for a full run's
+        assert stamp["Command"].startswith(("pvae", "pytest", "python")), stamp
     assert (tmp_path / "runs" / "vae" / "checkpoint.pt").is_file()
     # it says what it is doing as it goes, a line per section with its time
     steps = [line for line in captured.err.splitlines() if line.startswith("pvae demo: ")]
