@@ -25,8 +25,15 @@ import torch
 from ..checkpoint import Checkpoint, load_checkpoint, remove_stale_temporaries, save_checkpoint
 from ..config import Config, ConfigError
 from ..data import PreparedData
-from ..train import DivergenceError, FitResult, History, TrainingState, engines, fit
-from ..train.options import DEFAULT_STEPS
+from ..train import (
+    DEFAULT_STEPS,
+    DivergenceError,
+    FitResult,
+    History,
+    TrainingState,
+    engines,
+    fit,
+)
 from .lock import run_lock, writable_folder
 from .logs import TrainingLog, write_csv
 

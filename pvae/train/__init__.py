@@ -10,15 +10,15 @@ from .convergence import ConvergenceWarning
 from .divergence import DivergenceError, NonFiniteLossError, all_finite
 from .engines import Engine, engines
 from .fit import fit, resolve_device
-from .options import DEFAULTS, FitOptions
+from .options import DEFAULT_STEPS, DEFAULTS, FitOptions
 from .plan import FitPlan
 from .result import FitResult, History
 from .state import TrainingState
 from .step import OPTIMIZERS, Schedule, StepCore
 
 __all__ = [
-    "DEFAULTS", "OPTIMIZERS", "ConvergenceWarning", "DivergenceError", "Engine", "FitOptions",
-    "FitPlan",
+    "DEFAULT_STEPS", "DEFAULTS", "OPTIMIZERS", "ConvergenceWarning", "DivergenceError", "Engine",
+    "FitOptions", "FitPlan",
     "FitResult", "History", "NonFiniteLossError", "Schedule", "StepCore", "TrainingState",
     "engines", "fit", "resolve_device", "all_finite",
 ]
