@@ -6,12 +6,14 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from .models import GaussianMixture
+from .results import summarised
 from .train import fit
 from .validation import as_data
 
 __all__ = ["ComponentChoice", "choose_components", "format_table"]
 
 
+@summarised()
 class ComponentChoice(NamedTuple):
     """One row of :func:`choose_components`: a K and how well it does."""
 

@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).parent.parent / "pvae"
 #: lowest first; a package may import only from lower layers (and from itself)
 LAYERS = [
     {"signatures"},
-    {"validation", "registry", "independent"},
+    {"validation", "registry", "independent", "results"},
     {"pair", "randomness"},
     {"objectives", "nets", "likelihoods", "priors", "data"},
     {"guides"},

@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from ..pair import Latent, in_particles, latent_of, log_joint, true_objective
 from ..randomness import seeded
+from ..results import summarised
 from ..validation import check_bool, check_count, check_positive_int, check_positive_number
 from .importance import Estimate, prepare
 from .recorded import RecordedPotential, energy_and_gradient, worth_recording
@@ -57,6 +58,7 @@ MAX_STEPS = 10**6
 MAX_LEAPFROG = 1000
 
 
+@summarised()
 @dataclass(frozen=True)
 class AISEstimate(Estimate):
     r"""An AIS estimate with its diagnostics, one value per datapoint.

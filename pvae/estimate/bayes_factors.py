@@ -21,11 +21,13 @@ import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from ..results import summarised
 from .evidence import Evidence, EvidenceError, evidence
 
 __all__ = ["BayesFactor", "bayes_factor_table", "bayes_factors"]
 
 
+@summarised("z")
 class BayesFactor(NamedTuple):
     """One model's row: its evidence and its log Bayes factor against the best model."""
 

@@ -28,6 +28,7 @@ from pyro import poutine
 
 from ..pair import latent_of, true_objective, x_shape_of
 from ..randomness import seeded
+from ..results import summarised
 from ..validation import check_bool, check_count
 from .ais import AISEstimate, anneal_rows, check_settings, effective_sample_size, log_mean_exp
 from .ais import sigmoid_schedule as schedule
@@ -36,6 +37,7 @@ from .importance import Estimate, checked_ks, iwae_ladder
 __all__ = ["Sandwich", "Simulated", "bdmc", "simulate"]
 
 
+@summarised()
 class Simulated(NamedTuple):
     """Data drawn from the model with the codes that made it: ``x`` and exact ``z``."""
 
@@ -43,6 +45,7 @@ class Simulated(NamedTuple):
     z: torch.Tensor
 
 
+@summarised("width")
 class Sandwich(NamedTuple):
     """log p(x) between two bounds on simulated data, beside the ELBO and IWAE-k.
 

@@ -16,11 +16,13 @@ from typing import NamedTuple
 
 import torch
 
+from ..results import summarised
 from .importance import Estimate
 
 __all__ = ["Comparison", "compare", "comparison_table"]
 
 
+@summarised()
 class Comparison(NamedTuple):
     """One model's row: its estimate and its paired difference from the best model."""
 

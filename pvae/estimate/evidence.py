@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 
 from ..pair import data_check
 from ..randomness import seeded
+from ..results import summarised
 from ..validation import check_bool, check_positive_int, check_seed
 from .ais import anneal, check_settings, log_mean_exp
 from .discrete import discrete_assignments, log_joint
@@ -46,6 +47,7 @@ MAX_CHAINS = 100_000
 COLLAPSED = 0.02
 
 
+@summarised()
 @dataclass(frozen=True)
 class Evidence:
     r"""An estimate of a model's log evidence :math:`\log p(x)`, in nats for the whole data set.
@@ -298,6 +300,7 @@ class EvidenceWarning(UserWarning):
     """An AIS run whose weights collapsed onto a few chains: its estimate cannot be trusted."""
 
 
+@summarised("width")
 class EvidenceSandwich(NamedTuple):
     """The BDMC sandwich of a model's log evidence on data simulated from it.
 

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from ..pair import Latent, exact_log_likelihood, latent_of, log_joint, true_objective
 from ..randomness import seeded
+from ..results import summarised
 from ..validation import check_bool, check_positive_int, check_positive_number
 from .ais import ais
 from .importance import Estimate, prepare, refuse_non_finite
@@ -39,6 +40,7 @@ __all__ = ["Gaps", "gaps", "guide_family", "local_elbo"]
 TRAIN_PARTICLES, EVALUATION_PARTICLES = 8, 500
 
 
+@summarised()
 class Gaps(NamedTuple):
     """The two gaps between the ELBO and log p(x), nats per datapoint.
 

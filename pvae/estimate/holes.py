@@ -38,6 +38,7 @@ import torch
 
 from ..pair import PairError, is_point_mass, latent_densities, true_objective
 from ..randomness import seeded
+from ..results import summarised
 from ..validation import check_positive_int, check_seed
 from .importance import prepare
 
@@ -64,6 +65,7 @@ def _nearest(points: torch.Tensor, codes: torch.Tensor, exclude_self: bool = Fal
     return torch.cat(nearest)
 
 
+@summarised("share")
 @dataclass(frozen=True)
 class HoleDistances:
     """Distances to the nearest training code, in units of the codes' median spacing."""
@@ -107,6 +109,7 @@ def hole_distances(draws: Any, codes: Any, *, quantile: float = QUANTILE) -> Hol
     return HoleDistances(_nearest(draws, codes) / spacing, spacing, threshold)
 
 
+@summarised()
 @dataclass(frozen=True)
 class Holes:
     r"""Where a pair's prior and its interpolations leave the codes its decoder was trained on.

@@ -38,6 +38,7 @@ from ..pair import (
     true_objective,
 )
 from ..randomness import seeded
+from ..results import summarised
 from ..validation import as_data, check_bool, check_positive_int
 
 __all__ = ["EnumeratedSiteError", "Estimate", "NonFiniteEstimateError", "Scores", "elbo", "exact",
@@ -67,6 +68,7 @@ def refuse_non_finite(name: str, values: torch.Tensor, cause: str = (
             f"{shown}): {cause}")
 
 
+@summarised()
 @dataclass(frozen=True)
 class Estimate:
     """A log-likelihood estimate, in nats per datapoint.
@@ -109,6 +111,7 @@ class Estimate:
         return f"{self.name}: {self.value:.4f} ± {self.stderr:.4f} {self.unit}"
 
 
+@summarised()
 class Scores(NamedTuple):
     """Whatever applies to a model: its exact log-likelihood, its ELBO, its IWAE-k."""
 

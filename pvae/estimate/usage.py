@@ -24,6 +24,7 @@ import torch
 
 from ..pair import base_distribution, is_point_mass, latent_densities, true_objective
 from ..randomness import seeded
+from ..results import summarised
 from ..validation import check_count, check_positive_int
 from .importance import prepare
 
@@ -33,6 +34,7 @@ __all__ = ["ACTIVE", "LatentUsage", "latent_usage"]
 ACTIVE = 0.01
 
 
+@summarised()
 class LatentUsage(NamedTuple):
     r"""How a model uses its latent code, nats per datapoint.
 

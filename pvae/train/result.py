@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..results import summarised
+
 __all__ = ["FitResult", "History"]
 
 
 HISTORY_FIELDS = ("epoch", "loss", "validation", "reconstruction", "kl")
 
 
+@summarised()
 @dataclass
 class History:
     """Per-epoch curves of an SVI run, in nats per datapoint.
@@ -53,6 +56,7 @@ class History:
         return History.from_dict(self.to_dict())
 
 
+@summarised("final_loss")
 @dataclass(frozen=True)
 class FitResult:
     """The outcome of :func:`pvae.fit`.
