@@ -304,7 +304,7 @@ def _train_with_lightning(config: Config, model: torch.nn.Module, data: Prepared
     path = out / CHECKPOINT
     if engine.trainer.is_global_zero:  # one process writes; the others hold the same
         save_checkpoint(path, config=config, model=model, history=result.history,
-                        stopped=f"finished its {len(result.history.epoch)} epochs (Lightning)")
+                        stopped=f"finished its {len(result.history.epoch)} epochs under Lightning")
         _write_beside(out, config, result.history)
         log = TrainingLog(out, tensorboard=config.setting("tensorboard"))
         log.update(result.history)
