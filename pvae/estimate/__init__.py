@@ -11,14 +11,9 @@ from .ais import AISEstimate, ais, check_settings
 from .bayes_factors import BayesFactor, bayes_factor_table, bayes_factors
 from .bdmc import Sandwich, Simulated, bdmc, simulate
 from .compare import Comparison, compare, comparison_table
-from .evidence import (
-    Evidence,
-    EvidenceError,
-    EvidenceSandwich,
-    EvidenceWarning,
-    evidence,
-    evidence_bdmc,
-)
+from .convergence import Convergence
+from .evidence import Evidence, EvidenceError, EvidenceWarning, evidence
+from .evidence_sandwich import EvidenceSandwich, evidence_bdmc
 from .gaps import Gaps, gaps
 from .holes import Holes, hole_distances, holes
 from .importance import (
@@ -35,7 +30,8 @@ from .recorded import RecordingWarning
 from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
-    "AISEstimate", "BayesFactor", "Comparison", "Estimate", "Evidence", "EvidenceError",
+    "AISEstimate", "BayesFactor", "Comparison", "Convergence", "Estimate", "Evidence",
+    "EvidenceError",
     "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes", "LatentUsage",
     "NonFiniteEstimateError", "RecordingWarning", "Sandwich", "Scores", "Simulated", "ais",
     "bayes_factors", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact", "gaps",

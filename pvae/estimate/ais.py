@@ -41,6 +41,7 @@ from ..pair import Latent, in_particles, latent_of, log_joint, true_objective
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_bool, check_count, check_positive_int, check_positive_number
+from .convergence import Convergence, shorter, warn_unless
 from .importance import Estimate, prepare
 from .recorded import RecordedPotential, energy_and_gradient, worth_recording
 
@@ -72,11 +73,15 @@ class AISEstimate(Estimate):
         from 1 (one chain carries all the weight) to ``chains``.
     step_size : Tensor
         The HMC step size the run ended with.
+    convergence : Convergence or None
+        What a second run at a quarter of the temperatures says (:mod:`.convergence`);
+        ``None`` when not checked.
     """
 
     acceptance: torch.Tensor | None = None
     ess: torch.Tensor | None = None
     step_size: torch.Tensor | None = None
+    convergence: Convergence | None = None
 
 
 def sigmoid_schedule(steps: int, sharpness: float = 4.0) -> torch.Tensor:
@@ -289,7 +294,8 @@ def anneal_rows(pair: Any, x: torch.Tensor, betas: torch.Tensor, *, start: str, 
 
 def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = "guide",
         leapfrog: int = 10, target_acceptance: float = 0.65, batch_size: int = 100,
-        progress: bool = False, seed: int | None = None) -> AISEstimate:
+        progress: bool = False, seed: int | None = None, check_convergence: bool = True
+        ) -> AISEstimate:
     r"""Annealed importance sampling of :math:`\log p(x)` per datapoint (nats).
 
     Parameters
@@ -317,21 +323,54 @@ def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = 
     seed : int, optional
         Fixes every draw: the same call with the same seed gives the same numbers, and the
         caller's random state is left as it was (``None``: the global generators).
+    check_convergence : bool
+        Anneal a second time at a quarter of the temperatures and report, on
+        :attr:`AISEstimate.convergence`, how far the estimate still moves (paired over
+        datapoints) and the bias likely left (:mod:`~pvae.estimate.convergence`); a quarter
+        more time.
 
     Returns
     -------
     AISEstimate
         Named ``"ais-<steps>"``: the value, its standard error over datapoints, and the
-        diagnostics (acceptance rate, effective sample size, final step size).
+        diagnostics (acceptance rate, effective sample size, final step size, convergence).
+
+    Warns
+    -----
+    EvidenceWarning
+        Once, when the check run moved the mean estimate by more than its paired standard
+        errors allow past 0.1 nats per datapoint of bias left.
     """
     progress = check_bool(progress, "progress")
+    check_bool(check_convergence, "check_convergence")
     target = check_settings(steps, chains, leapfrog, batch_size, target_acceptance, start)
+
+    def run(temperatures: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return anneal_rows(pair, tensor, sigmoid_schedule(temperatures), start=start,
+                           chains=chains, leapfrog=leapfrog, target=target,
+                           batch_size=batch_size, progress=progress,
+                           label=f"AIS-{temperatures}")
+
+    short = shorter(steps) if check_convergence else None
     with seeded(seed):
         tensor = prepare(pair, x)
-        log_w, acceptance, step_size = anneal_rows(
-            pair, tensor, sigmoid_schedule(steps), start=start, chains=chains,
-            leapfrog=leapfrog, target=target, batch_size=batch_size, progress=progress,
-            label=f"AIS-{steps}")
-    estimate = AISEstimate.of(f"ais-{steps}", log_mean_exp(log_w), chains)
-    return replace(estimate, acceptance=acceptance.cpu(), ess=effective_sample_size(log_w).cpu(),
-                   step_size=step_size.cpu())
+        log_w, acceptance, step_size = run(steps)
+        values = log_mean_exp(log_w)
+        convergence = None
+        if short is not None:
+            short_values = log_mean_exp(run(short)[0])
+            shift = (values - short_values).double()
+            convergence = Convergence(steps, short, float(values.mean()),
+                                      float(short_values.mean()), _stderr(shift))
+    estimate = AISEstimate.of(f"ais-{steps}", values, chains)
+    ess = effective_sample_size(log_w).cpu()
+    warn_unless(estimate.name, convergence, float(ess.mean()), chains, steps,
+                fix="start from the guide (start='guide')" if start == "prior" else
+                "train the guide longer", stacklevel=2)
+    return replace(estimate, acceptance=acceptance.cpu(), ess=ess, step_size=step_size.cpu(),
+                   convergence=convergence)
+
+
+def _stderr(values: torch.Tensor) -> float:
+    """The standard error of the mean of ``values`` (infinite for one value)."""
+    return float(values.std() / math.sqrt(values.numel())) if values.numel() > 1 else math.inf

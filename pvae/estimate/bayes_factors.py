@@ -18,11 +18,12 @@ posterior, and so LOO, almost unchanged.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..results import summarised
-from .evidence import Evidence, EvidenceError, evidence
+from .evidence import Evidence, EvidenceError, EvidenceWarning, evidence
 
 __all__ = ["BayesFactor", "bayes_factor_table", "bayes_factors"]
 
@@ -59,7 +60,9 @@ def bayes_factors(models: Mapping[str, Any], x: Any, *, guides: Mapping[str, Any
         needs one. Models without an entry start from their prior.
     **settings
         Passed to :func:`~pvae.estimate.evidence.evidence` for every model (``steps``,
-        ``chains``, ``seed``, ...).
+        ``chains``, ``seed``, ``check_convergence``, ...): each model's estimate is checked
+        for convergence, and one that has not converged is an :class:`EvidenceWarning`
+        naming the model (a Bayes factor is no better than its two evidences).
 
     Returns
     -------
@@ -80,10 +83,11 @@ def bayes_factors(models: Mapping[str, Any], x: Any, *, guides: Mapping[str, Any
     if len(models) < 2:
         raise ValueError("bayes_factors needs at least two models to compare")
     unknown = set(settings) - {"steps", "chains", "leapfrog", "target_acceptance", "seed",
-                               "progress"}
+                               "progress", "check_convergence"}
     if unknown:
         raise ValueError(f"bayes_factors does not take {sorted(unknown)}; it passes steps, "
-                         "chains, leapfrog, target_acceptance, seed and progress to evidence")
+                         "chains, leapfrog, target_acceptance, seed, progress and "
+                         "check_convergence to evidence")
     guides = {} if guides is None else guides
     if not isinstance(guides, Mapping) or set(guides) - set(models):
         raise ValueError("guides must be a dict from some of the models' names to their "
@@ -105,11 +109,21 @@ def bayes_factors(models: Mapping[str, Any], x: Any, *, guides: Mapping[str, Any
 
 def _evidence_of(name: Any, model: Any, x: Any, guide: Any, settings: dict[str, Any]
                  ) -> Evidence:
-    """One model's evidence; an error it raises names the model."""
-    try:
-        return evidence(model, x, guide=guide, **settings)
-    except (EvidenceError, TypeError, ValueError) as error:
-        raise type(error)(f"model {str(name)!r}: {error}") from error
+    """One model's evidence; an error or an :class:`EvidenceWarning` it raises names the model."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            estimate = evidence(model, x, guide=guide, **settings)
+        except (EvidenceError, TypeError, ValueError) as error:
+            raise type(error)(f"model {str(name)!r}: {error}") from error
+    for warning in caught:  # said again, from here, the evidence's own with the model's name
+        if issubclass(warning.category, EvidenceWarning):
+            warnings.warn(f"model {str(name)!r}: {warning.message}", EvidenceWarning,
+                          stacklevel=3)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+    return estimate
 
 
 def bayes_factor_table(rows: list[BayesFactor]) -> str:

@@ -21,7 +21,7 @@ import torch
 from pyro import poutine
 from pyro.poutine.util import site_is_subsample
 
-from .model_latents import EvidenceError, traced_from_the_prior
+from .model_latents import EvidenceError, refuse_partial_data, traced_from_the_prior
 
 __all__ = ["MAX_ASSIGNMENTS", "discrete_assignments", "log_joint"]
 
@@ -33,9 +33,11 @@ def discrete_assignments(model: Any, x: torch.Tensor) -> tuple[list[dict[str, to
                                                                  bool]:
     """Every joint value of the model's global discrete latents, and whether others remain.
 
-    The list is empty for a model without discrete latents.
+    The list is empty for a model without discrete latents. A model that scores only part
+    of its data is refused (:func:`~.model_latents.refuse_partial_data`).
     """
     nodes = traced_from_the_prior(model, x)
+    refuse_partial_data(nodes)
     supports: dict[str, list[torch.Tensor]] = {}
     continuous = False
     for name, site in nodes.items():

@@ -19,32 +19,32 @@ plates).
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
-import warnings
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 import pyro
 import torch
 from pyro import poutine
 from tqdm.auto import tqdm
 
-from ..pair import data_check
+from ..pair import data_check, exact_log_likelihood
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_bool, check_positive_int, check_seed
 from .ais import anneal, check_settings, log_mean_exp
+from .convergence import Convergence, EvidenceWarning, shorter, warn_unless
 from .discrete import discrete_assignments, log_joint
 from .model_latents import EvidenceError, ModelLatents
 
-__all__ = ["COLLAPSED", "MAX_CHAINS", "SCHEDULE_POWER", "Evidence", "EvidenceError",
-           "EvidenceSandwich", "EvidenceWarning", "evidence", "evidence_bdmc", "power_schedule"]
+__all__ = ["MAX_CHAINS", "SCHEDULE_POWER", "Evidence", "EvidenceError", "EvidenceWarning",
+           "checked", "evidence", "power_schedule"]
 
 #: more chains than any estimate needs: a typo, refused before the model runs
 MAX_CHAINS = 100_000
-#: an effective sample size below this share of the chains: the run has collapsed
-COLLAPSED = 0.02
 
 
 @summarised()
@@ -68,7 +68,13 @@ class Evidence:
         The mean HMC acceptance rate (0 when no move was made: one temperature, or nothing
         left to anneal once the discrete latents are summed out).
     ess : float
-        The effective sample size of the final weights, from 1 to ``chains``.
+        The effective sample size of the final weights, from 1 to ``chains`` (with discrete
+        latents summed out, each value's, weighted by its share of the evidence).
+    convergence : Convergence or None
+        What a second run at a quarter of the temperatures says (:mod:`.convergence`):
+        how far the estimate still moved, the bias likely left, ``converged``. ``None``
+        when it was not checked (fewer than 4 temperatures, ``check_convergence=False``,
+        or a reverse run).
     """
 
     name: str
@@ -79,6 +85,7 @@ class Evidence:
     acceptance: float
     ess: float
     unit: str = "nats for the whole data set"
+    convergence: Convergence | None = None
 
     @property
     def per_datapoint(self) -> float:
@@ -100,13 +107,15 @@ class Evidence:
         return float(self.log_weights.var()) if self.log_weights.numel() > 1 else 0.0
 
     def __str__(self) -> str:
+        checked = "" if self.convergence is None else f"; {self.convergence}"
         return (f"{self.name}: log p(x) = {self.value:.4f} ± {self.stderr:.4f} {self.unit} "
-                f"({self.per_datapoint:.4f} per datapoint)")
+                f"({self.per_datapoint:.4f} per datapoint; ESS {self.ess:.1f} of "
+                f"{self.log_weights.numel()}{checked})")
 
 
 def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains: int = 512,
              leapfrog: int = 10, target_acceptance: float = 0.65, seed: int | None = None,
-             progress: bool = False) -> Evidence:
+             progress: bool = False, check_convergence: bool = True) -> Evidence:
     r"""The log evidence :math:`\log p(x) = \log \int p(\theta)\,p(x \mid \theta)\,d\theta` by AIS.
 
     Parameters
@@ -143,19 +152,32 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
         generators).
     progress : bool
         A progress bar (on a terminal).
+    check_convergence : bool
+        Run AIS a second time at a quarter of the temperatures and report, on
+        :attr:`Evidence.convergence`, how far the estimate still moves and the bias likely
+        left (:mod:`~pvae.estimate.convergence`); a quarter more time.
 
     Returns
     -------
     Evidence
         In nats for the whole data set, with its standard error over chains and the
-        diagnostics (acceptance, effective sample size, the log-weights' variance).
+        diagnostics (acceptance, effective sample size, the log-weights' variance, the
+        convergence check).
+
+    Warns
+    -----
+    EvidenceWarning
+        Once, when the estimate has not converged (the check run moved it by more than its
+        standard errors allow past 0.1 nats of bias) or its weights collapsed onto a few
+        chains, giving the figures and the fix.
 
     Raises
     ------
     EvidenceError
         For a model with no latent site, one that observes nothing, an improper prior, a
         discrete latent inside a plate or without a finite support, a latent that does not
-        broadcast over a plate of chains, or a guide whose sites are not the model's latents.
+        broadcast over a plate of chains, a plate that subsamples the data, a scaled site,
+        or a guide whose sites are not the model's latents.
 
     Notes
     -----
@@ -163,16 +185,44 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
     out exactly, :math:`p(x) = \sum_c p(x, c)`: one AIS run per joint value, each with
     ``chains`` chains (:mod:`~pvae.estimate.discrete`).
     """
-    model, x = _program_and_data("evidence", model, x, "x", "the model's data")
+    model, x = program_and_data("evidence", model, x, "x", "the model's data")
     if not bool(torch.isfinite(x).all()):
         raise ValueError("x holds NaN or infinite values; drop or impute them first")
-    target = _checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
+    target = checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
+    check_bool(check_convergence, "check_convergence")
+    run = functools.partial(_evidence, model, x, guide=guide, chains=chains, leapfrog=leapfrog,
+                            target=target, progress=progress)
+    with seeded(seed):
+        estimate = checked(run, steps, check_convergence)
+    warn_unless(estimate.name, estimate.convergence, estimate.ess, chains, steps,
+                fix=_FIX if guide is None else "fit the guide better")
+    return estimate
+
+
+#: what to do, besides more temperatures, when an evidence from the prior is far off
+_FIX = "start the chains from a guide fitted to the model (guide=...)"
+
+
+def checked(run: Callable[[int], Evidence], steps: int, check_convergence: bool) -> Evidence:
+    """``run(steps)``, with its convergence checked by ``run`` at a quarter of the steps."""
+    estimate = run(steps)
+    short = shorter(steps) if check_convergence else None
+    if short is None:
+        return estimate
+    check = run(short)
+    return replace(estimate, convergence=Convergence(
+        steps, short, estimate.value, check.value, math.hypot(estimate.stderr, check.stderr)))
+
+
+def _evidence(model: Any, x: torch.Tensor, steps: int, *, guide: Any, chains: int,
+              leapfrog: int, target: float, progress: bool) -> Evidence:
+    """One AIS estimate of the evidence at ``steps`` temperatures, unchecked."""
     name = f"ais-{steps}" if guide is None else f"ais-{steps} from the guide"
-    with seeded(seed), pyro.validation_enabled(False):
+    with pyro.validation_enabled(False):
         assignments, continuous = discrete_assignments(model, x)
         if not assignments:
             latents = ModelLatents(model, x, chains, guide)
-            return _annealed(latents, latents.draw(chains), _schedule(steps, x), leapfrog,
+            return annealed(latents, latents.draw(chains), evidence_schedule(steps, x), leapfrog,
                              target, progress, name)
         if guide is not None:
             raise EvidenceError("a guide cannot start the chains of a model with discrete "
@@ -186,7 +236,7 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
                 return Evidence(name, value, 0.0, int(x.shape[0]),
                                 torch.full((chains,), value, dtype=torch.float64), 0.0, chains)
             latents = ModelLatents(conditioned, x, chains)
-            return _annealed(latents, latents.draw(chains), _schedule(steps, x), leapfrog,
+            return annealed(latents, latents.draw(chains), evidence_schedule(steps, x), leapfrog,
                              target, progress, name)
 
         return _summed([term(given) for given in assignments],
@@ -198,23 +248,27 @@ def _summed(terms: list[Evidence], name: str) -> Evidence:
 
     The standard error is the delta method's, :math:`\sqrt{\sum_c \pi_c^2 s_c^2}` with
     :math:`\pi_c` each term's share of the sum. Every term has as many chains, so their
-    log-weights shifted by :math:`\log C` have the sum as their log-mean-exp.
+    log-weights shifted by :math:`\log C` have the sum as their log-mean-exp. The effective
+    sample size is the terms' own, weighted by their shares: at most the chains of one run.
     """
     values = torch.tensor([term.value for term in terms], dtype=torch.float64)
     shares = torch.softmax(values, 0)
     errors = torch.tensor([term.stderr for term in terms], dtype=torch.float64)
     weights = torch.cat([term.log_weights.double() for term in terms]) + math.log(len(terms))
-    normalised = torch.softmax(weights, 0)
+    ess = torch.tensor([term.ess for term in terms], dtype=torch.float64)
     return Evidence(name, float(torch.logsumexp(values, 0)),
                     float((shares.pow(2) * errors.pow(2)).sum().sqrt()), terms[0].num_data,
                     weights, sum(term.acceptance for term in terms) / len(terms),
-                    float(1.0 / normalised.pow(2).sum()))
+                    float((shares * ess).sum()))
 
 
-def _program_and_data(caller: str, model: Any, data: Any, name: str,
+def program_and_data(caller: str, model: Any, data: Any, name: str,
                       what: str) -> tuple[Any, torch.Tensor]:
     """The Pyro program to run and its data: a pvae model gives its ``model`` and its check."""
     program = getattr(model, "model", None)
+    if isinstance(model, torch.nn.Module) and callable(program) \
+            and callable(getattr(model, "guide", None)):
+        _refuse_fitted(caller, model)
     if not callable(model) and callable(program):
         check = data_check(model)
         if check is not None:
@@ -229,7 +283,21 @@ def _program_and_data(caller: str, model: Any, data: Any, name: str,
     return model, data
 
 
-def _checked_settings(steps: int, chains: int, leapfrog: int, target_acceptance: float,
+def _refuse_fitted(caller: str, model: Any) -> None:
+    """A pvae model fitted by (a bound on) maximum likelihood has no prior: say what to use."""
+    kind = type(model).__name__
+    if exact_log_likelihood(model) is not None:
+        use = "its log-likelihood is exact: pvae.exact(model, x)"
+    else:
+        use = ("log p(x) of its data is estimated per datapoint by pvae.ais (or bounded by "
+               "pvae.iwae)")
+    raise EvidenceError(f"{caller} integrates a model's latents against their priors; this "
+                        f"{kind}'s parameters are point estimates with no prior, so {use}. "
+                        f"For the evidence of its Pyro model given those parameters, pass "
+                        f"model.model")
+
+
+def checked_settings(steps: int, chains: int, leapfrog: int, target_acceptance: float,
                       progress: bool, seed: int | None) -> float:
     """Check the settings before any work, seed the run; the target acceptance rate."""
     check_bool(progress, "progress")
@@ -260,11 +328,11 @@ def power_schedule(steps: int, power: float = SCHEDULE_POWER) -> torch.Tensor:
                           dtype=torch.float64) ** power
 
 
-def _schedule(steps: int, x: torch.Tensor) -> torch.Tensor:
+def evidence_schedule(steps: int, x: torch.Tensor) -> torch.Tensor:
     return power_schedule(steps).to(x.dtype if x.is_floating_point() else torch.float64)
 
 
-def _annealed(latents: ModelLatents, start: torch.Tensor, betas: torch.Tensor, leapfrog: int,
+def annealed(latents: ModelLatents, start: torch.Tensor, betas: torch.Tensor, leapfrog: int,
               target: float, progress: bool, name: str) -> Evidence:
     """AIS along ``betas`` from ``start``; the log-mean-exp of the weights, as an Evidence.
 
@@ -287,78 +355,5 @@ def _annealed(latents: ModelLatents, start: torch.Tensor, betas: torch.Tensor, l
               else math.inf)
     acceptance = float(state.accepted.mean()) / max(state.moves, 1)
     ess = float(1.0 / normalised.pow(2).sum())
-    if k >= 16 and ess < COLLAPSED * k:
-        warnings.warn(f"{name}: the weights collapsed onto {ess:.1f} of {k} chains, so the "
-                      "estimate and its standard error are unreliable (likely far below "
-                      f"log p(x)); raise steps (now {len(betas) - 1}) or start from a fitted "
-                      "guide (guide=...)", EvidenceWarning, stacklevel=3)
     return Evidence(name, value, stderr, int(latents.x.shape[0]), weights.cpu(), acceptance,
                     ess)
-
-
-class EvidenceWarning(UserWarning):
-    """An AIS run whose weights collapsed onto a few chains: its estimate cannot be trusted."""
-
-
-@summarised("width")
-class EvidenceSandwich(NamedTuple):
-    """The BDMC sandwich of a model's log evidence on data simulated from it.
-
-    ``lower`` is forward AIS (a stochastic lower bound), ``upper`` reverse AIS from the
-    simulated latents, an exact posterior draw (a stochastic upper bound); the true log
-    evidence of ``x`` lies between them, and ``width`` bounds the error of either.
-    """
-
-    x: torch.Tensor
-    latents: dict[str, torch.Tensor]
-    lower: Evidence
-    upper: Evidence
-
-    @property
-    def width(self) -> float:
-        """``upper - lower``, in nats for the whole data set."""
-        return self.upper.value - self.lower.value
-
-
-def evidence_bdmc(model: Any, like: torch.Tensor, *, steps: int = 1000, chains: int = 512,
-                  leapfrog: int = 10, target_acceptance: float = 0.65, seed: int | None = 0,
-                  progress: bool = False) -> EvidenceSandwich:
-    r"""Sandwich the log evidence of data simulated from ``model`` (Grosse et al., 2015).
-
-    :math:`\theta^\ast \sim p(\theta)` and :math:`x \sim p(x \mid \theta^\ast)` are drawn by
-    running the model without its observations, on data shaped like ``like`` (which fixes
-    the number of datapoints). :math:`\theta^\ast` is then an exact sample of
-    :math:`p(\theta \mid x)`: AIS run backwards from it, :math:`\beta` from 1 to 0, gives a
-    stochastic upper bound of :math:`\log p(x)`, forward AIS a stochastic lower bound.
-    The model must observe its data at one site (``obs=x``). The settings are
-    :func:`evidence`'s; ``seed`` fixes the simulation and every chain.
-    """
-    model, like = _program_and_data("evidence_bdmc", model, like, "like",
-                                    "shaped as the data to simulate")
-    target = _checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
-    with seeded(seed):
-        return _sandwich(model, like, steps, chains, leapfrog, target, progress)
-
-
-def _sandwich(model: Any, like: torch.Tensor, steps: int, chains: int, leapfrog: int,
-              target: float, progress: bool) -> EvidenceSandwich:
-    with pyro.validation_enabled(False), torch.no_grad():
-        nodes: dict[str, Any] = poutine.trace(poutine.uncondition(model)).get_trace(like).nodes
-        plain: dict[str, Any] = poutine.trace(model).get_trace(like).nodes
-    observed = [name for name, site in plain.items()
-                if site["type"] == "sample" and site["is_observed"]]
-    if len(observed) != 1:
-        raise EvidenceError(f"evidence_bdmc simulates the data at the model's one observed "
-                            f"site; this model observes {len(observed)} ({observed})")
-    x = nodes[observed[0]]["value"].detach()
-    with pyro.validation_enabled(False):
-        latents = ModelLatents(model, x, chains)
-        truth = {name: nodes[name]["value"].detach() for name in latents.names}
-        exact = torch.cat([latents.transforms[name].inv(truth[name]).reshape(1, -1)
-                           for name in latents.names], -1)
-        betas = _schedule(steps, x)
-        lower = _annealed(latents, latents.draw(chains), betas, leapfrog, target, progress,
-                          f"ais-{steps}")
-        upper = _annealed(latents, exact.expand(chains, -1).unsqueeze(1).clone(),
-                          betas.flip(0), leapfrog, target, progress, f"reverse-ais-{steps}")
-    return EvidenceSandwich(x, truth, lower, upper)

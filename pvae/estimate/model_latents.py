@@ -25,7 +25,7 @@ from pyro.infer.autoguide import AutoContinuous, AutoNormal
 from pyro.poutine.util import site_is_subsample
 from torch.distributions import biject_to
 
-__all__ = ["EvidenceError", "ModelLatents", "traced_from_the_prior"]
+__all__ = ["EvidenceError", "ModelLatents", "refuse_partial_data", "traced_from_the_prior"]
 
 
 class EvidenceError(ValueError):
@@ -57,6 +57,30 @@ def traced_from_the_prior(model: Any, x: torch.Tensor) -> dict[str, Any]:
                             "check the data's shape and that every value lies in the "
                             "observed site's support") from None
     return nodes
+
+
+def refuse_partial_data(nodes: dict[str, Any]) -> None:
+    """Refuse a model that scores only part of its data, or scales its log-density.
+
+    The evidence is of the whole data set: a plate that subsamples (``subsample_size``) or
+    a site scaled by ``poutine.scale`` changes the density being integrated, and AIS would
+    return a number for a different model without a word.
+    """
+    for name, site in nodes.items():
+        if site["type"] != "sample":
+            continue
+        for frame in site["cond_indep_stack"]:
+            if frame.full_size is not None and frame.size != frame.full_size:
+                raise EvidenceError(
+                    f"the plate {frame.name!r} subsamples {frame.size} of {frame.full_size} "
+                    "datapoints: the evidence is of the whole data set; drop subsample_size "
+                    "(or pass the subset itself as the data)")
+        scale = site.get("scale", 1.0)
+        if not isinstance(scale, torch.Tensor | float | int) or bool(
+                torch.as_tensor(scale != 1.0).any()):
+            raise EvidenceError(f"the site {name!r} scales its log-density (by {scale}): the "
+                                "evidence of a scaled model is not a model's evidence; remove "
+                                "poutine.scale")
 
 
 def _first_line(error: Exception) -> str:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import pvae
-from pvae.estimate import bayes_factor_table, bayes_factors
+from pvae.estimate import EvidenceWarning, bayes_factor_table, bayes_factors
 
 
 def normal_mean(prior_sd):
@@ -49,7 +49,7 @@ def test_a_vague_prior_loses_the_exact_occam_factor():
 def test_pvae_models_are_taken_with_their_own_data_check():
     rows = bayes_factors({"normal": pvae.BayesianGaussian("normal"),
                           "laplace": pvae.BayesianGaussian("laplace")},
-                         X.numpy(), steps=20, chains=16, seed=0)
+                         X.numpy(), steps=20, chains=16, seed=0, check_convergence=False)
     assert {row.name for row in rows} == {"normal", "laplace"}
     with pytest.raises(pvae.DataError):
         bayes_factors({"a": pvae.BayesianGaussian(), "b": pvae.BayesianGaussian("laplace")},
@@ -83,3 +83,13 @@ def test_bad_comparisons_are_one_line_errors(models, options, error, match):
     with pytest.raises(error, match=match) as caught:
         bayes_factors(models, X, **options)
     assert "\n" not in str(caught.value)
+
+
+def test_a_model_whose_evidence_has_not_converged_is_named_in_one_warning():
+    models = {"vague": normal_mean(1000.0), "fitting": normal_mean(2.0)}
+    with pytest.warns(EvidenceWarning, match=r"model 'vague': ais-40: it has not converged") \
+            as caught:
+        rows = bayes_factors(models, X, steps=40, chains=64, seed=0)
+    assert len([w for w in caught if issubclass(w.category, EvidenceWarning)]) == 1
+    assert [row.name for row in rows] == ["fitting", "vague"]
+    assert not rows[1].evidence.convergence.converged and rows[0].evidence.convergence.converged

@@ -7,8 +7,8 @@ import pyro.distributions as dist
 import pytest
 import torch
 
+from pvae.estimate import EvidenceError, evidence, evidence_bdmc
 from pvae.estimate.discrete import MAX_ASSIGNMENTS
-from pvae.estimate.evidence import EvidenceError, evidence, evidence_bdmc
 
 X = 1.2 + torch.randn(15, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
 
@@ -50,6 +50,13 @@ def test_continuous_latents_under_a_discrete_one_are_annealed_per_value():
     assert estimate.value == pytest.approx(exact, abs=0.05), str(estimate)
     assert 0 < estimate.stderr < 0.05 and 0.3 < estimate.acceptance < 0.95
     assert estimate.log_weights.shape == (3 * 256,)
+    assert 1 <= estimate.ess <= 256  # the terms' ESS, weighted: never more than one run's
+    assert estimate.convergence.converged
+
+
+def test_the_ess_of_exactly_summed_values_is_every_chain_and_no_more():
+    estimate = evidence(which_mean, X, steps=10, chains=64)
+    assert estimate.ess == pytest.approx(64)
 
 
 def local_discrete(x):

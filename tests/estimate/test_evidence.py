@@ -7,6 +7,7 @@ import pyro.distributions as dist
 import pytest
 import torch
 
+import pvae
 from pvae.estimate.evidence import EvidenceError, EvidenceWarning, evidence
 
 #: how close AIS at its default settings must come to the exact log evidence (nats)
@@ -112,6 +113,9 @@ def test_ais_comes_within_a_twentieth_of_a_nat_of_the_exact_evidence(name):
     assert estimate.num_data == len(x) and estimate.per_datapoint == estimate.value / len(x)
     assert 0.3 < estimate.acceptance < 0.95 and 1 <= estimate.ess <= 512
     assert estimate.stderr < TOLERANCE
+    # the default settings converge, and say so (an EvidenceWarning would fail this test)
+    assert estimate.convergence.converged and estimate.convergence.short_steps == 250
+    assert abs(estimate.convergence.bias_left) < TOLERANCE
 
 
 def test_one_temperature_is_importance_sampling_from_the_prior_and_says_so():
@@ -214,32 +218,44 @@ def test_pvaes_bayesian_gaussian_against_two_dimensional_quadrature():
     assert estimate.value == pytest.approx(exact, abs=TOLERANCE), (str(estimate), exact)
 
 
-@pytest.mark.parametrize("name", ["beta-bernoulli", "normal mean"])
-def test_the_bdmc_sandwich_holds_the_exact_evidence_and_narrows(name):
-    from pvae.estimate.evidence import evidence_bdmc
-
-    model, exact = CASES[name]
-    widths = []
-    for steps in (20, 400):
-        sandwich = evidence_bdmc(model, torch.zeros(30, dtype=torch.float64), steps=steps,
-                                 chains=256, seed=1)
-        truth = exact(sandwich.x)
-        slack = 3 * (sandwich.lower.stderr + sandwich.upper.stderr)
-        assert sandwich.lower.value <= truth + slack and sandwich.upper.value >= truth - slack
-        widths.append(sandwich.width)
-    # stochastic bounds: once tight, the width is zero within the two standard errors
-    assert widths[1] < widths[0] and abs(widths[1]) < 0.1
-    assert set(sandwich.latents) == {"p"} if name == "beta-bernoulli" else {"mu"}
+def far_off_guide(x):
+    pyro.sample("mu", dist.Normal(x.new_tensor(5.0), 1e-4))
 
 
-def two_observations(x):
-    mu = pyro.sample("mu", dist.Normal(x.new_tensor(0.0), 1.0))
-    pyro.sample("a", dist.Normal(mu, 1.0), obs=x[0])
-    pyro.sample("b", dist.Normal(mu, 1.0), obs=x[1])
+def test_a_far_off_start_is_caught_by_the_shorter_run_not_hidden_by_a_small_error_bar():
+    x = data("normal mean")
+    with pytest.warns(EvidenceWarning, match=r"ais-1000 from the guide: it has not converged: "
+                                             r"250 -> 1000 temperatures moved it by \+"):
+        estimate = evidence(normal_mean_model, x, guide=far_off_guide, chains=64, seed=0)
+    truth = normal_mean_exact(x)
+    assert estimate.value < truth - 50  # far off, with an error bar well under a nat
+    assert estimate.stderr < 1 and not estimate.convergence.converged
+    assert estimate.convergence.bias_left > 3 * estimate.convergence.bias_left_stderr
 
 
-def test_bdmc_needs_one_observed_site():
-    from pvae.estimate.evidence import evidence_bdmc
+def test_too_few_temperatures_are_caught():
+    # a prior 1000 times wider than the likelihood, crossed in 40 temperatures
+    with pytest.warns(EvidenceWarning, match=r"ais-40: it has not converged: 10 -> 40"):
+        estimate = evidence(vague_normal_mean, data("normal mean"), steps=40, chains=64,
+                            seed=0)
+    assert not estimate.convergence.converged
 
-    with pytest.raises(EvidenceError, match="observes 2"):
-        evidence_bdmc(two_observations, torch.zeros(2, dtype=torch.float64), steps=5)
+
+def test_the_check_can_be_skipped_and_needs_four_temperatures():
+    x = data("normal mean")
+    assert evidence(normal_mean_model, x, steps=50, check_convergence=False,
+                    seed=0).convergence is None
+    assert evidence(normal_mean_model, x, steps=3, seed=0).convergence is None
+    with pytest.raises(TypeError, match="check_convergence must be"):
+        evidence(normal_mean_model, x, steps=5, check_convergence="yes")
+
+
+@pytest.mark.parametrize(("build", "match"), [
+    (lambda: pvae.VAE((4,), 2), r"VAE's parameters are point estimates .* pvae.ais"),
+    (lambda: pvae.GaussianMixture(2), r"GaussianMixture's .* pvae.exact\(model, x\)"),
+    (lambda: pvae.Gaussian(), r"Gaussian's .* pvae.exact\(model, x\)"),
+])
+def test_pvaes_fitted_models_are_refused_saying_what_to_use(build, match):
+    with pytest.raises(EvidenceError, match=match) as caught:
+        evidence(build(), torch.zeros(5, 4), steps=5)
+    assert "model.model" in str(caught.value) and "\n" not in str(caught.value)
