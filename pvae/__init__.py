@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         Gaps,
         Holes,
         LatentUsage,
+        MixedEstimatesWarning,
         NonFiniteEstimateError,
         RecordingWarning,
         Sandwich,
@@ -91,14 +92,15 @@ __all__ = [
     # errors and warnings
     "DataError", "PairError", "UnknownNameError", "DivergenceError", "NonFiniteLossError",
     "NonFiniteEstimateError", "EvidenceError", "EvidenceWarning", "RecordingWarning",
+    "MixedEstimatesWarning",
     "ConvergenceWarning",
 ]
 #: where each name of the table of contents lives
 CONTENTS = {
     "estimate": ["AISEstimate", "BayesFactor", "Comparison", "Estimate", "Evidence",
                  "EvidenceError", "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes",
-                 "LatentUsage", "NonFiniteEstimateError", "RecordingWarning", "Sandwich",
-                 "Scores", "ais",
+                 "LatentUsage", "MixedEstimatesWarning", "NonFiniteEstimateError",
+                 "RecordingWarning", "Sandwich", "Scores", "ais",
                  "bayes_factors", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact",
                  "gaps", "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage", "score"],
     "checkpoint": ["load", "save"],

@@ -63,8 +63,9 @@ def _check(args: argparse.Namespace) -> dict[str, Any]:
     return annealing
 
 
-def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Estimate | None:
-    """Print one checkpoint's tables; return its best estimate of log p(x) per datapoint.
+def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]
+         ) -> dict[str, Estimate] | None:
+    """Print one checkpoint's tables; return its estimates of log p(x) by name.
 
     ``None`` for an autoencoder, whose numbers do not estimate log p(x).
     """
@@ -117,7 +118,7 @@ def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]) -> Esti
         if usage.kl_per_dim is not None:
             print("KL per dimension: " + ", ".join(f"{v:.2f}" for v in usage.kl_per_dim))
         print(f"({usage.note})")
-    return None if point_mass else best
+    return None if point_mass else dict(rows)
 
 
 def _holes(model: Any, train: torch.Tensor, seed: int) -> None:
@@ -138,15 +139,38 @@ def evaluate(args: argparse.Namespace) -> int:
     if len({repr(sorted(table.items())) for table in tables.values()}) > 1:
         raise ValueError("these checkpoints were trained on different data ([data] tables "
                          "differ): models are compared on the same test rows only")
-    best = {}
+    scored: dict[str, dict[str, Estimate]] = {}
     for number, path in enumerate(args.checkpoint):
         if number:
             print()
-        name = str(path) if str(path) not in best else f"{path} ({number + 1})"
-        estimate = _one(args, path, annealing)
-        if estimate is not None:
-            best[name] = estimate
-    if len(best) > 1:
-        print("\nThe models on the same test rows, best first (paired standard errors):")
-        print(comparison_table(compare(best)))
+        name = str(path) if str(path) not in scored else f"{path} ({number + 1})"
+        estimates = _one(args, path, annealing)
+        if estimates is not None:
+            scored[name] = estimates
+    if len(scored) > 1:
+        kind = _shared_estimator(scored)
+        print(f"\nThe models on the same test rows by {kind or 'their best estimates'}, best "
+              "first (paired standard errors):")
+        print(comparison_table(compare({name: estimates[kind] if kind else
+                                        max(estimates.values(), key=_tightness)
+                                        for name, estimates in scored.items()})))
     return 0
+
+
+def _tightness(estimate: Estimate) -> tuple[int, int]:
+    """Exact first, then AIS, then IWAE by k: the order in which estimates close the gap."""
+    kind = estimate.name.split("-")[0]
+    return ({"exact": 3, "ais": 2, "iwae": 1}.get(kind, 0), estimate.num_samples)
+
+
+def _shared_estimator(scored: dict[str, dict[str, Estimate]]) -> str | None:
+    """The tightest estimator every model was scored by: models compare like with like.
+
+    ``None`` when they share none (an enumerated mixture has only its exact value): the
+    comparison then says it mixes estimators (:class:`~pvae.estimate.MixedEstimatesWarning`).
+    """
+    shared = set.intersection(*(set(estimates) for estimates in scored.values()))
+    if not shared:
+        return None
+    first = next(iter(scored.values()))
+    return max(shared, key=lambda kind: _tightness(first[kind]))

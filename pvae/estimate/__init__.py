@@ -10,7 +10,7 @@ latent space, paired comparisons of estimates, the evidence of any Pyro model
 from .ais import AISEstimate, ais, check_settings
 from .bayes_factors import BayesFactor, bayes_factor_table, bayes_factors
 from .bdmc import Sandwich, Simulated, bdmc, simulate
-from .compare import Comparison, compare, comparison_table
+from .compare import Comparison, MixedEstimatesWarning, compare, comparison_table
 from .convergence import Convergence
 from .evidence import Evidence, EvidenceError, EvidenceWarning, evidence
 from .evidence_sandwich import EvidenceSandwich, evidence_bdmc
@@ -31,7 +31,7 @@ from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
     "AISEstimate", "BayesFactor", "Comparison", "Convergence", "Estimate", "Evidence",
-    "EvidenceError",
+    "EvidenceError", "MixedEstimatesWarning",
     "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes", "LatentUsage",
     "NonFiniteEstimateError", "RecordingWarning", "Sandwich", "Scores", "Simulated", "ais",
     "bayes_factors", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact", "gaps",

@@ -11,6 +11,7 @@ values are log-likelihood estimates, so the same arithmetic applies directly.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -19,7 +20,11 @@ import torch
 from ..results import summarised
 from .importance import Estimate
 
-__all__ = ["Comparison", "compare", "comparison_table"]
+__all__ = ["Comparison", "MixedEstimatesWarning", "compare", "comparison_table"]
+
+
+class MixedEstimatesWarning(UserWarning):
+    """Models compared through different estimators: the ranking mixes model and estimator."""
 
 
 @summarised()
@@ -49,6 +54,13 @@ def compare(estimates: Mapping[str, Estimate]) -> list[Comparison]:
         With fewer than two models, estimates over different numbers of datapoints or over
         fewer than two (no standard error), or a model whose differences from the best do not
         vary while their mean does (no standard error can be estimated from them).
+
+    Warns
+    -----
+    MixedEstimatesWarning
+        When the estimates are of different kinds (one model's ELBO against another's
+        IWAE-100 or exact value): each bound has a bias of its own, so a difference between
+        them is partly the estimators'. Score every model with the same estimator.
     """
     if not isinstance(estimates, Mapping) or not all(
             isinstance(estimate, Estimate) for estimate in estimates.values()):
@@ -63,6 +75,13 @@ def compare(estimates: Mapping[str, Estimate]) -> list[Comparison]:
     if min(sizes.values()) < 2:
         raise ValueError("a paired standard error needs estimates over at least 2 datapoints; "
                          f"these cover {min(sizes.values())}")
+    kinds = {estimate.name for estimate in estimates.values()}
+    if len(kinds) > 1:
+        shown = ", ".join(f"{name!r}: {estimate.name}" for name, estimate in estimates.items())
+        warnings.warn(f"compare: the models are scored by different estimators ({shown}); "
+                      "each bound has a bias of its own, so the ranking mixes the models with "
+                      "their estimators: score every model with the same one",
+                      MixedEstimatesWarning, stacklevel=2)
     ranked = sorted(estimates.items(), key=lambda item: -item[1].value)
     best = ranked[0][1].per_datapoint.double()
     rows = []

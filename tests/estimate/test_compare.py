@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from pvae.estimate.compare import compare, comparison_table
+from pvae.estimate.compare import MixedEstimatesWarning, compare, comparison_table
 from pvae.estimate.importance import Estimate
 
 
@@ -30,3 +30,11 @@ def test_models_must_share_their_datapoints():
         compare(["a", "b"])
     with pytest.raises(ValueError, match="dict of model name -> Estimate"):
         compare({"a": one, "b": 0.5})
+
+
+def test_models_scored_by_different_estimators_are_compared_with_a_warning():
+    a = torch.linspace(-3.0, -1.0, 20)
+    with pytest.warns(MixedEstimatesWarning, match=r"'a': elbo, 'b': iwae-100.*same one"):
+        rows = compare({"a": Estimate.of("elbo", a, 1), "b": Estimate.of("iwae-100", a - 0.5,
+                                                                         100)})
+    assert [row.name for row in rows] == ["a", "b"]
