@@ -20,11 +20,11 @@ from typing import Any, NamedTuple
 
 import torch
 
-from pvae.estimate import Estimate
+from pvae.estimate import Convergence, Estimate
 from pvae.plots import provenance, save_figure
 
-__all__ = ["SHARED_MNIST", "PlusMinus", "Table", "alternating_medians", "peak_rss_mb",
-           "verdict"]
+__all__ = ["SHARED_MNIST", "PlusMinus", "Table", "alternating_medians", "convergence_note",
+           "peak_rss_mb", "verdict"]
 
 #: The MNIST IDX files the project keeps beside the repository (../shared/data/mnist).
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
@@ -172,3 +172,12 @@ def alternating_medians(runs: dict[str, Callable[[], Any]], repeats: int) -> dic
 def peak_rss_mb() -> float:
     """The process's peak resident memory so far, in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def convergence_note(convergence: Convergence | None) -> str:
+    """What an AIS estimate's convergence check says, in a few words (its time is included)."""
+    if convergence is None:
+        return "convergence not checked"
+    return (f"{'converged' if convergence.converged else 'NOT converged'}: bias left "
+            f"{convergence.bias_left:.3f} ± {convergence.bias_left_stderr:.3f} (vs AIS-"
+            f"{convergence.short_steps})")

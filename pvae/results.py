@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import torch
 
-__all__ = ["short_repr", "summarised"]
+__all__ = ["one_line", "short_repr", "summarised"]
 
 Result = TypeVar("Result", bound=type)
 
@@ -52,6 +52,16 @@ def summarised(*also: str) -> Callable[[Result], Result]:
         return cls
 
     return decorate
+
+
+#: result classes shown, inside another result, by their own one-line ``repr``
+_ONE_LINE: set[type] = set()
+
+
+def one_line[C: type](cls: C) -> C:
+    """Class decorator: inside another result, ``cls`` shows its own one-line ``repr``."""
+    _ONE_LINE.add(cls)
+    return cls
 
 
 def short_repr(result: Any) -> str:
@@ -153,6 +163,8 @@ def _inline(value: Any) -> str:
     """``value`` on one short line."""
     if isinstance(value, torch.Tensor):
         return _tensor(value)
+    if type(value) in _ONE_LINE:  # a result that says it best itself
+        return repr(value)
     if _is_result(value):
         return _nested(value)
     if isinstance(value, float):

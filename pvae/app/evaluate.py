@@ -20,7 +20,6 @@ from ..estimate import (
     latent_usage,
     score,
 )
-from ..validation import check_seed
 from .commands import model_and_data
 
 __all__ = ["evaluate"]
@@ -50,7 +49,9 @@ def _check(args: argparse.Namespace) -> dict[str, Any]:
     annealing = {"steps": 1000 if args.ais is None else args.ais,
                  "chains": CHAINS if args.chains is None else args.chains,
                  "start": args.start or "guide", "progress": args.progress,
-                 "seed": check_seed(0 if args.seed is None else args.seed, "--seed")}
+                 "seed": 0 if args.seed is None else args.seed}
+    if not 0 <= annealing["seed"] < 2**32:
+        raise ValueError(f"--seed must be an integer from 0 to 2**32 - 1; got {args.seed}")
     if args.ais is not None or args.bdmc is not None:
         check_settings(annealing["steps"], annealing["chains"], 10, 100, 0.65,
                        annealing["start"])

@@ -30,7 +30,7 @@ import math
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyro
 import torch
@@ -41,11 +41,11 @@ from ..pair import Latent, in_particles, latent_of, log_joint, true_objective
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_bool, check_count, check_positive_int, check_positive_number
-from .convergence import Convergence, shorter, warn_unless
+from .convergence import Convergence, drift, pooled, shorter, warn_unless
 from .importance import Estimate, prepare
 from .recorded import RecordedPotential, energy_and_gradient, worth_recording
 
-__all__ = ["STARTS", "AISEstimate", "ais", "anneal", "anneal_rows", "check_settings",
+__all__ = ["STARTS", "AISEstimate", "Annealed", "ais", "anneal", "anneal_rows", "check_settings",
            "effective_sample_size", "log_mean_exp", "sigmoid_schedule"]
 
 STARTS = ("guide", "prior")
@@ -242,8 +242,14 @@ def log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:
 
 
 def effective_sample_size(log_w: torch.Tensor) -> torch.Tensor:
-    r""":math:`(\sum w)^2 / \sum w^2` over the chains, per row."""
-    return torch.exp(2 * torch.logsumexp(log_w, 0) - torch.logsumexp(2 * log_w, 0))
+    r""":math:`(\sum w)^2 / \sum w^2` over the chains, per row (at most the chains).
+
+    Computed in float64 and clamped: equal weights in float32 can round to a hair above
+    the number of chains.
+    """
+    log_w = log_w.double()
+    ess = torch.exp(2 * torch.logsumexp(log_w, 0) - torch.logsumexp(2 * log_w, 0))
+    return ess.clamp(max=log_w.shape[0])
 
 
 def check_settings(steps: int, chains: int, leapfrog: int, batch_size: int,
@@ -262,17 +268,29 @@ def check_settings(steps: int, chains: int, leapfrog: int, batch_size: int,
     return check_positive_number(target_acceptance, "target_acceptance", at_most=1.0)
 
 
+class Annealed(NamedTuple):
+    """Every row's annealing: log-weights ``(chains, N)``, acceptance rates, step sizes.
+
+    With ``settle``, also each row's :func:`~.convergence.drift` (mean and variance).
+    """
+
+    log_w: torch.Tensor
+    acceptance: torch.Tensor
+    step_size: torch.Tensor
+    drift: tuple[torch.Tensor, torch.Tensor] | None = None
+
+
 def anneal_rows(pair: Any, x: torch.Tensor, betas: torch.Tensor, *, start: str, chains: int,
                 leapfrog: int, target: float, batch_size: int, progress: bool, label: str,
-                codes: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor,
-                                                            torch.Tensor]:
-    """Anneal every row of ``x`` in chunks: log-weights ``(chains, N)``, acceptance, steps.
+                codes: torch.Tensor | None = None, settle: bool = False) -> Annealed:
+    """Anneal every row of ``x`` in chunks.
 
     ``codes`` (one per row) start every chain of their row there instead of at draws from
-    the start density: the exact posterior samples of reverse AIS.
+    the start density: the exact posterior samples of reverse AIS. ``settle`` then moves
+    the chains on at the posterior to measure their :func:`~.convergence.drift`.
     """
     check_count(chains, "chains", each=min(batch_size, len(x)) * x[0].numel())
-    weights, acceptance, step_sizes = [], [], []
+    weights, acceptance, step_sizes, drifts = [], [], [], []
     chunks = range(0, x.shape[0], batch_size)
     with _annealing(pair), tqdm(total=len(chunks) * (len(betas) - 1), desc=label, leave=False,
                              disable=not (progress and sys.stderr.isatty())) as bar:
@@ -289,7 +307,11 @@ def anneal_rows(pair: Any, x: torch.Tensor, betas: torch.Tensor, *, start: str, 
             weights.append(log_w)
             acceptance.append(state.accepted / max(state.moves, 1))
             step_sizes.append(state.step_size.reshape(-1))
-    return torch.cat(weights, 1), torch.cat(acceptance), torch.cat(step_sizes)
+            if settle:
+                drifts.append(drift(state, log_w, leapfrog, target))
+    return Annealed(torch.cat(weights, 1), torch.cat(acceptance), torch.cat(step_sizes),
+                    (torch.cat([m for m, _ in drifts]), torch.cat([v for _, v in drifts]))
+                    if settle else None)
 
 
 def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = "guide",
@@ -345,30 +367,32 @@ def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = 
     check_bool(check_convergence, "check_convergence")
     target = check_settings(steps, chains, leapfrog, batch_size, target_acceptance, start)
 
-    def run(temperatures: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def run(temperatures: int, settle: bool) -> Annealed:
         return anneal_rows(pair, tensor, sigmoid_schedule(temperatures), start=start,
                            chains=chains, leapfrog=leapfrog, target=target,
                            batch_size=batch_size, progress=progress,
-                           label=f"AIS-{temperatures}")
+                           label=f"AIS-{temperatures}", settle=settle)
 
     short = shorter(steps) if check_convergence else None
     with seeded(seed):
         tensor = prepare(pair, x)
-        log_w, acceptance, step_size = run(steps)
-        values = log_mean_exp(log_w)
+        main = run(steps, check_convergence)
+        values = log_mean_exp(main.log_w)
         convergence = None
-        if short is not None:
-            short_values = log_mean_exp(run(short)[0])
-            shift = (values - short_values).double()
-            convergence = Convergence(steps, short, float(values.mean()),
-                                      float(short_values.mean()), _stderr(shift))
+        if main.drift is not None:
+            convergence = Convergence(steps, float(values.mean()), *pooled(*main.drift))
+        if convergence is not None and short is not None:
+            short_values = log_mean_exp(run(short, False).log_w)
+            convergence = convergence._replace(
+                short_steps=short, short_value=float(short_values.mean()),
+                shift_stderr=_stderr((values - short_values).double()))
     estimate = AISEstimate.of(f"ais-{steps}", values, chains)
-    ess = effective_sample_size(log_w).cpu()
+    ess = effective_sample_size(main.log_w).cpu()
     warn_unless(estimate.name, convergence, float(ess.mean()), chains, steps,
                 fix="start from the guide (start='guide')" if start == "prior" else
                 "train the guide longer", stacklevel=2)
-    return replace(estimate, acceptance=acceptance.cpu(), ess=ess, step_size=step_size.cpu(),
-                   convergence=convergence)
+    return replace(estimate, acceptance=main.acceptance.cpu(), ess=ess,
+                   step_size=main.step_size.cpu(), convergence=convergence)
 
 
 def _stderr(values: torch.Tensor) -> float:

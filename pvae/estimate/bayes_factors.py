@@ -17,13 +17,15 @@ posterior, and so LOO, almost unchanged.
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ..results import summarised
-from .evidence import Evidence, EvidenceError, EvidenceWarning, evidence
+from ..validation import check_bool
+from .evidence import Evidence, EvidenceError, EvidenceWarning, checked_settings, evidence
 
 __all__ = ["BayesFactor", "bayes_factor_table", "bayes_factors"]
 
@@ -88,6 +90,7 @@ def bayes_factors(models: Mapping[str, Any], x: Any, *, guides: Mapping[str, Any
         raise ValueError(f"bayes_factors does not take {sorted(unknown)}; it passes steps, "
                          "chains, leapfrog, target_acceptance, seed, progress and "
                          "check_convergence to evidence")
+    _check_shared(settings)
     guides = {} if guides is None else guides
     if not isinstance(guides, Mapping) or set(guides) - set(models):
         raise ValueError("guides must be a dict from some of the models' names to their "
@@ -105,6 +108,17 @@ def bayes_factors(models: Mapping[str, Any], x: Any, *, guides: Mapping[str, Any
     return [BayesFactor(name, estimate, estimate.value - best.value,
                         0.0 if estimate is best else math.hypot(estimate.stderr, best.stderr))
             for name, estimate in ranked]
+
+
+def _check_shared(settings: dict[str, Any]) -> None:
+    """The settings every model shares, checked once before any model runs."""
+    defaults = {name: parameter.default for name, parameter
+                in inspect.signature(evidence).parameters.items()
+                if parameter.kind is inspect.Parameter.KEYWORD_ONLY}
+    given = {**defaults, **settings}
+    checked_settings(given["steps"], given["chains"], given["leapfrog"],
+                     given["target_acceptance"], given["progress"], given["seed"])
+    check_bool(given["check_convergence"], "check_convergence")
 
 
 def _evidence_of(name: Any, model: Any, x: Any, guide: Any, settings: dict[str, Any]

@@ -117,9 +117,9 @@ def bdmc(pair: Any, n: int, *, steps: int = 1000, chains: int = 16, start: str =
                               "target": target, "batch_size": batch_size, "progress": progress}
     with seeded(seed):
         data = simulate(pair, n)
-        forward, accepted, step_size = anneal_rows(pair, data.x, betas,
+        forward, accepted, step_size, _ = anneal_rows(pair, data.x, betas,
                                                    label=f"BDMC forward-{steps}", **common)
-        reverse, back_accepted, back_step = anneal_rows(
+        reverse, back_accepted, back_step, _ = anneal_rows(
             pair, data.x, betas.flip(0), codes=data.z, label=f"BDMC reverse-{steps}",
             **common)
         elbo, ladder = iwae_ladder(pair, data.x, ks, batch_size=batch_size)

@@ -75,9 +75,10 @@ def compare(estimates: Mapping[str, Estimate]) -> list[Comparison]:
     if min(sizes.values()) < 2:
         raise ValueError("a paired standard error needs estimates over at least 2 datapoints; "
                          f"these cover {min(sizes.values())}")
-    kinds = {estimate.name for estimate in estimates.values()}
-    if len(kinds) > 1:
-        shown = ", ".join(f"{name!r}: {estimate.name}" for name, estimate in estimates.items())
+    kinds = {(estimate.name, estimate.num_samples) for estimate in estimates.values()}
+    if len(kinds) > 1:  # AIS-T with 2 chains is not AIS-T with 64: its bias differs
+        shown = ", ".join(f"{name!r}: {estimate.name} ({estimate.num_samples} samples)"
+                          for name, estimate in estimates.items())
         warnings.warn(f"compare: the models are scored by different estimators ({shown}); "
                       "each bound has a bias of its own, so the ranking mixes the models with "
                       "their estimators: score every model with the same one",

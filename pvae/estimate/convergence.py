@@ -16,22 +16,40 @@ allow, in either direction, has not. Far from convergence the bias falls slower 
 read it as "at least". A standard error
 over chains speaks for the chains' spread only, never for this bias: the check is what does.
 
-The check costs one more run at a quarter of the temperatures (a quarter more time);
-``check_convergence=False`` skips it.
+A start so far off that neither run leaves it moves both runs alike, and the shift misses
+it. So a second check asks whether the chains reached the posterior at all: weighted by
+their final weights they approximate it, so :data:`SETTLING_MOVES` more HMC moves at
+:math:`\beta = 1` leave their weighted mean :math:`\log p(x, z)` where it was, up to noise
+(:func:`drift`). Chains stuck far from the posterior climb by many nats instead: beyond
+:data:`DRIFT_TOLERANCE` and three standard errors, the estimate has not converged.
+
+The checks cost one more run at a quarter of the temperatures and a few moves (a quarter
+more time); ``check_convergence=False`` skips them.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-__all__ = ["RATIO", "TOLERANCE", "Convergence", "EvidenceWarning", "shorter", "warn_unless"]
+import torch
+
+from ..results import one_line
+
+__all__ = ["DRIFT_TOLERANCE", "RATIO", "SETTLING_MOVES", "TOLERANCE", "Convergence",
+           "EvidenceWarning", "drift", "pooled", "shorter", "warn_unless"]
 
 #: the check run has 1 / RATIO of the temperatures
 RATIO = 4
 #: the bias left (nats) that a converged estimate may carry: a tenth of a nat
 TOLERANCE = 0.1
+#: HMC moves at the posterior (beta = 1) after the annealing, to see whether the chains move
+SETTLING_MOVES = 20
+#: how far (nats) the weighted chains' mean log p(x, z) may move under those moves
+DRIFT_TOLERANCE = 0.5
+#: an effective sample size below this share of the chains: the run has collapsed
+COLLAPSED = 0.02
 
 
 class EvidenceWarning(UserWarning):
@@ -43,67 +61,112 @@ def shorter(steps: int) -> int | None:
     return steps // RATIO if steps >= RATIO else None
 
 
+@one_line  # inside another result it shows its own repr: the verdict first
 class Convergence(NamedTuple):
-    """What a second run at a quarter of the temperatures says of an AIS estimate.
+    r"""What the two checks say of an AIS estimate: a shorter run, and more moves at the end.
 
     Attributes
     ----------
-    steps, short_steps : int
-        The temperatures of the estimate and of the check run.
-    value, short_value : float
-        The two estimates (nats, per datapoint for :func:`pvae.ais`, for the whole data set
-        for :func:`pvae.evidence`).
-    shift_stderr : float
-        The standard error of ``value - short_value`` (paired over datapoints for
-        :func:`pvae.ais`, two independent runs for :func:`pvae.evidence`).
+    steps : int
+        The estimate's temperatures.
+    value : float
+        The estimate (nats, per datapoint for :func:`pvae.ais`, for the whole data set for
+        :func:`pvae.evidence`).
+    drift, drift_stderr : float
+        How far the weighted chains' mean :math:`\log p(x, z)` moved under
+        :data:`SETTLING_MOVES` more HMC moves at the posterior (:func:`drift`), and its
+        standard error: near 0 when the chains reached the posterior.
+    short_steps : int or None
+        The check run's temperatures (``None``: fewer than 4, no shorter run).
+    short_value, shift_stderr : float or None
+        The check run's estimate, and the standard error of ``value - short_value``
+        (paired over datapoints for :func:`pvae.ais`, two independent runs for
+        :func:`pvae.evidence`).
     tolerance : float
         The bias left that still counts as converged.
     """
 
     steps: int
-    short_steps: int
     value: float
-    short_value: float
-    shift_stderr: float
+    drift: float
+    drift_stderr: float
+    short_steps: int | None = None
+    short_value: float | None = None
+    shift_stderr: float | None = None
     tolerance: float = TOLERANCE
 
     @property
     def shift(self) -> float:
-        """How far the estimate moved from the check run's (nats)."""
-        return self.value - self.short_value
+        """How far the estimate moved from the check run's (nats; NaN without one)."""
+        return math.nan if self.short_value is None else self.value - self.short_value
 
     @property
     def bias_left(self) -> float:
-        r"""The estimated bias still in the estimate, :math:`d / (r - 1)` (nats)."""
+        r"""The estimated bias left, :math:`d / (r - 1)` (nats; NaN without a shorter run)."""
+        if self.short_steps is None:
+            return math.nan
         return self.shift / (self.steps / self.short_steps - 1)
 
     @property
     def bias_left_stderr(self) -> float:
         """The standard error of :attr:`bias_left`."""
+        if self.short_steps is None or self.shift_stderr is None:
+            return math.nan
         return self.shift_stderr / (self.steps / self.short_steps - 1)
 
     @property
+    def settled(self) -> bool:
+        """Whether the chains stayed put at the posterior (within 0.5 nats and three s.e.).
+
+        With the weights on fewer than two chains in effect the standard error is infinite
+        and the drift says nothing: a collapse, which :func:`warn_unless` reports instead.
+        """
+        return abs(self.drift) <= DRIFT_TOLERANCE + 3 * self.drift_stderr
+
+    @property
     def converged(self) -> bool:
-        """Whether the bias left is within the tolerance, allowing two standard errors."""
+        """Settled, and the bias left within the tolerance allowing two standard errors."""
+        if not self.settled:
+            return False
+        if self.short_steps is None:
+            return True
         return abs(self.bias_left) <= self.tolerance + 2 * self.bias_left_stderr
+
+    def __repr__(self) -> str:
+        bias = ("" if self.short_steps is None else
+                f", bias_left={self.bias_left:.3f} ± {self.bias_left_stderr:.3f}")
+        return (f"Convergence(converged={self.converged}{bias}, drift={self.drift:+.3f} ± "
+                f"{self.drift_stderr:.3f}, steps={self.steps})")
 
     def __str__(self) -> str:
         verdict = "converged" if self.converged else "NOT converged"
-        return (f"{verdict}: {self.short_steps} -> {self.steps} temperatures moved the "
-                f"estimate by {self.shift:+.3f} ± {self.shift_stderr:.3f} nats; bias left "
-                f"about {self.bias_left:.3f} ± {self.bias_left_stderr:.3f} "
-                f"(tolerance {self.tolerance})")
+        shorter_run = ("no shorter run (fewer than 4 temperatures)" if self.short_steps is None
+                       else f"{self.short_steps} -> {self.steps} temperatures moved the "
+                            f"estimate by {self.shift:+.3f} ± {self.shift_stderr:.3f} nats, "
+                            f"bias left about {self.bias_left:.3f} ± "
+                            f"{self.bias_left_stderr:.3f}")
+        return (f"{verdict}: {shorter_run}; {SETTLING_MOVES} more moves at the posterior "
+                f"moved log p(x, z) by {self.drift:+.3f} ± {self.drift_stderr:.3f}")
 
 
 def warn_unless(name: str, convergence: Convergence | None, ess: float, chains: int,
                 steps: int, *, fix: str, stacklevel: int = 3) -> None:
     """One :class:`EvidenceWarning` for an estimate that has not converged or has collapsed.
 
-    ``ess`` below 2 % of ``chains`` (with at least 16 chains) is a collapse; ``fix`` says
-    what to do besides raising ``steps``.
+    ``ess`` below 2 % of ``chains``, or below 1.5 (with at least 16 chains), is a collapse;
+    ``fix`` says what to do besides raising ``steps``.
     """
     problems = []
-    if convergence is not None and not convergence.converged:
+    if convergence is not None and not convergence.settled:
+        problems.append(
+            f"its chains never reached the posterior: {SETTLING_MOVES} more HMC moves at the "
+            f"posterior moved their weighted mean log p(x, z) by {convergence.drift:+.2f} ± "
+            f"{convergence.drift_stderr:.2f} nats, " + (
+                "up: they were stuck where the posterior has little mass, so the estimate is "
+                "likely far too low" if convergence.drift > 0 else
+                "down: they sat too close to a mode, narrower than the posterior, so the "
+                "weights cannot be trusted"))
+    elif convergence is not None and not convergence.converged:
         moved = (f"it has not converged: {convergence.short_steps} -> {convergence.steps} "
                  f"temperatures moved it by {convergence.shift:+.3f} ± "
                  f"{convergence.shift_stderr:.3f} nats, ")
@@ -113,7 +176,7 @@ def warn_unless(name: str, convergence: Convergence | None, ess: float, chains: 
             if convergence.shift > 0 else
             "down, which more temperatures do not do to a lower bound that anneals well: its "
             "weights are too uneven to trust"))
-    if chains >= 16 and ess < COLLAPSED * chains:
+    if chains >= 16 and ess < max(COLLAPSED * chains, 1.5):
         problems.append(f"the weights collapsed onto {ess:.1f} of {chains} chains, so the "
                         "estimate and its standard error are unreliable (likely far below "
                         "log p(x))")
@@ -122,10 +185,31 @@ def warn_unless(name: str, convergence: Convergence | None, ess: float, chains: 
                       EvidenceWarning, stacklevel=stacklevel)
 
 
-#: an effective sample size below this share of the chains: the run has collapsed
-COLLAPSED = 0.02
+def drift(chains: Any, log_w: torch.Tensor, leapfrog: int, target: float,
+          moves: int = SETTLING_MOVES) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""How far annealed chains' :math:`\log p(x, z)` moves under more moves at :math:`\beta = 1`.
+
+    Weighted by their final AIS weights, the chains approximate the posterior; HMC moves
+    that leave the posterior invariant then leave the weighted mean of :math:`\log p(x, z)`
+    where it was, up to noise. Chains that never reached the posterior (a start far off, a
+    path that never left it) climb instead. ``chains`` is the annealing's state (it moves
+    on); ``log_w`` its weights, ``(chains, rows)``. Returns, per row, the weighted mean
+    change and its variance.
+    """
+    before = chains.joint.clone()
+    for _ in range(moves):
+        chains.move(1.0, leapfrog, target)
+    weights = torch.softmax(log_w.double(), 0)
+    # a chain without weight (its log p(x, z) was -inf) has no say, and no NaN either
+    change = torch.where(weights > 0, (chains.joint - before).double().reshape(log_w.shape), 0.0)
+    mean = (weights * change).sum(0)
+    variance = (weights.pow(2) * (change - mean).pow(2)).sum(0)
+    # weights on fewer than two chains in effect: their spread says nothing, so no verdict
+    unknown = 1.0 / weights.pow(2).sum(0) < 2
+    return mean, torch.where(unknown, math.inf, variance)
 
 
-def paired_stderr(differences_std: float, count: int) -> float:
-    """The standard error of a mean of ``count`` paired differences of spread ``std``."""
-    return differences_std / math.sqrt(count) if count > 1 else math.inf
+def pooled(means: torch.Tensor, variances: torch.Tensor) -> tuple[float, float]:
+    """The mean of per-row drifts and its standard error."""
+    rows = means.numel()
+    return float(means.mean()), float(variances.sum().sqrt()) / rows

@@ -36,7 +36,7 @@ from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_bool, check_positive_int, check_seed
 from .ais import anneal, check_settings, log_mean_exp
-from .convergence import Convergence, EvidenceWarning, shorter, warn_unless
+from .convergence import Convergence, EvidenceWarning, drift, pooled, shorter, warn_unless
 from .discrete import discrete_assignments, log_joint
 from .model_latents import EvidenceError, ModelLatents
 
@@ -109,8 +109,7 @@ class Evidence:
     def __str__(self) -> str:
         checked = "" if self.convergence is None else f"; {self.convergence}"
         return (f"{self.name}: log p(x) = {self.value:.4f} ± {self.stderr:.4f} {self.unit} "
-                f"({self.per_datapoint:.4f} per datapoint; ESS {self.ess:.1f} of "
-                f"{self.log_weights.numel()}{checked})")
+                f"({self.per_datapoint:.4f} per datapoint; ESS {self.ess:.1f}{checked})")
 
 
 def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains: int = 512,
@@ -195,7 +194,8 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
     with seeded(seed):
         estimate = checked(run, steps, check_convergence)
     warn_unless(estimate.name, estimate.convergence, estimate.ess, chains, steps,
-                fix=_FIX if guide is None else "fit the guide better")
+                fix=_FIX if guide is None else "fit the guide better, or start from the prior "
+                "(guide=None)")
     return estimate
 
 
@@ -203,27 +203,32 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
 _FIX = "start the chains from a guide fitted to the model (guide=...)"
 
 
-def checked(run: Callable[[int], Evidence], steps: int, check_convergence: bool) -> Evidence:
-    """``run(steps)``, with its convergence checked by ``run`` at a quarter of the steps."""
-    estimate = run(steps)
+def checked(run: Callable[[int, bool], Evidence], steps: int, check_convergence: bool
+            ) -> Evidence:
+    """``run(steps, settle)``, checked: its chains settled, and a run at a quarter of the steps.
+
+    See :mod:`.convergence`; ``check_convergence=False`` runs once, unchecked.
+    """
+    estimate = run(steps, check_convergence)
     short = shorter(steps) if check_convergence else None
-    if short is None:
+    if short is None or estimate.convergence is None:
         return estimate
-    check = run(short)
-    return replace(estimate, convergence=Convergence(
-        steps, short, estimate.value, check.value, math.hypot(estimate.stderr, check.stderr)))
+    check = run(short, False)
+    return replace(estimate, convergence=estimate.convergence._replace(
+        short_steps=short, short_value=check.value,
+        shift_stderr=math.hypot(estimate.stderr, check.stderr)))
 
 
-def _evidence(model: Any, x: torch.Tensor, steps: int, *, guide: Any, chains: int,
-              leapfrog: int, target: float, progress: bool) -> Evidence:
-    """One AIS estimate of the evidence at ``steps`` temperatures, unchecked."""
+def _evidence(model: Any, x: torch.Tensor, steps: int, settle: bool, *, guide: Any,
+              chains: int, leapfrog: int, target: float, progress: bool) -> Evidence:
+    """One AIS estimate of the evidence at ``steps`` temperatures; ``settle``: its drift."""
     name = f"ais-{steps}" if guide is None else f"ais-{steps} from the guide"
     with pyro.validation_enabled(False):
         assignments, continuous = discrete_assignments(model, x)
         if not assignments:
             latents = ModelLatents(model, x, chains, guide)
             return annealed(latents, latents.draw(chains), evidence_schedule(steps, x), leapfrog,
-                             target, progress, name)
+                            target, progress, name, settle)
         if guide is not None:
             raise EvidenceError("a guide cannot start the chains of a model with discrete "
                                 "latents, which are summed out one value at a time; pass "
@@ -237,7 +242,7 @@ def _evidence(model: Any, x: torch.Tensor, steps: int, *, guide: Any, chains: in
                                 torch.full((chains,), value, dtype=torch.float64), 0.0, chains)
             latents = ModelLatents(conditioned, x, chains)
             return annealed(latents, latents.draw(chains), evidence_schedule(steps, x), leapfrog,
-                             target, progress, name)
+                            target, progress, name, settle)
 
         return _summed([term(given) for given in assignments],
                        f"{name}, {len(assignments)} discrete values summed")
@@ -256,10 +261,22 @@ def _summed(terms: list[Evidence], name: str) -> Evidence:
     errors = torch.tensor([term.stderr for term in terms], dtype=torch.float64)
     weights = torch.cat([term.log_weights.double() for term in terms]) + math.log(len(terms))
     ess = torch.tensor([term.ess for term in terms], dtype=torch.float64)
-    return Evidence(name, float(torch.logsumexp(values, 0)),
-                    float((shares.pow(2) * errors.pow(2)).sum().sqrt()), terms[0].num_data,
-                    weights, sum(term.acceptance for term in terms) / len(terms),
-                    float((shares * ess).sum()))
+    value = float(torch.logsumexp(values, 0))
+    checks = [term.convergence for term in terms]
+    convergence = None
+    if all(check is not None for check in checks):  # each value's drift, by its share
+        drifts = torch.tensor([check.drift for check in checks if check is not None],
+                              dtype=torch.float64)
+        drift_errors = torch.tensor([check.drift_stderr for check in checks if check is not None],
+                                    dtype=torch.float64)
+        first = checks[0]
+        assert first is not None
+        convergence = Convergence(first.steps, value, float((shares * drifts).sum()),
+                                  float((shares.pow(2) * drift_errors.pow(2)).sum().sqrt()))
+    return Evidence(name, value, float((shares.pow(2) * errors.pow(2)).sum().sqrt()),
+                    terms[0].num_data, weights,
+                    sum(term.acceptance for term in terms) / len(terms),
+                    float((shares * ess).sum()), convergence=convergence)
 
 
 def program_and_data(caller: str, model: Any, data: Any, name: str,
@@ -280,6 +297,9 @@ def program_and_data(caller: str, model: Any, data: Any, name: str,
     if not isinstance(data, torch.Tensor) or data.dim() == 0 or data.shape[0] == 0:
         raise ValueError(f"{name} must be {what}, as a tensor with at least one datapoint "
                          "(its first dimension)")
+    if data.is_complex() or data.dtype == torch.bool:
+        raise ValueError(f"{name} holds {data.dtype} values: pass real numbers (floats, or "
+                         "integer counts)")
     return model, data
 
 
@@ -333,11 +353,13 @@ def evidence_schedule(steps: int, x: torch.Tensor) -> torch.Tensor:
 
 
 def annealed(latents: ModelLatents, start: torch.Tensor, betas: torch.Tensor, leapfrog: int,
-              target: float, progress: bool, name: str) -> Evidence:
+             target: float, progress: bool, name: str, settle: bool = False) -> Evidence:
     """AIS along ``betas`` from ``start``; the log-mean-exp of the weights, as an Evidence.
 
     With falling ``betas`` (from exact posterior draws) the weights estimate
     :math:`1 / p(x)`: the value returned is then minus their log-mean-exp, an upper bound.
+    ``settle`` (forward runs) measures whether the chains reached the posterior
+    (:func:`~.convergence.drift`), the first half of :attr:`Evidence.convergence`.
     """
     with tqdm(total=len(betas) - 1, desc=f"evidence {name}", leave=False,
               disable=not (progress and sys.stderr.isatty())) as bar:
@@ -354,6 +376,10 @@ def annealed(latents: ModelLatents, start: torch.Tensor, betas: torch.Tensor, le
     stderr = (float(((k * normalised - 1) ** 2).sum() / (k * (k - 1))) ** 0.5 if k > 1
               else math.inf)
     acceptance = float(state.accepted.mean()) / max(state.moves, 1)
-    ess = float(1.0 / normalised.pow(2).sum())
+    ess = min(float(1.0 / normalised.double().pow(2).sum()), k)
+    convergence = None
+    if settle and not reverse:
+        moved = pooled(*drift(state, log_w.reshape(-1, 1), leapfrog, target))
+        convergence = Convergence(len(betas) - 1, value, *moved)
     return Evidence(name, value, stderr, int(latents.x.shape[0]), weights.cpu(), acceptance,
-                    ess)
+                    ess, convergence=convergence)

@@ -60,12 +60,16 @@ class EvidenceSandwich(NamedTuple):
 
     @property
     def converged(self) -> bool:
-        """Whether the width is within 0.1 nats of zero, allowing two standard errors.
+        r"""Whether the width is within 0.1 nats of zero, allowing two standard errors.
 
         A width below zero beyond that (the lower bound above the upper) is not convergence
-        but a fault: bounds that cross by more than noise.
+        but a fault: bounds that cross by more than noise. An infinite standard error (one
+        chain) gives no verdict, so it is not called converged. The upper bound's standard
+        error is over its chains, which all start from the one simulated draw
+        :math:`\theta^\ast`: it leaves out how the bound varies with that draw.
         """
-        return abs(self.width) <= TOLERANCE + 2 * self.width_stderr
+        return math.isfinite(self.width_stderr) and (
+            abs(self.width) <= TOLERANCE + 2 * self.width_stderr)
 
     def __str__(self) -> str:
         return (f"BDMC sandwich: {self.lower.value:.4f} ± {self.lower.stderr:.4f} <= log p(x) "
@@ -135,8 +139,9 @@ def _simulated(model: Any, like: torch.Tensor) -> tuple[torch.Tensor, dict[str, 
     """
     plain = traced_from_the_prior(model, like)
     refuse_partial_data(plain)
-    observed = [name for name, site in plain.items()
-                if site["type"] == "sample" and site["is_observed"]]
+    observed = [name for name, site in plain.items()  # pyro.factor's sites observe no data
+                if site["type"] == "sample" and site["is_observed"]
+                and type(site["fn"]).__name__ != "Unit"]
     if len(observed) != 1:
         raise EvidenceError(f"evidence_bdmc simulates the data at the model's one observed "
                             f"site; this model observes {len(observed)} ({observed})")

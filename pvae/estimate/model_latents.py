@@ -67,7 +67,7 @@ def refuse_partial_data(nodes: dict[str, Any]) -> None:
     return a number for a different model without a word.
     """
     for name, site in nodes.items():
-        if site["type"] != "sample":
+        if site["type"] != "sample" or site_is_subsample(site):  # a plate's own site
             continue
         for frame in site["cond_indep_stack"]:
             if frame.full_size is not None and frame.size != frame.full_size:
@@ -231,9 +231,9 @@ class ModelLatents:
     def _guide_start(self, guide: Any) -> _PriorStart | _PackedStart | _GuideStart:
         if not callable(guide):
             raise TypeError(f"guide must be a Pyro guide to call; got {type(guide).__name__}")
-        try:
-            with torch.no_grad():
-                nodes = poutine.trace(guide).get_trace(self.x).nodes  # sets up an autoguide
+        try:  # sets up an autoguide; forked, so that a seed gives the same draws after it
+            with torch.no_grad(), torch.random.fork_rng(devices=[]):
+                nodes = poutine.trace(guide).get_trace(self.x).nodes
         except Exception as error:  # noqa: BLE001 - a guide that does not run on this data
             raise EvidenceError(f"the guide does not run on this data ({_first_line(error)}); "
                                 "pass the guide fitted to this model") from None
@@ -294,6 +294,11 @@ class _PackedStart:
         if isinstance(guide, AutoContinuous):
             shapes = guide._unconstrained_shapes
             self.density = guide.get_posterior(latents.x)
+            if type(_base(self.density)).__name__ == "Delta":  # AutoLaplaceApproximation
+                raise EvidenceError(
+                    f"the guide ({type(guide).__name__}) is a point mass (a Delta): it has no "
+                    "density to start from; for a Laplace approximation pass "
+                    "guide.laplace_approximation(x), or start from the prior (guide=None)")
         else:
             parts = [guide._get_loc_and_scale(name) for name in latents.names]
             shapes = {name: loc.shape for name, (loc, _) in zip(latents.names, parts, strict=True)}

@@ -78,6 +78,10 @@ def test_guides_start_the_chains_of_the_models_they_are_given_for():
     ({"a": normal_mean(1.0), "b": "normal"}, {"steps": 2}, TypeError, "model 'b': .*Pyro model"),
     ({1: normal_mean(1.0), "1": normal_mean(2.0)}, {"steps": 2}, ValueError,
      "share the name '1' once written as text"),
+    ({"a": normal_mean(1.0), "b": normal_mean(2.0)}, {"seed": -1}, ValueError,
+     "^seed must be"),  # a shared setting is not blamed on the first model
+    ({"a": normal_mean(1.0), "b": normal_mean(2.0)}, {"check_convergence": "no"}, TypeError,
+     "^check_convergence must be"),
 ])
 def test_bad_comparisons_are_one_line_errors(models, options, error, match):
     with pytest.raises(error, match=match) as caught:

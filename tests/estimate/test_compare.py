@@ -34,7 +34,14 @@ def test_models_must_share_their_datapoints():
 
 def test_models_scored_by_different_estimators_are_compared_with_a_warning():
     a = torch.linspace(-3.0, -1.0, 20)
-    with pytest.warns(MixedEstimatesWarning, match=r"'a': elbo, 'b': iwae-100.*same one"):
+    said = r"'a': elbo \(1 samples\), 'b': iwae-100 \(100 samples\).*same one"
+    with pytest.warns(MixedEstimatesWarning, match=said):
         rows = compare({"a": Estimate.of("elbo", a, 1), "b": Estimate.of("iwae-100", a - 0.5,
                                                                          100)})
     assert [row.name for row in rows] == ["a", "b"]
+
+
+def test_the_same_estimator_with_fewer_samples_is_another_estimator():
+    a = torch.linspace(-3.0, -1.0, 20)
+    with pytest.warns(MixedEstimatesWarning, match=r"ais-8 \(2 samples\).*ais-8 \(64 samples\)"):
+        compare({"a": Estimate.of("ais-8", a, 2), "b": Estimate.of("ais-8", a + 0.1, 64)})

@@ -254,6 +254,7 @@ def correlated_pair(x):
         pyro.sample("x", dist.MultivariateNormal(x.new_zeros(2), covariance), obs=x)
 
 
+@pytest.mark.filterwarnings("ignore::pvae.EvidenceWarning")  # 16 chains, 30 steps: rough
 def test_a_singular_matrix_at_a_proposal_is_a_rejected_move_in_both_modes(monkeypatch):
     ais_module = importlib.import_module("pvae.estimate.ais")
     x = dist.MultivariateNormal(torch.zeros(2, dtype=torch.float64), torch.tensor(
