@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         LatentUsage,
         MixedEstimatesWarning,
         NonFiniteEstimateError,
+        Novelty,
         RecordingWarning,
         Sandwich,
         Scores,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         iwae,
         iwae_ladder,
         latent_usage,
+        novelty,
         score,
     )
 
@@ -84,7 +86,7 @@ __all__ = [
     "elbo", "iwae", "iwae_ladder", "exact", "score", "Estimate", "Scores", "ais",
     "AISEstimate", "bdmc", "Sandwich", "gaps", "Gaps", "latent_usage", "LatentUsage", "holes",
     "evidence", "Evidence", "evidence_bdmc", "EvidenceSandwich", "bayes_factors", "BayesFactor",
-    "hole_distances", "Holes", "compare", "Comparison",
+    "hole_distances", "Holes", "compare", "Comparison", "novelty", "Novelty",
     # posterior sampling
     "mcmc",
     # the fast path
@@ -100,9 +102,10 @@ CONTENTS = {
     "estimate": ["AISEstimate", "BayesFactor", "Comparison", "Estimate", "Evidence",
                  "EvidenceError", "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes",
                  "LatentUsage", "MixedEstimatesWarning", "NonFiniteEstimateError",
-                 "RecordingWarning", "Sandwich", "Scores", "ais",
+                 "Novelty", "RecordingWarning", "Sandwich", "Scores", "ais",
                  "bayes_factors", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact",
-                 "gaps", "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage", "score"],
+                 "gaps", "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage",
+                 "novelty", "score"],
     "checkpoint": ["load", "save"],
     "mcmc": ["mcmc"],
     "models": ["VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian"],

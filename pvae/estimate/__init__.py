@@ -26,12 +26,13 @@ from .importance import (
     iwae_ladder,
     score,
 )
+from .novelty import Novelty, novelty
 from .recorded import RecordingWarning
 from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
     "AISEstimate", "BayesFactor", "Comparison", "Convergence", "Estimate", "Evidence",
-    "EvidenceError", "MixedEstimatesWarning",
+    "EvidenceError", "MixedEstimatesWarning", "Novelty", "novelty",
     "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes", "LatentUsage",
     "NonFiniteEstimateError", "RecordingWarning", "Sandwich", "Scores", "Simulated", "ais",
     "bayes_factors", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact", "gaps",

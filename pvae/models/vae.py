@@ -21,6 +21,7 @@ from ..registry import remember_spec
 from ..validation import (
     DataError,
     as_observations,
+    check_bool,
     check_count,
     check_positive_number,
 )
@@ -215,10 +216,20 @@ class VAE(PyroModule):
         return self.decode(loc)
 
     @torch.no_grad()
-    def sample(self, n: int) -> torch.Tensor:
-        """Draw ``n`` codes from the prior and return their expected observations."""
+    def sample(self, n: int, *, mean: bool = True) -> torch.Tensor:
+        r"""Draw ``n`` codes from the prior and decode them, ``(n, *x_shape)``.
+
+        ``mean=True`` returns each code's expected observation :math:`E[x \mid z]` (smooth:
+        the likelihood's average over every image the code could stand for); ``mean=False``
+        draws :math:`x \sim p(x \mid z)` itself, the model's actual samples (for a
+        factorised likelihood, independent noise on every pixel).
+        """
         n = check_count(n, "n", each=math.prod(self.x_shape))
-        return self.decode(self.model.prior().sample((n,)))
+        codes = self.model.prior().sample((n,))
+        if check_bool(mean, "mean"):
+            return self.decode(codes)
+        decoded = self.model.decoder(codes.to(next(self.parameters())))
+        return self.model.likelihood(decoded).sample()
 
     @torch.no_grad()
     def interpolate(self, start: Any, end: Any, steps: int = 8) -> torch.Tensor:

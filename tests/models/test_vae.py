@@ -235,3 +235,22 @@ def test_trains_on_cuda(images):
                       progress=False)
     assert next(vae.parameters()).device.type == "cuda" and result.device.startswith("cuda")
     assert vae.sample(2).device.type == "cuda"
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "continuous_bernoulli", "gaussian"])
+def test_samples_are_draws_of_the_likelihood_around_the_decoded_means(likelihood):
+    from pvae.randomness import seeded
+
+    vae = pvae.VAE((16,), 2, likelihood=likelihood, seed=0)
+    with seeded(1):
+        means = vae.sample(4000)
+    with seeded(1):  # the same codes: draws scatter around their means
+        draws = vae.sample(4000, mean=False)
+    assert draws.shape == means.shape == (4000, 16)
+    if likelihood == "bernoulli":
+        assert set(draws.unique().tolist()) <= {0.0, 1.0}
+    spread = (draws - means).std(0) / 4000**0.5
+    assert ((draws - means).mean(0).abs() < 5 * spread).all()
+    assert not torch.equal(draws, means)
+    with pytest.raises(TypeError, match="mean must be"):
+        vae.sample(3, mean="no")
