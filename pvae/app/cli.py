@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
 import subprocess
 import sys
 import warnings
@@ -210,6 +211,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     run), 1 an internal error, 130 interrupted.
     """
     args = _parser().parse_args(argv)
+    # the command as typed, for what it writes to say how it was made (not python's argv)
+    args.invocation = shlex.join(["pvae", *(sys.argv[1:] if argv is None else argv)])
     try:
         with _one_line_warnings(args.command):
             return _handlers()[args.command](args)

@@ -24,7 +24,8 @@ MAX_SAMPLE_IMAGES = 1024
 def demo(args: argparse.Namespace) -> int:
     """``pvae demo``."""
     report = run_demo(args.out, seed=0 if args.seed is None else args.seed,
-                      device=args.device, quick=args.quick, progress=args.progress)
+                      device=args.device, quick=args.quick, progress=args.progress,
+                      command=args.invocation)
     print(report)
     return 0
 

@@ -39,8 +39,12 @@ def _section(label: str) -> Iterator[None]:
 
 
 def run_demo(out: Path, *, seed: int = 0, device: str = "auto", quick: bool = False,
-             progress: bool = True) -> str:
-    """Fit every model on the digits; write ``out/report.md`` and its figures; return it."""
+             progress: bool = True, command: str | None = None) -> str:
+    """Fit every model on the digits; write ``out/report.md`` and its figures; return it.
+
+    ``command`` is what the figures' provenance names as their maker (default: the running
+    process's command line).
+    """
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     data = digits(dtype=torch.float64)
@@ -57,7 +61,8 @@ def run_demo(out: Path, *, seed: int = 0, device: str = "auto", quick: bool = Fa
             data.train, data.test, data.test_labels, out, seed, device, quick, progress,
             figures)
     with _section("figures"):
-        figure_lines = save_figures(figures, out, mode="quick" if quick else "full")
+        figure_lines = save_figures(figures, out, mode="quick" if quick else "full",
+                                    command=command)
     lines = [
         "# pvae demo: likelihoods on the digits",
         "",
