@@ -14,6 +14,7 @@ from .compare import Comparison, MixedEstimatesWarning, compare, comparison_tabl
 from .convergence import Convergence
 from .evidence import Evidence, EvidenceError, EvidenceWarning, evidence
 from .evidence_sandwich import EvidenceSandwich, evidence_bdmc
+from .fidelity import Fidelity, fidelity
 from .gaps import Gaps, gaps
 from .holes import Holes, hole_distances, holes
 from .importance import (
@@ -32,7 +33,7 @@ from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
     "AISEstimate", "BayesFactor", "Comparison", "Convergence", "Estimate", "Evidence",
-    "EvidenceError", "MixedEstimatesWarning", "Novelty", "novelty",
+    "EvidenceError", "Fidelity", "MixedEstimatesWarning", "Novelty", "fidelity", "novelty",
     "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes", "LatentUsage",
     "NonFiniteEstimateError", "RecordingWarning", "Sandwich", "Scores", "Simulated", "ais",
     "bayes_factors", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact", "gaps",
