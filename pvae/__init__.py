@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         RecordingWarning,
         Sandwich,
         Scores,
+        Sharpness,
         ais,
         bayes_factors,
         bdmc,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         latent_usage,
         novelty,
         score,
+        sharpness,
     )
 
     # posterior sampling
@@ -89,7 +91,7 @@ __all__ = [
     "AISEstimate", "bdmc", "Sandwich", "gaps", "Gaps", "latent_usage", "LatentUsage", "holes",
     "evidence", "Evidence", "evidence_bdmc", "EvidenceSandwich", "bayes_factors", "BayesFactor",
     "hole_distances", "Holes", "compare", "Comparison", "novelty", "Novelty",
-    "fidelity", "Fidelity",
+    "fidelity", "Fidelity", "sharpness", "Sharpness",
     # posterior sampling
     "mcmc",
     # the fast path
@@ -105,10 +107,11 @@ CONTENTS = {
     "estimate": ["AISEstimate", "BayesFactor", "Comparison", "Estimate", "Evidence",
                  "EvidenceError", "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes",
                  "LatentUsage", "MixedEstimatesWarning", "NonFiniteEstimateError",
-                 "Fidelity", "Novelty", "RecordingWarning", "Sandwich", "Scores", "ais",
+                 "Fidelity", "Novelty", "RecordingWarning", "Sandwich", "Scores", "Sharpness",
+                 "ais",
                  "bayes_factors", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact",
                  "gaps", "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage",
-                 "fidelity", "novelty", "score"],
+                 "fidelity", "novelty", "score", "sharpness"],
     "checkpoint": ["load", "save"],
     "mcmc": ["mcmc"],
     "models": ["VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian"],

@@ -29,11 +29,13 @@ from .importance import (
 )
 from .novelty import Novelty, novelty
 from .recorded import RecordingWarning
+from .sharpness import Sharpness, sharpness
 from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
     "AISEstimate", "BayesFactor", "Comparison", "Convergence", "Estimate", "Evidence",
-    "EvidenceError", "Fidelity", "MixedEstimatesWarning", "Novelty", "fidelity", "novelty",
+    "EvidenceError", "Fidelity", "MixedEstimatesWarning", "Novelty", "Sharpness", "fidelity",
+    "novelty", "sharpness",
     "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes", "LatentUsage",
     "NonFiniteEstimateError", "RecordingWarning", "Sandwich", "Scores", "Simulated", "ais",
     "bayes_factors", "bdmc", "compare", "elbo", "evidence", "evidence_bdmc", "exact", "gaps",
