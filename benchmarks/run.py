@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 BENCHMARKS = ("gaussian", "gmm", "speed", "estimator_speed", "likelihood_ladder", "mnist_nll",
-              "gradient_snr", "lightning_engine", "sandwich", "gaps", "holes", "evidence")
+              "gradient_snr", "lightning_engine", "sandwich", "gaps", "holes", "evidence",
+              "generation")
 
 # Set before torch starts. The gmm benchmark alternates torch (OpenMP) with scikit-learn
 # (OpenBLAS) on a 2-core machine; its main rows compare the two on one thread each, and it

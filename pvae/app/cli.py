@@ -117,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--holes", action="store_true",
                           help="how many prior draws and interpolation points fall in holes "
                                "between the training codes (pvae.holes)")
+    evaluate.add_argument("--generation", action="store_true",
+                          help="samples against the test data: FID, KID, precision, recall, "
+                               "the data-copying statistic C_T and sharpness")
     evaluate.add_argument("--usage", action="store_true",
                           help="the KL term's mutual information and marginal KL, active units")
     _common(evaluate)

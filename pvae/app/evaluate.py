@@ -15,11 +15,16 @@ from ..estimate import (
     check_settings,
     compare,
     comparison_table,
+    fidelity,
     gaps,
     holes,
     latent_usage,
+    novelty,
     score,
+    sharpness,
 )
+from ..plots import image_shape_of
+from ..randomness import seeded
 from .commands import model_and_data
 
 __all__ = ["evaluate"]
@@ -28,6 +33,8 @@ __all__ = ["evaluate"]
 HOLE_ROWS = 5000
 #: AIS chains per datapoint unless --chains says otherwise
 CHAINS = 16
+#: k-means cells of the data-copying test in --generation
+GENERATION_CELLS = 5
 
 
 def _table(title: str, rows: list[tuple[str, Estimate]]) -> None:
@@ -105,12 +112,16 @@ def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]
         if len(split.fallback):
             print(f"({len(split.fallback)} images kept the amortised q: their local fit "
                   "diverged)")
-    if args.holes:
+    if args.holes or args.generation:
         train = data.train[:HOLE_ROWS]
         with torch.random.fork_rng(devices=[]):  # the codes of what fit saw: transformed
             torch.manual_seed(0)
             train = data.transform(train) if data.transform is not None else train
-        _holes(model, train.to(test), seed)
+        train = train.to(test)
+    if args.holes:
+        _holes(model, train, seed)
+    if args.generation:
+        _generation(model, train, test, seed)
     if args.usage:
         usage = latent_usage(model, test, seed=seed)
         print(f"\nLatent usage: KL {usage.kl:.3f} = mutual information "
@@ -120,6 +131,31 @@ def _one(args: argparse.Namespace, path: Any, annealing: dict[str, Any]
             print("KL per dimension: " + ", ".join(f"{v:.2f}" for v in usage.kl_per_dim))
         print(f"({usage.note})")
     return None if point_mass else dict(rows)
+
+
+def _generation(model: Any, train: torch.Tensor, test: torch.Tensor, seed: int) -> None:
+    """Samples against the data: new or copied, like the data or not, blurred or not."""
+    if not callable(getattr(model, "sample", None)) or len(test) < 2 * GENERATION_CELLS * 20:
+        print(f"\nGeneration: needs a model with sample() and at least "
+              f"{2 * GENERATION_CELLS * 20} test rows; skipped")
+        return
+    binary = bool(((test == 0) | (test == 1)).all())
+    with seeded(seed):  # draws where the data are binary: the means would be another space
+        samples = model.sample(len(test) // 2, mean=not binary).to(test)
+    half = test[len(test) // 2:]
+    quality = fidelity(samples, half, seed=seed)
+    copying = novelty(samples, train, half, cells=GENERATION_CELLS, seed=seed)
+    sharp = sharpness(samples, half, image_shape_of(tuple(test.shape[1:])))
+    print(f"\nGeneration: {len(samples)} {'draws x ~ p(x | z)' if binary else 'mean images'} "
+          f"against {len(half)} held-out rows (raw-pixel features)")
+    print("| measure | value | reads |")
+    print("|---|---|---|")
+    print(f"| FID | {quality.fid:.3f} | lower is closer to the data |")
+    print(f"| KID | {quality.kid:.4f} ± {quality.kid_stderr:.4f} | about 0 for data-like |")
+    print(f"| precision, recall | {quality.precision:.3f}, {quality.recall:.3f} | realistic, "
+          "covering |")
+    print(f"| C_T | {copying.c_t:.2f} | about 0 new; below -3 copies; above 3 underfits |")
+    print(f"| sharpness | {sharp.ratio:.3f} | of the data's; below 1 is blurrier |")
 
 
 def _holes(model: Any, train: torch.Tensor, seed: int) -> None:

@@ -4,7 +4,7 @@ from .bounds import BoundLadder, bounds_against_k, paired_difference
 from .checkpoint import checkpoint_figures, draws_images
 from .gaps import gap_bars, latent_usage
 from .holes import codes_over_prior
-from .images import image_rows, interpolations, reconstructions, samples
+from .images import image_rows, image_shape_of, interpolations, reconstructions, samples
 from .latent import latent_manifold, latent_space
 from .likelihood import gaussian_likelihood, mixture_density
 from .provenance import provenance, read_provenance, save_figure
@@ -20,6 +20,7 @@ __all__ = [
     "gap_bars",
     "gaussian_likelihood",
     "image_rows",
+    "image_shape_of",
     "interpolations",
     "latent_manifold",
     "latent_space",
