@@ -14,6 +14,7 @@ from .compare import Comparison, MixedEstimatesWarning, compare, comparison_tabl
 from .convergence import Convergence
 from .evidence import Evidence, EvidenceError, EvidenceWarning, evidence
 from .evidence_sandwich import EvidenceSandwich, evidence_bdmc
+from .features import ClassifierFeatures, classifier_features
 from .fidelity import Fidelity, fidelity
 from .gaps import Gaps, gaps
 from .holes import Holes, hole_distances, holes
@@ -34,7 +35,8 @@ from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
     "AISEstimate", "BayesFactor", "Comparison", "Convergence", "Estimate", "Evidence",
-    "EvidenceError", "Fidelity", "MixedEstimatesWarning", "Novelty", "Sharpness", "fidelity",
+    "ClassifierFeatures", "EvidenceError", "Fidelity", "classifier_features",
+    "MixedEstimatesWarning", "Novelty", "Sharpness", "fidelity",
     "novelty", "sharpness",
     "EvidenceSandwich", "EvidenceWarning", "Gaps", "Holes", "LatentUsage",
     "NonFiniteEstimateError", "RecordingWarning", "Sandwich", "Scores", "Simulated", "ais",
