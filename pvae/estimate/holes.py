@@ -41,6 +41,7 @@ from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_positive_int, check_seed
 from .importance import prepare
+from .novelty import nearest
 
 __all__ = ["Holes", "hole_distances", "holes"]
 
@@ -48,21 +49,6 @@ __all__ = ["Holes", "hole_distances", "holes"]
 QUANTILE = 0.99
 #: pairwise distances computed per chunk, at most this many
 CHUNK = 2**22
-
-
-def _nearest(points: torch.Tensor, codes: torch.Tensor, exclude_self: bool = False
-             ) -> torch.Tensor:
-    """Distance from each row of ``points`` to the nearest row of ``codes``, in chunks."""
-    per_chunk = max(1, CHUNK // max(1, len(codes)))
-    nearest = []
-    for start in range(0, len(points), per_chunk):
-        distances = torch.cdist(points[start:start + per_chunk], codes,
-                                compute_mode="donot_use_mm_for_euclid_dist")  # exact zeros
-        if exclude_self:
-            rows = torch.arange(distances.shape[0], device=distances.device)
-            distances[rows, rows + start] = math.inf
-        nearest.append(distances.min(1).values)
-    return torch.cat(nearest)
 
 
 @summarised("share")
@@ -100,13 +86,13 @@ def hole_distances(draws: Any, codes: Any, *, quantile: float = QUANTILE) -> Hol
     if not 0 < quantile < 1:
         raise ValueError(f"quantile must lie in (0, 1); got {quantile}")
     draws = draws.to(codes)
-    own = _nearest(codes, codes, exclude_self=True)
+    own, _ = nearest(codes, codes, exclude_self=True)
     spacing = float(own.median())
     if spacing == 0:
         raise ValueError("half of the codes coincide with another: their spacing is 0, and no "
                          "distance can be measured against it")
     threshold = float(torch.quantile(own.double(), quantile)) / spacing
-    return HoleDistances(_nearest(draws, codes) / spacing, spacing, threshold)
+    return HoleDistances(nearest(draws, codes)[0] / spacing, spacing, threshold)
 
 
 @summarised()

@@ -43,13 +43,22 @@ __all__ = ["Novelty", "nearest", "novelty"]
 CHUNK = 2**24
 
 
-def nearest(points: torch.Tensor, reference: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each row of ``points``: the distance to its nearest row of ``reference``, and its index."""
+def nearest(points: torch.Tensor, reference: torch.Tensor, *, exclude_self: bool = False
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row of ``points``: the distance to its nearest row of ``reference``, and its index.
+
+    In chunks of bounded memory, with exact zeros for equal rows; ``exclude_self`` (when
+    ``points`` is ``reference``) skips each row's own match.
+    """
     per_chunk = max(1, CHUNK // max(1, len(reference)))
     distances, indices = [], []
     for start in range(0, len(points), per_chunk):
-        found = torch.cdist(points[start:start + per_chunk], reference,
-                            compute_mode="donot_use_mm_for_euclid_dist").min(1)
+        pairwise = torch.cdist(points[start:start + per_chunk], reference,
+                               compute_mode="donot_use_mm_for_euclid_dist")
+        if exclude_self:
+            rows = torch.arange(pairwise.shape[0], device=pairwise.device)
+            pairwise[rows, rows + start] = math.inf
+        found = pairwise.min(1)
         distances.append(found.values)
         indices.append(found.indices)
     return torch.cat(distances), torch.cat(indices)
