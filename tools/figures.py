@@ -33,6 +33,9 @@ BENCHMARKS = {
     "holes": {name: DOCS / "figures" / "mnist" / name for name in (
         "holes_interpolation.png", "holes_prior_samples.png", "holes_codes_over_prior.png",
         "holes.md", "holes.json")},
+    "generation": {name: DOCS / "figures" / "generation" / name for name in (
+        "generation_nearest.png", "generation_blur.png", "generation_nll_fid.png",
+        "generation.md", "generation.json")},
 }
 
 

@@ -154,7 +154,8 @@ def _generation(model: Any, train: torch.Tensor, test: torch.Tensor, seed: int) 
     print(f"| KID | {quality.kid:.4f} ± {quality.kid_stderr:.4f} | about 0 for data-like |")
     print(f"| precision, recall | {quality.precision:.3f}, {quality.recall:.3f} | realistic, "
           "covering |")
-    print(f"| C_T | {copying.c_t:.2f} | about 0 new; below -3 copies; above 3 underfits |")
+    print(f"| C_T | {copying.c_t:.2f} | about 0 new; below -3 copies; above 3 underfits "
+          f"({len(copying.cell_z)} cells, {copying.kept_mass:.0%} of the held-out mass) |")
     print(f"| sharpness | {sharp.ratio:.3f} | of the data's; below 1 is blurrier |")
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from ..randomness import seeded
-from ..validation import DataError, as_data, check_positive_int
+from ..validation import DataError, as_data, check_bool, check_positive_int, check_seed
 
 __all__ = ["ClassifierFeatures", "cache_directory", "classifier_features"]
 
@@ -29,6 +29,8 @@ __all__ = ["ClassifierFeatures", "cache_directory", "classifier_features"]
 WIDTH = 64
 #: the share of the images held out to measure the classifier's accuracy
 HELD_OUT = 0.1
+#: the fewest images of a class a classifier learns from
+MIN_PER_CLASS = 10
 
 
 def cache_directory() -> Path:
@@ -116,20 +118,34 @@ def classifier_features(images: Any, labels: Any, *, epochs: int = 10, seed: int
     """
     points = as_data(images, name="images", event_dims=(0, 1, 2, 3)).float()
     points = points.reshape(len(points), -1)
-    classes = torch.as_tensor(labels)
+    try:
+        classes = torch.as_tensor(labels)
+    except (TypeError, ValueError, RuntimeError):
+        raise DataError(f"labels must be integer classes; got {type(labels).__name__}") from None
     if classes.shape != (len(points),) or classes.is_floating_point() or classes.is_complex():
         raise DataError(f"labels must be one integer class per image ({len(points)}); got "
                         f"{tuple(classes.shape)} of {classes.dtype}")
     classes = classes.long()
-    if int(classes.min()) < 0:
-        raise DataError("labels must be classes 0, 1, 2, ...; got a negative one")
+    if int(classes.min()) < 0 or int(classes.max()) >= len(points):
+        raise DataError(f"labels must be classes 0, 1, 2, ... below the number of images "
+                        f"({len(points)}); got {int(classes.min())} to {int(classes.max())}")
+    counts = torch.bincount(classes)
+    if int((counts > 0).sum()) < 2 or int(counts[counts > 0].min()) < MIN_PER_CLASS:
+        raise DataError(f"a classifier needs at least 2 classes with {MIN_PER_CLASS} images each "
+                        f"to learn features from; got {int((counts > 0).sum())} classes, the "
+                        f"smallest with {int(counts[counts > 0].min())}")
     epochs = check_positive_int(epochs, "epochs")
+    cache = check_bool(cache, "cache")
+    if check_seed(seed) is None:
+        raise ValueError("seed must be an integer: the cached features are kept by it")
     model = ClassifierFeatures(points.shape[1], int(classes.max()) + 1)
     path = cache_directory() / f"classifier-{_key(points, classes, epochs, seed)}.pt"
     if cache and path.is_file():
         try:
             saved = torch.load(path, weights_only=True)
             model.load_state_dict(saved["state"])
+            if not all(bool(torch.isfinite(value).all()) for value in saved["state"].values()):
+                raise ValueError("non-finite weights")
             model.accuracy, model.path = float(saved["accuracy"]), path
             return model.eval()
         except Exception as error:  # noqa: BLE001 - a damaged cache file: train anew
@@ -138,10 +154,21 @@ def classifier_features(images: Any, labels: Any, *, epochs: int = 10, seed: int
     with seeded(seed), torch.enable_grad():
         fresh = ClassifierFeatures(points.shape[1], int(classes.max()) + 1)
         fresh.accuracy = _train(fresh, points, classes, epochs)
+    chance = float(counts.max()) / len(classes)
+    if fresh.accuracy < chance + 0.25 * (1 - chance):  # a quarter of the way from chance
+        warnings.warn(f"the classifier reached {fresh.accuracy:.0%} on its held-out images "
+                      f"(always guessing the largest class: {chance:.0%}): its features say "
+                      "little; train more epochs", UserWarning, stacklevel=2)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        torch.save({"state": fresh.state_dict(), "accuracy": fresh.accuracy}, partial)
-        partial.replace(path)  # whole or not at all
-        fresh.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.tmp")
+            torch.save({"state": fresh.state_dict(), "accuracy": fresh.accuracy}, partial)
+            partial.replace(path)  # whole or not at all
+            fresh.path = path
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            warnings.warn(f"could not cache the classifier in {path.parent} ({reason}); using "
+                          "it uncached: set $PVAE_CACHE to a writable folder", UserWarning,
+                          stacklevel=2)
     return fresh.eval()

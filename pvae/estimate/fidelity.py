@@ -40,6 +40,8 @@ __all__ = ["Fidelity", "fidelity", "pixels", "precision_recall"]
 
 #: distances computed at once (floats) in the nearest-neighbour searches
 CHUNK = 2**24
+#: more KID subsets than any estimate needs (torchmetrics loops over them in Python)
+MAX_SUBSETS = 1000
 
 
 def pixels(x: torch.Tensor) -> torch.Tensor:
@@ -69,7 +71,9 @@ class Fidelity:
         The Fréchet distance between the two feature Gaussians.
     kid, kid_stderr : float
         The kernel distance (unbiased MMD², cubic kernel) over subsets, and its standard
-        error over them.
+        error over them (NaN with one subset). Unbiased means it can read below 0, most for
+        a set against itself; read it against its standard error. Features of a large scale
+        (hundreds) make the cubic kernel cancel: scale them to about 1.
     precision, recall : float
         The share of samples on the data's manifold, and of data on the samples'.
     features : str
@@ -127,10 +131,11 @@ def _features(name: str, value: Any, extract: Callable[[torch.Tensor], Any],
     except Exception as error:  # noqa: BLE001 - the user's feature map, reported as such
         raise ValueError(f"the feature map failed on {name} ({type(error).__name__}: "
                          f"{str(error).splitlines()[0] if str(error) else ''})") from None
-    if not isinstance(found, torch.Tensor) or found.dim() != 2 or len(found) != len(points):
+    if not isinstance(found, torch.Tensor) or found.dim() != 2 or len(found) != len(points) \
+            or found.shape[1] < 1 or found.is_complex():
         shape = tuple(found.shape) if isinstance(found, torch.Tensor) else type(found).__name__
-        raise ValueError(f"the feature map must return one row of features per point, "
-                         f"({len(points)}, d); it returned {shape} for {name}")
+        raise ValueError(f"the feature map must return one row of real features per point, "
+                         f"({len(points)}, d) with d >= 1; it returned {shape} for {name}")
     if not bool(torch.isfinite(found).all()):
         raise DataError(f"the features of {name} hold NaN or infinite values")
     if width is not None and found.shape[1] != width:
@@ -163,7 +168,7 @@ def fidelity(samples: Any, data: Any, *, features: str | Callable[[torch.Tensor]
     seed : int, optional
         Fixes a model's draws and KID's subsets.
     """
-    extract = pixels if features == "pixels" else features
+    extract = pixels if isinstance(features, str) and features == "pixels" else features
     if not callable(extract):
         raise ValueError(f"features must be 'pixels' or a callable; got {features!r}")
     name = "pixels" if features == "pixels" else getattr(extract, "__name__",
@@ -173,6 +178,20 @@ def fidelity(samples: Any, data: Any, *, features: str | Callable[[torch.Tensor]
             samples = samples.sample(check_count(n, "n"))
         fake = _features("samples", samples, extract, None)
         real = _features("data", data, extract, fake.shape[1])
+        if bool((real.std(0) == 0).all()):
+            raise DataError("the data's features are all constant: the feature map tells "
+                            "nothing apart, so every distance would read perfect")
+        kid_subsets = check_positive_int(kid_subsets, "kid_subsets")
+        if kid_subsets > MAX_SUBSETS:
+            raise ValueError(f"kid_subsets={kid_subsets} is more than KID needs (at most "
+                             f"{MAX_SUBSETS}; 20 to 100 are usual)")
+        if min(len(real), len(fake)) < 4:
+            raise ValueError(f"{len(fake)} samples and {len(real)} data points: FID, KID and "
+                             "precision need at least 4 of each")
+        check_positive_int(k, "k")
+        if k >= min(len(real), len(fake)):
+            raise ValueError(f"k={k} neighbours needs more than {k} points in each set; got "
+                             f"{len(real)} real and {len(fake)} samples")
         size = min(len(real), len(fake), 2000) // 2 if kid_subset_size is None else \
             check_positive_int(kid_subset_size, "kid_subset_size")
         if size > min(len(real), len(fake)) or size < 2:
@@ -181,13 +200,12 @@ def fidelity(samples: Any, data: Any, *, features: str | Callable[[torch.Tensor]
         fid = FrechetInceptionDistance(feature=_Given(fake.shape[1])).double()
         with warnings.catch_warnings():  # it keeps the features: pvae has them at hand anyway
             warnings.filterwarnings("ignore", message=".*will save all extracted features")
-            kid = KernelInceptionDistance(feature=_Given(fake.shape[1]),
-                                          subsets=check_positive_int(kid_subsets, "kid_subsets"),
+            kid = KernelInceptionDistance(feature=_Given(fake.shape[1]), subsets=kid_subsets,
                                           subset_size=size)
         for metric in (fid, kid):
             metric.update(real, real=True)
             metric.update(fake, real=False)
         kid_mean, kid_std = kid.compute()
         precision, recall = precision_recall(real, fake, k)
-    return Fidelity(float(fid.compute()), float(kid_mean),
-                    float(kid_std) / math.sqrt(kid_subsets), precision, recall, name)
+    spread = float(kid_std) / math.sqrt(kid_subsets) if kid_subsets > 1 else math.nan
+    return Fidelity(float(fid.compute()), float(kid_mean), spread, precision, recall, name)

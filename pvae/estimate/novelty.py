@@ -41,6 +41,8 @@ __all__ = ["Novelty", "nearest", "novelty"]
 
 #: distances computed at once (floats) when searching the nearest training point
 CHUNK = 2**24
+#: the share of held-out points that may coincide with training points (duplicates happen)
+MAX_OVERLAP = 0.05
 
 
 def nearest(points: torch.Tensor, reference: torch.Tensor, *, exclude_self: bool = False
@@ -155,6 +157,10 @@ def novelty(samples: Any, train: Any, test: Any, *, cells: int = 20, min_samples
         means = KMeans(cells, n_init=3, random_state=seed).fit(reference.cpu().numpy())
     sample_distance, nearest_train = nearest(drawn, reference)
     test_distance, _ = nearest(held_out, reference)
+    overlap = float((test_distance == 0).double().mean())
+    if overlap > MAX_OVERLAP:
+        raise DataError(f"{overlap:.0%} of the held-out points are training points: C_T needs "
+                        "held-out data the model never saw (a test split), not the training set")
     sample_cell = torch.as_tensor(means.predict(drawn.cpu().numpy()))
     test_cell = torch.as_tensor(means.predict(held_out.cpu().numpy()))
     z, mass = [], []

@@ -84,10 +84,14 @@ def sharpness(samples: Any, data: Any, image_shape: tuple[int, ...]) -> Sharpnes
     ``image_shape`` is one image's ``(H, W)`` or ``(C, H, W)``, e.g. ``(8, 8)`` for the
     digits; flat rows are reshaped to it.
     """
-    shape = tuple(image_shape)
-    if len(shape) not in (2, 3) or min(shape[-2:]) < 3:
-        raise ValueError(f"image_shape must be (H, W) or (C, H, W) with H, W >= 3; got "
-                         f"{image_shape!r}")
+    shape = tuple(image_shape) if isinstance(image_shape, tuple | list) else ()
+    if len(shape) not in (2, 3) or not all(isinstance(side, int) and not isinstance(
+            side, bool) for side in shape) or min(shape[-2:]) < 3 or min(shape) < 1:
+        raise ValueError(f"image_shape must be (H, W) or (C, H, W) of integers, with H, W >= 3; "
+                         f"got {image_shape!r}")
+    if callable(getattr(samples, "sample", None)) and not isinstance(samples, torch.Tensor):
+        raise TypeError("sharpness compares images: pass samples (model.sample(n), or "
+                        "model.sample(n, mean=False) for draws), not the model")
     summaries = []
     for name, value in (("samples", samples), ("data", data)):
         energy = laplacian_energy(_images(name, value, shape))

@@ -64,7 +64,7 @@ def test_classifier_features_separate_a_copycat_from_the_data(cache, images):
     (torch.zeros(3, dtype=torch.long), r"one integer class per image \(1438\)"),
     (None, "one integer class per image"),
     ("float", "one integer class per image"),
-    ("negative", "negative"),
+    ("negative", "got -1 to 8"),
 ])
 def test_bad_labels_are_one_line(cache, images, labels, match):
     if labels is None:
@@ -75,3 +75,42 @@ def test_bad_labels_are_one_line(cache, images, labels, match):
         labels = images.train_labels - 1
     with pytest.raises(pvae.DataError, match=match):
         classifier_features(images.train, labels, epochs=1)
+
+
+@pytest.mark.parametrize(("labels", "match"), [
+    (torch.zeros(1438, dtype=torch.long), "at least 2 classes with 10 images"),
+    ("huge", "below the number of images"),
+    (["a"] * 1438, "labels must be integer classes"),
+])
+def test_labels_that_cannot_teach_features_are_refused(cache, images, labels, match):
+    if isinstance(labels, str):
+        labels = torch.where(images.train_labels == 9, 10**6, images.train_labels)
+    with pytest.raises(pvae.DataError, match=match):
+        classifier_features(images.train, labels, epochs=1)
+
+
+def test_settings_are_checked(cache, images):
+    with pytest.raises(TypeError, match="cache must be"):
+        classifier_features(images.train, images.train_labels, cache="no")
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        classifier_features(images.train, images.train_labels, seed=None)
+
+
+def test_an_unwritable_cache_warns_and_the_features_still_come(tmp_path, monkeypatch, images):
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    monkeypatch.setenv("PVAE_CACHE", str(blocker / "cache"))
+    with pytest.warns(UserWarning, match="could not cache the classifier"):
+        found = classifier_features(images.train, images.train_labels)
+    assert found.path is None and found(images.test).shape == (len(images.test), 64)
+
+
+def test_a_cache_file_of_nan_weights_is_trained_again(cache, images):
+    found = classifier_features(images.train, images.train_labels, epochs=1)
+    saved = torch.load(found.path, weights_only=True)
+    saved["state"] = {name: torch.full_like(value, float("nan"))
+                      for name, value in saved["state"].items()}
+    torch.save(saved, found.path)
+    with pytest.warns(UserWarning, match="unreadable"):
+        again = classifier_features(images.train, images.train_labels, epochs=1)
+    assert torch.isfinite(again(images.test)).all()

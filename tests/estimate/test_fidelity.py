@@ -73,7 +73,7 @@ def test_a_model_draws_its_own_samples(images):
     (torch.rand(50, 10), {}, pvae.DataError, "data give 64 features, the samples 10"),
     (torch.full((50, 64), math.nan), {}, pvae.DataError, "NaN"),
     (torch.rand(50, 64), {"features": lambda x: x[:3]}, ValueError,
-     r"one row of features per point, \(50, d\); it returned \(3, 64\)"),
+     r"one row of real features per point, \(50, d\) with d >= 1; it returned \(3, 64\)"),
     (torch.rand(50, 64), {"features": lambda x: 1 / 0}, ValueError,
      "the feature map failed on samples"),
     (torch.rand(50, 64), {"features": "inception"}, ValueError, "'pixels' or a callable"),
@@ -84,3 +84,24 @@ def test_bad_input_is_one_line(images, samples, options, error, match):
     with pytest.raises(error, match=match) as caught:
         fidelity(samples, test, **options)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("samples", "data", "options", "error", "match"), [
+    (torch.rand(50, 64), None, {"features": lambda x: torch.zeros(len(x), 4)}, pvae.DataError,
+     "features are all constant"),
+    (torch.rand(50, 64), None, {"kid_subsets": 10**7}, ValueError, "more than KID needs"),
+    (torch.rand(50, 64), None, {"features": lambda x: x[:, :0]}, ValueError, "d >= 1"),
+    (torch.rand(50, 64), None, {"features": lambda x: x.to(torch.complex64)}, ValueError,
+     "real features"),
+    (torch.rand(1, 64), None, {}, ValueError, "1 samples .* at least 4 of each"),
+])
+def test_what_would_read_perfect_or_hang_is_refused(images, samples, data, options, error,
+                                                    match):
+    _, test = images
+    with pytest.raises(error, match=match):
+        fidelity(samples, test if data is None else data, **options)
+
+
+def test_one_kid_subset_has_no_standard_error(images):
+    train, test = images
+    assert math.isnan(fidelity(train[:100], test, kid_subsets=1).kid_stderr)

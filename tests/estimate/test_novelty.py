@@ -73,3 +73,9 @@ def test_bad_input_is_one_line(data, samples, options, error, match):
     with pytest.raises(error, match=match) as caught:
         novelty(samples, train, test, **options)
     assert "\n" not in str(caught.value)
+
+
+def test_held_out_data_that_are_the_training_set_are_refused(data):
+    train, unseen, _ = data
+    with pytest.raises(pvae.DataError, match="held-out points are training points"):
+        novelty(unseen, train, train, cells=5)

@@ -59,3 +59,14 @@ def test_a_vaes_means_are_blurrier_than_its_draws(images):
 def test_bad_input_is_one_line(images, samples, shape, error, match):
     with pytest.raises(error, match=match):
         sharpness(samples, images[0], shape)
+
+
+@pytest.mark.parametrize("shape", [64, None, "88", (8.0, 8.0), (True, 8), (0, 8, 8)])
+def test_a_malformed_image_shape_is_pvaes_error(images, shape):
+    with pytest.raises(ValueError, match="image_shape must be"):
+        sharpness(images[1], images[0], shape)
+
+
+def test_a_model_is_refused_saying_what_to_pass(images):
+    with pytest.raises(TypeError, match=r"pass samples \(model.sample\(n\)"):
+        sharpness(pvae.VAE((64,), 2, seed=0), images[0], (8, 8))
