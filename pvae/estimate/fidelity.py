@@ -4,9 +4,8 @@ Each measure compares the samples with real data in a feature space :math:`f` �
 or any callable that maps a batch of points to one row of features each:
 
 - The **Fréchet distance** (FID, Heusel et al. 2017) between the Gaussians fitted to the two
-  sets of features, :math:`\lVert\mu_r - \mu_s\rVert^2 + \mathrm{tr}\big(\Sigma_r + \Sigma_s
-  - 2 (\Sigma_r \Sigma_s)^{1/2}\big)`: 0 for identical feature statistics, biased upwards for
-  finite sets.
+  sets of features (below): 0 for identical feature statistics, biased upwards for finite
+  sets.
 - The **kernel distance** (KID, Bińkowski et al. 2018): the unbiased squared maximum mean
   discrepancy with the cubic kernel :math:`k(a, b) = (a^\top b / d + 1)^3`, averaged over
   random subsets, with its standard error.
@@ -15,6 +14,12 @@ or any callable that maps a batch of points to one row of features each:
   (are the samples realistic?), recall the share of real points inside some sample ball
   (do the samples cover the data?). A copycat of a few training images has high precision
   and low recall; noise has neither.
+
+The Fréchet distance of features with means :math:`\mu_r, \mu_s` and covariances
+:math:`\Sigma_r, \Sigma_s` is
+
+.. math:: \lVert\mu_r - \mu_s\rVert^2
+          + \mathrm{tr}\big(\Sigma_r + \Sigma_s - 2 (\Sigma_r \Sigma_s)^{1/2}\big).
 
 FID and KID are computed by torchmetrics on the features pvae hands it, so the numbers are
 those of the library people report; precision and recall, which it lacks, are written here.
