@@ -39,7 +39,8 @@ from torchmetrics.image.kid import KernelInceptionDistance
 
 from ..randomness import seeded
 from ..results import summarised
-from ..validation import DataError, as_data, check_count, check_positive_int
+from ..validation import DataError, as_data, check_positive_int
+from .novelty import samples_of
 
 __all__ = ["Fidelity", "fidelity", "pixels", "precision_recall"]
 
@@ -151,7 +152,7 @@ def _features(name: str, value: Any, extract: Callable[[torch.Tensor], Any],
 
 def fidelity(samples: Any, data: Any, *, features: str | Callable[[torch.Tensor], Any] =
              "pixels", k: int = 5, kid_subsets: int = 20, kid_subset_size: int | None = None,
-             n: int = 2000, seed: int | None = 0) -> Fidelity:
+             n: int | None = None, seed: int | None = 0) -> Fidelity:
     """FID, KID, precision and recall of ``samples`` against ``data`` (see the module).
 
     Parameters
@@ -168,8 +169,8 @@ def fidelity(samples: Any, data: Any, *, features: str | Callable[[torch.Tensor]
         Random subsets KID averages over, and their size (default: half the smaller set, at
         most 1000). Its standard error treats the subsets as independent draws; they
         overlap, so read it as a rough one.
-    n : int
-        Samples to draw from a model.
+    n : int, optional
+        Samples to draw from a model (default 2000); refused with samples already drawn.
     seed : int, optional
         Fixes a model's draws and KID's subsets.
     """
@@ -179,8 +180,7 @@ def fidelity(samples: Any, data: Any, *, features: str | Callable[[torch.Tensor]
     name = "pixels" if features == "pixels" else getattr(extract, "__name__",
                                                           type(extract).__name__)
     with seeded(seed):
-        if callable(getattr(samples, "sample", None)) and not isinstance(samples, torch.Tensor):
-            samples = samples.sample(check_count(n, "n"))
+        samples = samples_of(samples, n)
         fake = _features("samples", samples, extract, None)
         real = _features("data", data, extract, fake.shape[1])
         if bool((real.std(0) == 0).all()):

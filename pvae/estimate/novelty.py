@@ -37,12 +37,32 @@ from ..randomness import seeded
 from ..results import summarised
 from ..validation import DataError, as_data, check_count, check_positive_int
 
-__all__ = ["Novelty", "nearest", "novelty"]
+__all__ = ["Novelty", "is_sampler", "nearest", "novelty", "samples_of"]
 
+#: samples drawn from a model when ``n`` is not given
+DRAWS = 2000
 #: distances computed at once (floats) when searching the nearest training point
 CHUNK = 2**24
 #: the share of held-out points that may coincide with training points (duplicates happen)
 MAX_OVERLAP = 0.05
+
+
+def is_sampler(value: Any) -> bool:
+    """Whether ``value`` is a model to draw samples from (it has ``sample(n)``), not samples."""
+    return callable(getattr(value, "sample", None)) and not isinstance(value, torch.Tensor)
+
+
+def samples_of(value: Any, n: int | None) -> Any:
+    """``value`` itself, or ``n`` samples (default 2000) drawn from it when it is a model.
+
+    ``n`` with samples already drawn would be ignored: it is refused instead.
+    """
+    if is_sampler(value):
+        return value.sample(check_count(DRAWS if n is None else n, "n"))
+    if n is not None:
+        raise ValueError(f"n={n} sets how many samples to draw from a model; these are samples "
+                         "already drawn: leave n out")
+    return value
 
 
 def nearest(points: torch.Tensor, reference: torch.Tensor, *, exclude_self: bool = False
@@ -121,7 +141,7 @@ def _flat(name: str, value: Any, width: int | None) -> torch.Tensor:
 
 
 def novelty(samples: Any, train: Any, test: Any, *, cells: int = 20, min_samples: int = 20,
-            n: int = 2000, seed: int | None = 0) -> Novelty:
+            n: int | None = None, seed: int | None = 0) -> Novelty:
     r"""The data-copying statistic :math:`C_T` of ``samples`` (see the module's maths).
 
     Parameters
@@ -136,16 +156,15 @@ def novelty(samples: Any, train: Any, test: Any, *, cells: int = 20, min_samples
         k-means cells on the training data.
     min_samples : int
         A cell is tested when it holds at least this many samples and held-out points.
-    n : int
-        Samples to draw from a model.
+    n : int, optional
+        Samples to draw from a model (default 2000); refused with samples already drawn.
     seed : int, optional
         Fixes the k-means cells and a model's draws.
     """
     check_positive_int(min_samples, "min_samples")
     cells = check_positive_int(cells, "cells")
     with seeded(seed):
-        if callable(getattr(samples, "sample", None)) and not isinstance(samples, torch.Tensor):
-            samples = samples.sample(check_count(n, "n"))
+        samples = samples_of(samples, n)
         reference = _flat("train", train, None)
         drawn = _flat("samples", samples, reference.shape[1])
         held_out = _flat("test", test, reference.shape[1])

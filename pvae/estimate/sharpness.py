@@ -24,6 +24,7 @@ import torch
 
 from ..results import summarised
 from ..validation import DataError, as_data
+from .novelty import is_sampler
 
 __all__ = ["Sharpness", "laplacian_energy", "sharpness"]
 
@@ -89,7 +90,7 @@ def sharpness(samples: Any, data: Any, image_shape: tuple[int, ...]) -> Sharpnes
             side, bool) for side in shape) or min(shape[-2:]) < 3 or min(shape) < 1:
         raise ValueError(f"image_shape must be (H, W) or (C, H, W) of integers, with H, W >= 3; "
                          f"got {image_shape!r}")
-    if callable(getattr(samples, "sample", None)) and not isinstance(samples, torch.Tensor):
+    if is_sampler(samples):
         raise TypeError("sharpness compares images: pass samples (model.sample(n), or "
                         "model.sample(n, mean=False) for draws), not the model")
     summaries = []

@@ -79,3 +79,9 @@ def test_held_out_data_that_are_the_training_set_are_refused(data):
     train, unseen, _ = data
     with pytest.raises(pvae.DataError, match="held-out points are training points"):
         novelty(unseen, train, train, cells=5)
+
+
+def test_n_with_samples_already_drawn_is_refused_not_ignored(data):
+    train, unseen, test = data
+    with pytest.raises(ValueError, match="n=50 sets how many samples to draw from a model"):
+        novelty(unseen, train, test, cells=5, n=50)
