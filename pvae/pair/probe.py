@@ -13,34 +13,47 @@ structure the first time it is seen. None of these runs may leave a trace on the
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyro
 import torch
 
-__all__ = ["buffers_kept", "probing"]
+from .._compat import module_registries
+
+__all__ = ["buffer_snapshot", "buffers_kept", "probing"]
+
+
+def buffer_snapshot(*callables: Any) -> Callable[[], None]:
+    """Take the buffers of the modules among ``callables``; the returned function puts them back.
+
+    Each buffer is then again the tensor it was (where torch keeps it, so a buffer replaced
+    by a run comes back), holding the values it held. Callables that are not modules
+    (functions, a model wrapped by a handler) hold no buffers pvae can see.
+    """
+    modules = {id(module): module for fn in callables if isinstance(fn, torch.nn.Module)
+               for module in fn.modules()}
+    kept = [(buffers, name, tensor, tensor.detach().clone()) for module in modules.values()
+            for buffers in (module_registries(module)[1],)
+            for name, tensor in buffers.items() if tensor is not None]
+
+    def put_back() -> None:
+        with torch.no_grad():
+            for buffers, name, tensor, values in kept:
+                buffers[name] = tensor
+                tensor.copy_(values)
+
+    return put_back
 
 
 @contextlib.contextmanager
 def buffers_kept(*callables: Any) -> Iterator[None]:
-    """Put back, after this block, the buffers of the modules among ``callables``.
-
-    Each buffer is again the tensor it was, holding the values it held. Callables that are
-    not modules (functions, a model wrapped by a handler) hold no buffers pvae can see, and
-    are left as they are.
-    """
-    modules = {id(module): module for fn in callables if isinstance(fn, torch.nn.Module)
-               for module in fn.modules()}
-    kept = [(module, name, tensor, tensor.detach().clone()) for module in modules.values()
-            for name, tensor in module._buffers.items() if tensor is not None]
+    """Put back, after this block, the buffers of the modules among ``callables``."""
+    put_back = buffer_snapshot(*callables)
     try:
         yield
     finally:
-        with torch.no_grad():
-            for module, name, tensor, values in kept:
-                module._buffers[name] = tensor  # (a buffer replaced, not updated, comes back)
-                tensor.copy_(values)
+        put_back()
 
 
 @contextlib.contextmanager
