@@ -3,7 +3,7 @@
 Every model is a Pyro model/guide pair: import it, fit it with :func:`fit` (or with plain
 ``pyro.infer.SVI``), and score it on held-out data. The names below are the table of
 contents; each lives in its package (:mod:`pvae.models`, :mod:`pvae.train`,
-:mod:`pvae.estimate`, :mod:`pvae.mcmc`, :mod:`pvae.pair`, :mod:`pvae.objectives`), and so do
+:mod:`pvae.estimate`, :mod:`pvae.posterior`, :mod:`pvae.pair`, :mod:`pvae.objectives`), and so do
 the registries (``pvae.priors.priors``, ``pvae.train.engines.engines``, ...) and
 :class:`pvae.registry.Registry`.
 
@@ -14,8 +14,6 @@ Each name is imported from its package when first used, so that ``import pvae`` 
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the names below are, for type checkers and editors
@@ -62,9 +60,6 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
         sharpness,
     )
 
-    # posterior sampling
-    from .mcmc import mcmc
-
     # the models
     from .models import VAE, BayesianGaussian, Gaussian, GaussianMixture, LinearGaussian
 
@@ -73,6 +68,9 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
 
     # errors and warnings
     from .pair import Pair, PairError
+
+    # posterior sampling
+    from .posterior import mcmc
     from .registry import UnknownNameError
     from .selection import ComponentChoice, choose_components
 
@@ -113,7 +111,7 @@ CONTENTS = {
                  "gaps", "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage",
                  "fidelity", "novelty", "score", "sharpness"],
     "checkpoint": ["load", "save"],
-    "mcmc": ["mcmc"],
+    "posterior": ["mcmc"],
     "models": ["VAE", "BayesianGaussian", "Gaussian", "GaussianMixture", "LinearGaussian"],
     "objectives": ["EagerPathWarning", "LeanTrace_ELBO"],
     "pair": ["Pair", "PairError"],
@@ -123,22 +121,6 @@ CONTENTS = {
     "validation": ["DataError"],
 }
 _HOME = {name: package for package, names in CONTENTS.items() for name in names}
-
-
-class _TableOfContents(types.ModuleType):
-    """The package's module type: a submodule of a name's name does not hide the name.
-
-    Importing ``pvae.mcmc`` (the module) binds it as the package's ``mcmc`` attribute; here
-    that binding is dropped, so ``pvae.mcmc`` stays the function the table of contents names.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _HOME and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _TableOfContents
 
 
 def __getattr__(name: str) -> Any:

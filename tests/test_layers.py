@@ -9,12 +9,12 @@ PACKAGE = Path(__file__).parent.parent / "pvae"
 
 #: lowest first; a package may import only from lower layers (and from itself)
 LAYERS = [
-    {"signatures"},
+    {"signatures", "_compat"},
     {"validation", "registry", "independent", "results"},
     {"pair", "randomness"},
     {"objectives", "nets", "likelihoods", "priors", "data"},
     {"guides"},
-    {"models", "train", "estimate", "mcmc"},
+    {"models", "train", "estimate", "posterior"},
     {"selection", "plots", "infer"},
     {"config"},
     {"checkpoint"},

@@ -2,7 +2,7 @@
 
 ``pvae.infer`` held four concepts; they live in packages of their own now:
 :mod:`pvae.pair` (what a pair is and how pvae reads it), :mod:`pvae.train` (``fit`` and where
-it runs), :mod:`pvae.estimate` (likelihood estimates and diagnostics) and :mod:`pvae.mcmc`.
+it runs), :mod:`pvae.estimate` (likelihood estimates and diagnostics) and :mod:`pvae.posterior`.
 Every name (and every module, as ``pvae.infer.<module>``) still imports from here; new code
 imports from the new packages.
 """
@@ -12,8 +12,8 @@ import sys
 
 from ..estimate import *  # noqa: F403
 from ..estimate import __all__ as _estimate
-from ..mcmc import mcmc, pointwise_log_likelihood  # noqa: F401
 from ..pair import Pair, PairError, true_objective  # noqa: F401
+from ..posterior import mcmc, pointwise_log_likelihood  # noqa: F401
 from ..train import *  # noqa: F403
 from ..train import __all__ as _train
 
@@ -23,7 +23,7 @@ MOVED = {
     "minibatch": "pair.minibatch", "estimators": "estimate.importance",
     "ais": "estimate.ais", "bdmc": "estimate.bdmc", "gaps": "estimate.gaps",
     "usage": "estimate.usage", "holes": "estimate.holes", "compare": "estimate.compare",
-    "mcmc": "mcmc", "fit": "train.fit", "options": "train.options", "plan": "train.plan",
+    "mcmc": "posterior", "fit": "train.fit", "options": "train.options", "plan": "train.plan",
     "schedule": "train.step", "svi": "train.svi", "em": "train.em",
     "engine": "train.engines.local", "divergence": "train.divergence",
     "convergence": "train.convergence", "state": "train.state", "result": "train.result",

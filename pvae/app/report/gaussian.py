@@ -8,8 +8,8 @@ import arviz as az
 import torch
 
 from ... import plots
-from ...mcmc import mcmc
 from ...models import BayesianGaussian, Gaussian
+from ...posterior import mcmc
 from ...train import fit
 from .figures import Figures
 

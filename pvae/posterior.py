@@ -1,8 +1,8 @@
-"""NUTS on a Pyro model, returned as an ArviZ 1.x ``DataTree``.
+"""A Pyro model's posterior by NUTS, returned as an ArviZ 1.x ``DataTree``.
 
-ArviZ 1.x has no Pyro converter; :func:`mcmc` is pvae's. It runs the chains one after the
-other (each with its own seed: no subprocesses), then replays every posterior draw through
-the model with ``poutine.condition`` + ``poutine.trace`` to read the pointwise
+ArviZ 1.x has no Pyro converter; :func:`mcmc` (``pvae.mcmc``) is pvae's. It runs the chains
+one after the other (each with its own seed: no subprocesses), then replays every posterior
+draw through the model with ``poutine.condition`` + ``poutine.trace`` to read the pointwise
 log-likelihood of each observed site, which is what ``az.loo`` and ``az.compare`` need.
 """
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import pvae
-from pvae.mcmc import pointwise_log_likelihood
+from pvae.posterior import pointwise_log_likelihood
 
 
 def regression(x, y):
