@@ -25,7 +25,7 @@ def wheel(tmp_path_factory):
 
 def test_the_wheel_carries_configs_types_and_license(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    assert "pvae/py.typed" in names
+    assert {"pvae/py.typed", "pvae/__init__.pyi"} <= set(names)  # the stub is the face
     assert {f"pvae/configs/{name}.toml" for name in ("digits_vae", "mnist_vae")} <= set(names)
     assert any(name.endswith("licenses/LICENSE") for name in names)
     assert not any(name.startswith(("tests/", "benchmarks/")) for name in names)

@@ -145,12 +145,27 @@ def test_a_warning_on_the_command_line_is_one_line_without_source(capsys):
 
 def test_the_table_of_contents_is_what_type_checkers_see():
     import ast
+    import importlib
     from pathlib import Path
 
-    tree = ast.parse(Path(pvae.__file__).read_text())
-    typed = {alias.asname or alias.name for node in ast.walk(tree)
-             if isinstance(node, ast.ImportFrom) for alias in node.names
-             if node.module not in ("__future__", "typing")}
-    assert typed == set(pvae.__all__) == {n for names in pvae.CONTENTS.values() for n in names}
-    for name in pvae.__all__:
-        assert getattr(pvae, name) is not None
+    stub = ast.parse(Path(pvae.__file__).with_suffix(".pyi").read_text())
+    entries = [(node.module, alias) for node in ast.walk(stub)
+               if isinstance(node, ast.ImportFrom) for alias in node.names]
+    assert all(alias.asname == alias.name for _, alias in entries)  # re-exported as itself
+    typed = {alias.name for _, alias in entries}
+    assert typed == set(pvae.__all__) and len(typed) == len(entries)
+    for module, alias in entries:
+        home = importlib.import_module(f"pvae.{module}")
+        assert getattr(pvae, alias.name) is getattr(home, alias.name) is not None
+
+
+def test_no_public_name_is_the_name_of_a_module_that_would_hide_it():
+    import pkgutil
+    import types
+
+    modules = {module.name for module in pkgutil.iter_modules(pvae.__path__)}
+    assert not modules & set(pvae.__all__)
+    assert type(pvae) is types.ModuleType  # so no module class has to guard a name
+    assert {"fit", "mcmc", "priors", "__version__"} <= set(dir(pvae))
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        pvae.nothing  # noqa: B018
