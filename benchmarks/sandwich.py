@@ -17,8 +17,9 @@ from torch.nn.functional import binary_cross_entropy_with_logits
 
 import pvae
 from pvae import plots
+from pvae.anneal import ADAPTATION, FIRST_STEP_SIZE
 from pvae.data import binarize, dequantize, digits, mnist
-from pvae.estimate.ais import ADAPTATION, FIRST_STEP_SIZE, sigmoid_schedule
+from pvae.estimate.ais import sigmoid_schedule
 
 from .table import (
     SHARED_MNIST,

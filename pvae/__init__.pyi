@@ -8,15 +8,18 @@ else; the ``name as name`` form is how a stub says the name is re-exported.
 
 __version__: str
 
+from .bayes import BayesFactor as BayesFactor
+from .bayes import Evidence as Evidence
+from .bayes import EvidenceError as EvidenceError
+from .bayes import EvidenceSandwich as EvidenceSandwich
+from .bayes import bayes_factors as bayes_factors
+from .bayes import evidence as evidence
+from .bayes import evidence_bdmc as evidence_bdmc
 from .checkpoint import load as load
 from .checkpoint import save as save
 from .estimate import AISEstimate as AISEstimate
-from .estimate import BayesFactor as BayesFactor
 from .estimate import Comparison as Comparison
 from .estimate import Estimate as Estimate
-from .estimate import Evidence as Evidence
-from .estimate import EvidenceError as EvidenceError
-from .estimate import EvidenceSandwich as EvidenceSandwich
 from .estimate import EvidenceWarning as EvidenceWarning
 from .estimate import Fidelity as Fidelity
 from .estimate import Gaps as Gaps
@@ -30,12 +33,9 @@ from .estimate import Sandwich as Sandwich
 from .estimate import Scores as Scores
 from .estimate import Sharpness as Sharpness
 from .estimate import ais as ais
-from .estimate import bayes_factors as bayes_factors
 from .estimate import bdmc as bdmc
 from .estimate import compare as compare
 from .estimate import elbo as elbo
-from .estimate import evidence as evidence
-from .estimate import evidence_bdmc as evidence_bdmc
 from .estimate import exact as exact
 from .estimate import fidelity as fidelity
 from .estimate import gaps as gaps

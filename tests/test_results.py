@@ -6,13 +6,11 @@ import pytest
 import torch
 
 import pvae
+from pvae.bayes import BayesFactor, Evidence, EvidenceSandwich
 from pvae.estimate import (
     AISEstimate,
-    BayesFactor,
     Comparison,
     Estimate,
-    Evidence,
-    EvidenceSandwich,
     Gaps,
     Holes,
     LatentUsage,

@@ -25,7 +25,6 @@ acceptance rate while annealing; a move whose energy is not finite is rejected.
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import sys
 from collections.abc import Iterator
@@ -37,26 +36,27 @@ import torch
 from pyro import poutine
 from tqdm.auto import tqdm
 
+from ..anneal import (
+    Convergence,
+    anneal,
+    drift,
+    effective_sample_size,
+    log_mean_exp,
+    pooled,
+    shorter,
+    warn_unless,
+)
+from ..anneal import check_settings as check_annealing
 from ..pair import Latent, in_particles, latent_of, log_joint, true_objective
 from ..randomness import seeded
 from ..results import summarised
-from ..validation import check_bool, check_count, check_positive_int, check_positive_number
-from .convergence import Convergence, drift, pooled, shorter, warn_unless
+from ..validation import check_bool, check_count, check_positive_int
 from .importance import Estimate, prepare
-from .recorded import RecordedPotential, energy_and_gradient, worth_recording
 
-__all__ = ["STARTS", "AISEstimate", "Annealed", "ais", "anneal", "anneal_rows", "check_settings",
-           "effective_sample_size", "log_mean_exp", "sigmoid_schedule"]
+__all__ = ["STARTS", "AISEstimate", "Annealed", "ais", "anneal_rows", "check_settings",
+           "sigmoid_schedule"]
 
 STARTS = ("guide", "prior")
-#: the first HMC step size, before it adapts
-FIRST_STEP_SIZE = 0.05
-#: how fast the log step size follows (acceptance - target)
-ADAPTATION = 0.5
-#: more temperatures than any run needs (10 000 is already a very long one)
-MAX_STEPS = 10**6
-#: more leapfrog steps per HMC move than any move needs (each one is a gradient evaluation)
-MAX_LEAPFROG = 1000
 
 
 @summarised()
@@ -74,7 +74,7 @@ class AISEstimate(Estimate):
     step_size : Tensor
         The HMC step size the run ended with.
     convergence : Convergence or None
-        What a second run at a quarter of the temperatures says (:mod:`.convergence`);
+        What a second run at a quarter of the temperatures says (:mod:`~pvae.anneal.convergence`);
         ``None`` when not checked.
     """
 
@@ -136,95 +136,6 @@ def _is_point(fn: Any) -> bool:
     return type(base).__name__ == "Delta"
 
 
-class _Chains:
-    """The state of k chains per row: codes, the two end densities there, step sizes."""
-
-    def __init__(self, path: _Path, z: torch.Tensor) -> None:
-        self.path, self.z = path, z
-        self.joint, self.start = self._ends(z)
-        rows = z.shape[1]
-        self.step_size = z.new_full((1, rows) + (1,) * len(path.latent.event_shape),
-                                    FIRST_STEP_SIZE)
-        self.accepted = z.new_zeros(rows)
-        self.moves = 0
-        #: the potential and its gradient: eager, or replayed from a recording
-        #: (:mod:`~pvae.estimate.recorded`) once :func:`anneal` has made one
-        self.evaluate: Any = functools.partial(energy_and_gradient, path.ends)
-
-    def _ends(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        with torch.no_grad():
-            return self.path.ends(z)
-
-    def _trajectory(self, momentum: torch.Tensor, cold: torch.Tensor, hot: torch.Tensor,
-                    leapfrog: int) -> tuple[torch.Tensor, ...] | None:
-        r"""``leapfrog`` leapfrog steps (unit masses) from the chains' codes.
-
-        The end's codes, momenta, :math:`\log p(x, z)` and :math:`\log p_0(z)`; ``None`` if
-        an evaluation raised a linear-algebra error (a matrix singular at a proposed point).
-        """
-        evaluate, z, r, size = self.evaluate, self.z, momentum, self.step_size
-        try:
-            _, gradient, joint, start = evaluate(z, cold, hot)
-            for _ in range(leapfrog):
-                r = r + 0.5 * size * (-gradient)
-                z = z + size * r
-                _, gradient, joint, start = evaluate(z, cold, hot)
-                r = r + 0.5 * size * (-gradient)
-        except torch.linalg.LinAlgError:
-            return None
-        return z, r, joint, start
-
-    def log_ratio(self) -> torch.Tensor:
-        r""":math:`\log p(x, z) - \log p_0(z)` at the chains' codes, ``(k, B)``."""
-        return self.joint - self.start
-
-    def move(self, beta: float, leapfrog: int, target: float) -> None:
-        r"""One HMC transition leaving :math:`f_\beta` invariant, then adapt the step sizes."""
-        event = tuple(range(2, self.z.dim()))
-        momentum = torch.randn_like(self.z)
-        current = -((1 - beta) * self.start + beta * self.joint) + 0.5 * momentum.pow(2).sum(
-            event)
-        end = self._trajectory(momentum, self.z.new_tensor(1 - beta), self.z.new_tensor(beta),
-                               leapfrog)
-        if end is None:  # an evaluation failed (a singular matrix): every chain stays
-            failed = torch.full_like(self.joint, math.nan)
-            z_new, moved, joint, start = self.z, momentum, failed, failed
-        else:
-            z_new, moved, joint, start = end
-        proposed = -((1 - beta) * start + beta * joint) + 0.5 * moved.pow(2).sum(event)
-        log_accept = (current - proposed).nan_to_num(nan=-math.inf)
-        accept = torch.rand_like(log_accept).log() < log_accept  # a non-finite move: rejected
-        keep = accept.reshape(accept.shape + (1,) * len(event))
-        self.z = torch.where(keep, z_new, self.z)
-        self.joint = torch.where(accept, joint, self.joint)
-        self.start = torch.where(accept, start, self.start)
-        rate = accept.to(self.z.dtype).mean(0)
-        self.accepted += rate
-        self.moves += 1
-        shape = self.step_size.shape
-        self.step_size = self.step_size * torch.exp(ADAPTATION * (rate - target)).reshape(shape)
-
-
-def anneal(path: _Path, z: torch.Tensor, betas: torch.Tensor, *, leapfrog: int,
-           target: float, bar: Any = None) -> tuple[torch.Tensor, _Chains]:
-    """Run chains from ``z`` along ``betas``; return their log-weights ``(k, B)`` and state.
-
-    ``betas`` may rise (forward AIS, from the start density) or fall (reverse AIS, from
-    exact posterior samples). The last temperature needs no transition.
-    """
-    chains = _Chains(path, z)
-    if getattr(path, "recordable", False) and worth_recording(len(betas) - 2, leapfrog):
-        chains.evaluate = RecordedPotential.record(path.ends, z, "evidence") or chains.evaluate
-    log_w = torch.zeros_like(chains.joint)
-    for t in range(1, len(betas)):
-        log_w = log_w + float(betas[t] - betas[t - 1]) * chains.log_ratio()
-        if t < len(betas) - 1:
-            chains.move(float(betas[t]), leapfrog, target)
-        if bar is not None:
-            bar.update()
-    return log_w, chains
-
-
 @contextlib.contextmanager
 def _annealing(pair: Any) -> Iterator[None]:
     """The true model (KL weight 1), without re-validating every distribution's arguments.
@@ -236,42 +147,19 @@ def _annealing(pair: Any) -> Iterator[None]:
         yield
 
 
-def log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:
-    """``log mean exp`` over the chains (dim 0)."""
-    return torch.logsumexp(log_w, 0) - math.log(log_w.shape[0])
-
-
-def effective_sample_size(log_w: torch.Tensor) -> torch.Tensor:
-    r""":math:`(\sum w)^2 / \sum w^2` over the chains, per row (at most the chains).
-
-    Computed in float64 and clamped: equal weights in float32 can round to a hair above
-    the number of chains.
-    """
-    log_w = log_w.double()
-    ess = torch.exp(2 * torch.logsumexp(log_w, 0) - torch.logsumexp(2 * log_w, 0))
-    return ess.clamp(max=log_w.shape[0])
-
-
 def check_settings(steps: int, chains: int, leapfrog: int, batch_size: int,
                    target_acceptance: float, start: str) -> float:
     """Check AIS's settings before any work; return the target acceptance rate."""
-    if check_positive_int(steps, "steps") > MAX_STEPS:
-        raise ValueError(f"steps={steps} temperatures is more than any run needs (at most "
-                         f"{MAX_STEPS:.0e}; 1000 to 10 000 anneal a VAE well)")
-    check_positive_int(chains, "chains")
-    if check_positive_int(leapfrog, "leapfrog") > MAX_LEAPFROG:
-        raise ValueError(f"leapfrog={leapfrog} steps per move is more than any move needs (at "
-                         f"most {MAX_LEAPFROG}; 10 to 50 are usual: for longer moves raise steps)")
     check_positive_int(batch_size, "batch_size")
     if start not in STARTS:
         raise ValueError(f"unknown start {start!r}; choose one of {', '.join(STARTS)}")
-    return check_positive_number(target_acceptance, "target_acceptance", at_most=1.0)
+    return check_annealing(steps, chains, leapfrog, target_acceptance)
 
 
 class Annealed(NamedTuple):
     """Every row's annealing: log-weights ``(chains, N)``, acceptance rates, step sizes.
 
-    With ``settle``, also each row's :func:`~.convergence.drift` (mean and variance).
+    With ``settle``, also each row's :func:`~pvae.anneal.drift` (mean and variance).
     """
 
     log_w: torch.Tensor
@@ -287,7 +175,7 @@ def anneal_rows(pair: Any, x: torch.Tensor, betas: torch.Tensor, *, start: str, 
 
     ``codes`` (one per row) start every chain of their row there instead of at draws from
     the start density: the exact posterior samples of reverse AIS. ``settle`` then moves
-    the chains on at the posterior to measure their :func:`~.convergence.drift`.
+    the chains on at the posterior to measure their :func:`~pvae.anneal.drift`.
     """
     check_count(chains, "chains", each=min(batch_size, len(x)) * x[0].numel())
     weights, acceptance, step_sizes, drifts = [], [], [], []
@@ -348,7 +236,7 @@ def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = 
     check_convergence : bool
         Anneal a second time at a quarter of the temperatures and report, on
         :attr:`AISEstimate.convergence`, how far the estimate still moves (paired over
-        datapoints) and the bias likely left (:mod:`~pvae.estimate.convergence`); a quarter
+        datapoints) and the bias likely left (:mod:`~pvae.anneal.convergence`); a quarter
         more time.
 
     Returns

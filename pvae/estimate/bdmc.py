@@ -26,11 +26,12 @@ from typing import Any, NamedTuple
 import torch
 from pyro import poutine
 
+from ..anneal import effective_sample_size, log_mean_exp
 from ..pair import latent_of, true_objective, x_shape_of
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_bool, check_count
-from .ais import AISEstimate, anneal_rows, check_settings, effective_sample_size, log_mean_exp
+from .ais import AISEstimate, anneal_rows, check_settings
 from .ais import sigmoid_schedule as schedule
 from .importance import Estimate, checked_ks, iwae_ladder
 

@@ -10,6 +10,8 @@ imports from the new packages.
 import importlib
 import sys
 
+from ..bayes import *  # noqa: F403
+from ..bayes import __all__ as _bayes
 from ..estimate import *  # noqa: F403
 from ..estimate import __all__ as _estimate
 from ..pair import Pair, PairError, true_objective  # noqa: F401
@@ -31,5 +33,5 @@ MOVED = {
 for _old, _new in MOVED.items():
     sys.modules[f"{__name__}.{_old}"] = importlib.import_module(f"pvae.{_new}")
 
-__all__ = sorted({*_estimate, *_train, "Pair", "PairError", "mcmc",
+__all__ = sorted({*_bayes, *_estimate, *_train, "Pair", "PairError", "mcmc",
                   "pointwise_log_likelihood", "true_objective"})

@@ -31,12 +31,21 @@ import torch
 from pyro import poutine
 from tqdm.auto import tqdm
 
+from ..anneal import (
+    Convergence,
+    EvidenceWarning,
+    anneal,
+    check_settings,
+    drift,
+    log_mean_exp,
+    pooled,
+    shorter,
+    warn_unless,
+)
 from ..pair import data_check, exact_log_likelihood
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_bool, check_positive_int, check_seed
-from .ais import anneal, check_settings, log_mean_exp
-from .convergence import Convergence, EvidenceWarning, drift, pooled, shorter, warn_unless
 from .discrete import discrete_assignments, log_joint
 from .model_latents import EvidenceError, ModelLatents
 
@@ -71,7 +80,7 @@ class Evidence:
         The effective sample size of the final weights, from 1 to ``chains`` (with discrete
         latents summed out, each value's, weighted by its share of the evidence).
     convergence : Convergence or None
-        What a second run at a quarter of the temperatures says (:mod:`.convergence`):
+        What a second run at a quarter of the temperatures says (:mod:`~pvae.anneal.convergence`):
         how far the estimate still moved, the bias likely left, ``converged``. ``None``
         when it was not checked (fewer than 4 temperatures, ``check_convergence=False``,
         or a reverse run).
@@ -154,7 +163,7 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
     check_convergence : bool
         Run AIS a second time at a quarter of the temperatures and report, on
         :attr:`Evidence.convergence`, how far the estimate still moves and the bias likely
-        left (:mod:`~pvae.estimate.convergence`); a quarter more time.
+        left (:mod:`~pvae.anneal.convergence`); a quarter more time.
 
     Returns
     -------
@@ -182,7 +191,7 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
     -----
     Global discrete latents :math:`c` (outside every plate, with a finite support) are summed
     out exactly, :math:`p(x) = \sum_c p(x, c)`: one AIS run per joint value, each with
-    ``chains`` chains (:mod:`~pvae.estimate.discrete`).
+    ``chains`` chains (:mod:`~pvae.bayes.discrete`).
     """
     model, x = program_and_data("evidence", model, x, "x", "the model's data")
     if not bool(torch.isfinite(x).all()):
@@ -321,7 +330,7 @@ def checked_settings(steps: int, chains: int, leapfrog: int, target_acceptance: 
                       progress: bool, seed: int | None) -> float:
     """Check the settings before any work, seed the run; the target acceptance rate."""
     check_bool(progress, "progress")
-    target = check_settings(steps, chains, leapfrog, 1, target_acceptance, "prior")
+    target = check_settings(steps, chains, leapfrog, target_acceptance)
     if check_positive_int(chains, "chains") > MAX_CHAINS:
         raise ValueError(f"chains={chains} is more than any estimate needs (at most "
                          f"{MAX_CHAINS}; 512 give about 0.03 nats on small models)")
@@ -359,7 +368,7 @@ def annealed(latents: ModelLatents, start: torch.Tensor, betas: torch.Tensor, le
     With falling ``betas`` (from exact posterior draws) the weights estimate
     :math:`1 / p(x)`: the value returned is then minus their log-mean-exp, an upper bound.
     ``settle`` (forward runs) measures whether the chains reached the posterior
-    (:func:`~.convergence.drift`), the first half of :attr:`Evidence.convergence`.
+    (:func:`~pvae.anneal.drift`), the first half of :attr:`Evidence.convergence`.
     """
     with tqdm(total=len(betas) - 1, desc=f"evidence {name}", leave=False,
               disable=not (progress and sys.stderr.isatty())) as bar:

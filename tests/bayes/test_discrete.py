@@ -7,8 +7,8 @@ import pyro.distributions as dist
 import pytest
 import torch
 
-from pvae.estimate import EvidenceError, evidence, evidence_bdmc
-from pvae.estimate.discrete import MAX_ASSIGNMENTS
+from pvae.bayes import EvidenceError, evidence, evidence_bdmc
+from pvae.bayes.discrete import MAX_ASSIGNMENTS
 
 X = 1.2 + torch.randn(15, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
 

@@ -108,7 +108,7 @@ class ModelLatents:
     annealing path, :math:`\log p(x, \theta)` and :math:`\log p_0`, both in :math:`u`.
     """
 
-    #: AIS may replay ``ends`` from a recording (:mod:`~pvae.estimate.recorded`)
+    #: AIS may replay ``ends`` from a recording (:mod:`~pvae.anneal.recorded`)
     recordable = True
 
     def __init__(self, model: Any, x: torch.Tensor, chains: int, guide: Any = None) -> None:

@@ -6,7 +6,7 @@ their evidences,
 .. math:: \log \mathrm{BF}_{12} = \log p(x \mid M_1) - \log p(x \mid M_2),
 
 and it turns prior odds between the models into posterior odds. Each evidence comes from its
-own AIS chains (:func:`~pvae.estimate.evidence.evidence`), so the two errors are independent
+own AIS chains (:func:`~pvae.bayes.evidence`), so the two errors are independent
 and the standard error of the difference is :math:`\sqrt{s_1^2 + s_2^2}`.
 
 Unlike leave-one-out cross-validation (``az.loo``, ``az.compare``), which scores how well the
@@ -23,9 +23,10 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from ..anneal import EvidenceWarning
 from ..results import summarised
 from ..validation import check_bool
-from .evidence import Evidence, EvidenceError, EvidenceWarning, checked_settings, evidence
+from .ais import Evidence, EvidenceError, checked_settings, evidence
 
 __all__ = ["BayesFactor", "bayes_factor_table", "bayes_factors"]
 
@@ -58,10 +59,10 @@ def bayes_factors(models: Mapping[str, Any], x: Any, *, guides: Mapping[str, Any
         The data every model observes.
     guides : dict, optional
         Model name -> a guide fitted to that model, to start its chains from (see
-        :func:`~pvae.estimate.evidence.evidence`); far fewer steps suffice, and a vague prior
+        :func:`~pvae.bayes.evidence`); far fewer steps suffice, and a vague prior
         needs one. Models without an entry start from their prior.
     **settings
-        Passed to :func:`~pvae.estimate.evidence.evidence` for every model (``steps``,
+        Passed to :func:`~pvae.bayes.evidence` for every model (``steps``,
         ``chains``, ``seed``, ``check_convergence``, ...): each model's estimate is checked
         for convergence, and one that has not converged is an :class:`EvidenceWarning`
         naming the model (a Bayes factor is no better than its two evidences).

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import pvae
-from pvae.estimate import EvidenceWarning, bayes_factor_table, bayes_factors
+from pvae.bayes import EvidenceWarning, bayes_factor_table, bayes_factors
 
 
 def normal_mean(prior_sd):

@@ -7,7 +7,7 @@ import torch
 from pyro.infer import SVI, Trace_ELBO
 from pyro.infer.autoguide import AutoDelta, AutoMultivariateNormal, AutoNormal
 
-from pvae.estimate.evidence import EvidenceError, evidence
+from pvae.bayes import EvidenceError, evidence
 
 from .test_evidence import CASES, TOLERANCE, data, normal_mean_exact, normal_mean_model
 

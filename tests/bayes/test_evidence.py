@@ -9,7 +9,7 @@ import torch
 from pyro.infer.autoguide import AutoLaplaceApproximation, AutoNormal
 
 import pvae
-from pvae.estimate.evidence import EvidenceError, EvidenceWarning, evidence
+from pvae.bayes import EvidenceError, EvidenceWarning, evidence
 
 #: how close AIS at its default settings must come to the exact log evidence (nats)
 TOLERANCE = 0.05

@@ -7,7 +7,7 @@ import pyro.distributions as dist
 import pytest
 import torch
 
-from pvae.estimate import EvidenceError, EvidenceWarning, evidence, evidence_bdmc
+from pvae.bayes import EvidenceError, EvidenceWarning, evidence, evidence_bdmc
 
 from .test_evidence import CASES, gamma_poisson_exact, gamma_poisson_model, vague_normal_mean
 

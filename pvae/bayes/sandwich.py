@@ -19,10 +19,10 @@ import pyro
 import torch
 from pyro import poutine
 
+from ..anneal import TOLERANCE, EvidenceWarning
 from ..randomness import seeded
 from ..results import summarised
-from .convergence import TOLERANCE, EvidenceWarning
-from .evidence import (
+from .ais import (
     Evidence,
     annealed,
     checked_settings,
@@ -87,7 +87,7 @@ def evidence_bdmc(model: Any, like: torch.Tensor, *, steps: int = 1000, chains: 
     running the model without its observations, on data shaped like ``like`` (which fixes
     the number of datapoints; integer data are simulated in floating point). The model must
     observe its data unchanged at one site (``obs=x``), without subsampling. The settings
-    are :func:`~pvae.estimate.evidence.evidence`'s; ``seed`` fixes the simulation and every
+    are :func:`~pvae.bayes.evidence`'s; ``seed`` fixes the simulation and every
     chain (``None``: the global generators).
 
     Warns
