@@ -1,23 +1,32 @@
-"""Deprecated: the names of ``pvae.infer``, kept for one release.
+"""Deprecated: the names of ``pvae.infer``, kept for one release; importing it warns.
 
 ``pvae.infer`` held four concepts; they live in packages of their own now:
 :mod:`pvae.pair` (what a pair is and how pvae reads it), :mod:`pvae.train` (``fit`` and where
-it runs), :mod:`pvae.estimate` (likelihood estimates and diagnostics) and :mod:`pvae.posterior`.
-Every name (and every module, as ``pvae.infer.<module>``) still imports from here; new code
-imports from the new packages.
+it runs), :mod:`pvae.estimate` (likelihood estimates and diagnostics) and :mod:`pvae.posterior`
+(``mcmc``). Every name, and every old module as ``pvae.infer.<module>``, still imports from
+here, each on first use (importing ``pvae.infer`` loads nothing else); new code imports from
+:mod:`pvae` or from the new packages.
 """
 
-import importlib
-import sys
+from __future__ import annotations
 
-from ..bayes import *  # noqa: F403
-from ..bayes import __all__ as _bayes
-from ..estimate import *  # noqa: F403
-from ..estimate import __all__ as _estimate
-from ..pair import Pair, PairError, true_objective  # noqa: F401
-from ..posterior import mcmc, pointwise_log_likelihood  # noqa: F401
-from ..train import *  # noqa: F403
-from ..train import __all__ as _train
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+import warnings
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+warnings.warn(
+    "pvae.infer is deprecated and goes in the next release: import from pvae (pvae.fit, "
+    "pvae.elbo, pvae.mcmc, ...) or from pvae.pair, pvae.train, pvae.estimate and "
+    "pvae.posterior", DeprecationWarning, skip_file_prefixes=("<frozen importlib",))
+
+#: the packages that took over the names of pvae.infer, searched in this order
+PACKAGES = ("pair", "train", "estimate", "posterior")
 
 #: the old module names and where each lives now
 MOVED = {
@@ -30,8 +39,45 @@ MOVED = {
     "engine": "train.engines.local", "divergence": "train.divergence",
     "convergence": "train.convergence", "state": "train.state", "result": "train.result",
 }
-for _old, _new in MOVED.items():
-    sys.modules[f"{__name__}.{_old}"] = importlib.import_module(f"pvae.{_new}")
 
-__all__ = sorted({*_bayes, *_estimate, *_train, "Pair", "PairError", "mcmc",
-                  "pointwise_log_likelihood", "true_objective"})
+
+def _moved(old: str) -> ModuleType:
+    return importlib.import_module(f"pvae.{MOVED[old]}")
+
+
+def __getattr__(name: str) -> Any:
+    """An old name of ``pvae.infer`` (else an old module), from where it lives now."""
+    packages = [importlib.import_module(f"pvae.{package}") for package in PACKAGES]
+    if name == "__all__":
+        return sorted({name for package in packages for name in package.__all__})
+    for package in packages:
+        if name in package.__all__:  # pvae.infer.fit was the function, as it was before
+            return getattr(package, name)
+    if name in MOVED:
+        return _moved(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _OldModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """``import pvae.infer.<old module>``: the moved module itself, under its old name."""
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        package, _, old = fullname.rpartition(".")
+        if package != __name__ or old not in MOVED:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        module = _moved(spec.name.rpartition(".")[2])
+        spec.loader_state = module.__spec__  # the import system sets the old name's spec on it
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        alias = module.__spec__
+        if alias is not None:
+            module.__spec__ = alias.loader_state  # it stays the module it is
+
+
+if not any(type(finder).__module__ == __name__ for finder in sys.meta_path):
+    sys.meta_path.append(_OldModules())
