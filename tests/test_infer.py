@@ -26,7 +26,7 @@ def test_its_names_and_modules_are_the_new_ones(monkeypatch):
     monkeypatch.delitem(sys.modules, "pvae.infer", raising=False)
     with pytest.warns(DeprecationWarning, match="pvae.infer is deprecated"):
         infer = importlib.import_module("pvae.infer")
-    for name in ("fit", "elbo", "iwae", "ais", "mcmc", "Pair", "FitResult", "DivergenceError"):
+    for name in ("fit", "elbo", "iwae", "ais", "mcmc", "evidence", "Pair", "FitResult"):
         assert getattr(infer, name) is getattr(pvae, name)
     assert infer.true_objective is importlib.import_module("pvae.pair").true_objective
     assert {"fit", "elbo", "mcmc", "pointwise_log_likelihood", "true_objective"} <= set(

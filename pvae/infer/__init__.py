@@ -26,7 +26,7 @@ warnings.warn(
     "pvae.posterior", DeprecationWarning, skip_file_prefixes=("<frozen importlib",))
 
 #: the packages that took over the names of pvae.infer, searched in this order
-PACKAGES = ("pair", "train", "estimate", "posterior")
+PACKAGES = ("pair", "train", "estimate", "bayes", "posterior")
 
 #: the old module names and where each lives now
 MOVED = {
