@@ -2,10 +2,10 @@
 
 ``pvae.infer`` held four concepts; they live in packages of their own now:
 :mod:`pvae.pair` (what a pair is and how pvae reads it), :mod:`pvae.train` (``fit`` and where
-it runs), :mod:`pvae.estimate` (likelihood estimates and diagnostics) and :mod:`pvae.posterior`
-(``mcmc``). Every name, and every old module as ``pvae.infer.<module>``, still imports from
-here, each on first use (importing ``pvae.infer`` loads nothing else); new code imports from
-:mod:`pvae` or from the new packages.
+it runs), :mod:`pvae.estimate` (likelihood estimates and diagnostics), :mod:`pvae.bayes` (the
+evidence of Bayesian models) and :mod:`pvae.posterior` (``mcmc``). Every name, and every old
+module as ``pvae.infer.<module>``, still imports from here, each on first use (importing
+``pvae.infer`` loads nothing else); new code imports from :mod:`pvae` or from the new packages.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 
 warnings.warn(
     "pvae.infer is deprecated and goes in the next release: import from pvae (pvae.fit, "
-    "pvae.elbo, pvae.mcmc, ...) or from pvae.pair, pvae.train, pvae.estimate and "
-    "pvae.posterior", DeprecationWarning, skip_file_prefixes=("<frozen importlib",))
+    "pvae.elbo, pvae.mcmc, ...) or from pvae.pair, pvae.train, pvae.estimate, pvae.bayes "
+    "and pvae.posterior", DeprecationWarning, skip_file_prefixes=("<frozen importlib",))
 
 #: the packages that took over the names of pvae.infer, searched in this order
 PACKAGES = ("pair", "train", "estimate", "bayes", "posterior")
