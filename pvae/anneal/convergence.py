@@ -31,11 +31,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 
 from ..results import one_line
+from .adaptation import adapt_step_size
+from .kernel import hmc_move
+from .run import Annealing
 
 __all__ = ["DRIFT_TOLERANCE", "RATIO", "SETTLING_MOVES", "TOLERANCE", "Convergence",
            "EvidenceWarning", "drift", "pooled", "shorter", "warn_unless"]
@@ -185,23 +188,27 @@ def warn_unless(name: str, convergence: Convergence | None, ess: float, chains: 
                       EvidenceWarning, stacklevel=stacklevel)
 
 
-def drift(chains: Any, log_w: torch.Tensor, leapfrog: int, target: float,
+def drift(run: Annealing, leapfrog: int, target: float,
           moves: int = SETTLING_MOVES) -> tuple[torch.Tensor, torch.Tensor]:
     r"""How far annealed chains' :math:`\log p(x, z)` moves under more moves at :math:`\beta = 1`.
 
     Weighted by their final AIS weights, the chains approximate the posterior; HMC moves
     that leave the posterior invariant then leave the weighted mean of :math:`\log p(x, z)`
     where it was, up to noise. Chains that never reached the posterior (a start far off, a
-    path that never left it) climb instead. ``chains`` is the annealing's state (it moves
-    on); ``log_w`` its weights, ``(chains, rows)``. Returns, per row, the weighted mean
+    path that never left it) climb instead. ``run`` is the annealing's end (its chains move
+    on from there, their step sizes adapting as before). Returns, per row, the weighted mean
     change and its variance.
     """
-    before = chains.joint.clone()
+    state, step_size = run.state, run.step_size
+    before = state.log_joint.clone()
     for _ in range(moves):
-        chains.move(1.0, leapfrog, target)
+        state, info = hmc_move(state, run.evaluate, 1.0, step_size, leapfrog)
+        step_size = adapt_step_size(step_size, info.acceptance, target)
+    log_w = run.log_weights
     weights = torch.softmax(log_w.double(), 0)
     # a chain without weight (its log p(x, z) was -inf) has no say, and no NaN either
-    change = torch.where(weights > 0, (chains.joint - before).double().reshape(log_w.shape), 0.0)
+    change = torch.where(weights > 0, (state.log_joint - before).double().reshape(log_w.shape),
+                         0.0)
     mean = (weights * change).sum(0)
     variance = (weights.pow(2) * (change - mean).pow(2)).sum(0)
     # weights on fewer than two chains in effect: their spread says nothing, so no verdict

@@ -37,8 +37,10 @@ import torch
 from torch.fx import GraphModule, Node
 from torch.fx.experimental.proxy_tensor import make_fx
 
+from .potential import energy_and_gradient
+
 __all__ = ["AGREEMENT", "RECORD_FROM", "RecordedPotential", "RecordingWarning",
-           "energy_and_gradient", "worth_recording"]
+           "worth_recording"]
 
 #: record only runs with at least this many potential evaluations: recording costs about as
 #: much as a few hundred eager evaluations (about 2 s for the first in a process)
@@ -61,21 +63,6 @@ class RecordingWarning(UserWarning):
 
 
 Ends = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
-
-
-def energy_and_gradient(ends: Ends, z: torch.Tensor, cold: torch.Tensor,
-                        hot: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    r""":math:`U_\beta(z)`, its gradient, :math:`\log p(x, z)` and :math:`\log p_0(z)`.
-
-    ``cold`` is :math:`1 - \beta` and ``hot`` is :math:`\beta`, both 0-dimensional tensors of
-    ``z``'s dtype: the eager reference, and what :class:`RecordedPotential` records.
-    """
-    with torch.enable_grad():
-        leaf = z.detach().requires_grad_(True)
-        joint, start = ends(leaf)
-        energy = -(cold * start + hot * joint).sum()
-        (gradient,) = torch.autograd.grad(energy, leaf)
-    return energy.detach(), gradient, joint.detach(), start.detach()
 
 
 class RecordedPotential:

@@ -361,19 +361,21 @@ def evidence_schedule(steps: int, x: torch.Tensor) -> torch.Tensor:
     return power_schedule(steps).to(x.dtype if x.is_floating_point() else torch.float64)
 
 
-def annealed(latents: ModelLatents, start: torch.Tensor, betas: torch.Tensor, leapfrog: int,
-             target: float, progress: bool, name: str, settle: bool = False) -> Evidence:
-    """AIS along ``betas`` from ``start``; the log-mean-exp of the weights, as an Evidence.
+def annealed(latents: ModelLatents, positions: torch.Tensor, betas: torch.Tensor,
+             leapfrog: int, target: float, progress: bool, name: str,
+             settle: bool = False) -> Evidence:
+    """AIS along ``betas`` from ``positions``; the log-mean-exp of the weights, as an Evidence.
 
-    With falling ``betas`` (from exact posterior draws) the weights estimate
+    ``positions`` are the chains' first codes: draws from the start density, or (reverse
+    runs) exact posterior draws. With falling ``betas`` the weights estimate
     :math:`1 / p(x)`: the value returned is then minus their log-mean-exp, an upper bound.
     ``settle`` (forward runs) measures whether the chains reached the posterior
     (:func:`~pvae.anneal.drift`), the first half of :attr:`Evidence.convergence`.
     """
     with tqdm(total=len(betas) - 1, desc=f"evidence {name}", leave=False,
               disable=not (progress and sys.stderr.isatty())) as bar:
-        log_w, state = anneal(latents, start, betas,  # type: ignore[arg-type]
-                              leapfrog=leapfrog, target=target, bar=bar)
+        run = anneal(latents, positions, betas, leapfrog=leapfrog, target=target, bar=bar)
+    log_w = run.log_weights
     weights = log_w.reshape(-1).detach()
     reverse = bool(betas[0] > betas[-1])
     value = float(log_mean_exp(weights)) * (-1 if reverse else 1)
@@ -384,11 +386,11 @@ def annealed(latents: ModelLatents, start: torch.Tensor, betas: torch.Tensor, le
     k = weights.numel()
     stderr = (float(((k * normalised - 1) ** 2).sum() / (k * (k - 1))) ** 0.5 if k > 1
               else math.inf)
-    acceptance = float(state.accepted.mean()) / max(state.moves, 1)
+    acceptance = float(run.accepted.mean()) / max(run.moves, 1)
     ess = min(float(1.0 / normalised.double().pow(2).sum()), k)
     convergence = None
     if settle and not reverse:
-        moved = pooled(*drift(state, log_w.reshape(-1, 1), leapfrog, target))
+        moved = pooled(*drift(run, leapfrog, target))
         convergence = Convergence(len(betas) - 1, value, *moved)
     return Evidence(name, value, stderr, int(latents.x.shape[0]), weights.cpu(), acceptance,
                     ess, convergence=convergence)

@@ -96,11 +96,19 @@ def sigmoid_schedule(steps: int, sharpness: float = 4.0) -> torch.Tensor:
 
 
 class _Path:
-    """The annealing path for one chunk of rows: its two end densities and HMC on it."""
+    r"""The annealing path of one chunk of rows: a :class:`~pvae.anneal.Potential`.
+
+    ``start`` is the start density :math:`p_0`, resolved once from its name: the guide's
+    distribution at the latent site (``"guide"``), or ``None`` for the prior, whose density
+    the joint's own trace gives beside :math:`\log p(x, z)`.
+    """
+
+    #: the pair's potential runs Pyro's handlers around a module: evaluated eagerly
+    recordable = False
 
     def __init__(self, pair: Any, x: torch.Tensor, latent: Latent, start: str) -> None:
-        self.pair, self.x, self.latent, self.start = pair, x, latent, start
-        self.start_density: Any = None
+        self.pair, self.x, self.latent = pair, x, latent
+        self.start: Any = None
         if start == "guide":
             with torch.no_grad():
                 trace = poutine.trace(in_particles(pair.guide, x, 1)).get_trace()
@@ -109,24 +117,23 @@ class _Path:
                 raise ValueError("start='guide' needs a guide with a density at the latent "
                                  "site; this guide is a point mass (a Delta). Use "
                                  "start='prior' (pvae evaluate --start prior)")
-            self.start_density = site["fn"]
+            self.start = site["fn"]
 
-    def draw(self, k: int) -> torch.Tensor:
-        """``k`` codes per row from the start density, ``(k, B, *event)``."""
+    def draw(self, chains: int) -> torch.Tensor:
+        """``chains`` codes per row from the start density, ``(chains, B, *event)``."""
         with torch.no_grad():
-            if self.start == "guide":  # its batch is (1, B): one particle per row
-                return self.start_density.sample((k,)).squeeze(1)
-            trace = poutine.trace(in_particles(self.pair.model, self.x, k)).get_trace()
+            if self.start is not None:  # the guide's batch is (1, B): one particle per row
+                return self.start.sample((chains,)).squeeze(1)
+            trace = poutine.trace(in_particles(self.pair.model, self.x, chains)).get_trace()
         nodes: dict[str, Any] = trace.nodes
         return nodes[self.latent.name]["value"].detach()
 
     def ends(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         r""":math:`\log p(x, z)` and :math:`\log p_0(z)`, each ``(k, B)``."""
         joint, prior = log_joint(self.pair, self.x, self.latent, z)
-        if self.start == "prior":
+        if self.start is None:
             return joint, prior
-        start = self.start_density.log_prob(z)
-        return joint, start.reshape(joint.shape)
+        return joint, self.start.log_prob(z).reshape(joint.shape)
 
 
 def _is_point(fn: Any) -> bool:
@@ -191,12 +198,12 @@ def anneal_rows(pair: Any, x: torch.Tensor, betas: torch.Tensor, *, start: str, 
             else:
                 chunk = codes[first:first + batch_size].to(rows)
                 z = chunk.expand(chains, *chunk.shape).clone()
-            log_w, state = anneal(path, z, betas, leapfrog=leapfrog, target=target, bar=bar)
-            weights.append(log_w)
-            acceptance.append(state.accepted / max(state.moves, 1))
-            step_sizes.append(state.step_size.reshape(-1))
+            run = anneal(path, z, betas, leapfrog=leapfrog, target=target, bar=bar)
+            weights.append(run.log_weights)
+            acceptance.append(run.acceptance)
+            step_sizes.append(run.step_size.reshape(-1))
             if settle:
-                drifts.append(drift(state, log_w, leapfrog, target))
+                drifts.append(drift(run, leapfrog, target))
     return Annealed(torch.cat(weights, 1), torch.cat(acceptance), torch.cat(step_sizes),
                     (torch.cat([m for m, _ in drifts]), torch.cat([v for _, v in drifts]))
                     if settle else None)
