@@ -22,6 +22,10 @@ refused, and AIS runs eagerly, saying why (a :class:`RecordingWarning`), when
   (:data:`AGREEMENT` ulps of the largest value; in practice they agree to the bit, since
   the same kernels run on the same numbers).
 
+The check is pvae's one mechanism for a fast path, :class:`~pvae.checked.CheckedPath`: the
+replay answers only for chains of the layout it was checked on (shape, dtype, device), and a
+refusal is a :class:`RecordingWarning`, a :class:`~pvae.checked.FastPathWarning`.
+
 Operations whose inputs are all fixed — the prior's constants, the data's terms, tensors
 made from a shape alone (``zeros_like``) — are computed once when recording.
 """
@@ -37,6 +41,8 @@ import torch
 from torch.fx import GraphModule, Node
 from torch.fx.experimental.proxy_tensor import make_fx
 
+from .._compat import op_schema
+from ..checked import CheckedPath, FastPathWarning, close_tensors, random_state
 from .potential import energy_and_gradient
 
 __all__ = ["AGREEMENT", "RECORD_FROM", "RecordedPotential", "RecordingWarning",
@@ -58,26 +64,43 @@ _REFUSED_TAGS = {torch.Tag.nondeterministic_seeded: "draws random numbers",
                  torch.Tag.data_dependent_output: "returns a value to Python"}
 
 
-class RecordingWarning(UserWarning):
+class RecordingWarning(FastPathWarning):
     """AIS could not record the model's potential and runs it eagerly; the message says why."""
 
 
 Ends = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+#: what the potential returns, by name, for messages
+_PARTS = ("energy", "gradient", "log p(x, z)", "log p_0(z)")
+_close = close_tensors(AGREEMENT)
+
+
+def _key(z: torch.Tensor) -> tuple[Any, ...]:
+    """What a recording's exactness depends on besides the program: the chains' layout."""
+    return tuple(z.shape), z.dtype, z.device
 
 
 class RecordedPotential:
     """The potential of ``ends`` at chains shaped like ``z``, replayed from one recording.
 
     Build it with :meth:`record`, which returns ``None`` (and warns why) where a replay
-    could not be trusted. Call it as :func:`energy_and_gradient` without ``ends``.
+    could not be trusted. Call it as :func:`~pvae.anneal.energy_and_gradient` without
+    ``ends``: chains of another shape, dtype or device than the recording's are evaluated
+    eagerly (the recording answers only where :class:`~pvae.checked.CheckedPath` checked it).
     """
 
-    def __init__(self, graph: GraphModule) -> None:
-        self.graph = graph
+    def __init__(self, graph: GraphModule, ends: Ends, path: CheckedPath) -> None:
+        self.graph, self.ends, self.path = graph, ends, path
 
     def __call__(self, z: torch.Tensor, cold: torch.Tensor,
                  hot: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """:func:`energy_and_gradient` at ``z``, replayed."""
+        """:func:`~pvae.anneal.energy_and_gradient` at ``z``: replayed where checked."""
+        if not self.path.knows(_key(z)):
+            return energy_and_gradient(self.ends, z, cold, hot)
+        return self.replay(z, cold, hot)
+
+    def replay(self, z: torch.Tensor, cold: torch.Tensor,
+               hot: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The recording run on ``z``, unchecked."""
         with torch.no_grad():  # the gradient is in the graph; the parameters need none
             return tuple(self.graph(z.detach(), cold, hot))
 
@@ -86,6 +109,8 @@ class RecordedPotential:
         """Record at ``z``; check the replay against the eager run there (``what`` names it)."""
         z = z.detach()
         cold, hot = z.new_tensor(0.5), z.new_tensor(0.5)
+        path = CheckedPath(f"{what}: AIS's recorded potential", RecordingWarning,
+                           reference="the eager run", agree=_agreement)
 
         def potential(u: torch.Tensor, c: torch.Tensor, h: torch.Tensor) -> Any:
             return energy_and_gradient(ends, u, c, h)
@@ -96,23 +121,36 @@ class RecordedPotential:
                 graph = make_fx(potential, tracing_mode="fake",
                                 _allow_non_fake_inputs=True)(z, cold, hot)
         except Exception as error:  # noqa: BLE001 - anything it cannot record runs eagerly
-            return _refused(what, f"it reads a value it computes or cannot run on shapes alone "
+            return _refused(path, f"it reads a value it computes or cannot run on shapes alone "
                                   f"({_first_line(error)})")
         problem = _replay_problem(graph)
         if problem is not None:
-            return _refused(what, problem)
+            return _refused(path, problem)
         _fold_constants(graph)
-        recorded = cls(graph)
-        disagreement = _disagreement(recorded(z, cold, hot), potential(z, cold, hot))
-        if disagreement is not None:
-            return _refused(what, disagreement)
+        recorded = cls(graph, ends, path)
+        start = random_state()
+        eager = potential(z, cold, hot)
+        if path.check(_key(z), eager, lambda: recorded.replay(z, cold, hot), z.dtype,
+                      start=start) == "refused":
+            return None
         return recorded
 
 
-def _refused(what: str, why: str) -> RecordedPotential | None:
-    """Warn why ``what`` is not replayed; no recording (``None``)."""
-    warnings.warn(f"{what}: AIS runs the potential eagerly, since its recording could not be "
-                  f"trusted: {why}", RecordingWarning, stacklevel=6)
+def _refused(path: CheckedPath, why: str) -> RecordedPotential | None:
+    """Refuse the recording, saying why; no recording (``None``)."""
+    path.refuse(f"cannot be trusted, so AIS runs the potential eagerly: {why}", stacklevel=4)
+    return None
+
+
+def _agreement(eager: tuple[torch.Tensor, ...], replayed: tuple[torch.Tensor, ...],
+               dtype: torch.dtype) -> str | None:
+    """How the replay differs from the eager run beyond rounding, naming the part; or None."""
+    for name, want, got in zip(_PARTS, eager, replayed, strict=True):
+        if got.dtype != want.dtype:
+            return f"disagrees: its {name} is {got.dtype}, not {want.dtype}"
+        problem = _close(want, got, want.dtype)
+        if problem is not None:
+            return f"disagrees: its {name} " + problem.replace("{reference}", "{reference}'s")
     return None
 
 
@@ -128,9 +166,10 @@ def _replay_problem(graph: GraphModule) -> str | None:
             continue
         if node.target is operator.getitem:  # one tensor of an operation's several
             continue
-        if not isinstance(node.target, torch._ops.OpOverload):
+        schema = op_schema(node.target)
+        if schema is None:
             return f"it computes with Python numbers taken from tensors ({node.target})"
-        if node.target._schema.is_mutable:
+        if schema.is_mutable:
             written = _written(node)
             if not written or any(_root(arg).op != "call_function" for arg in written):
                 return (f"it writes in place into its input or a tensor it closes over "
@@ -147,7 +186,7 @@ def _replay_problem(graph: GraphModule) -> str | None:
 def _written(node: Node) -> list[Node]:
     """The tensors an in-place operation writes into (its arguments marked as written)."""
     written = []
-    for index, argument in enumerate(node.target._schema.arguments):  # type: ignore[union-attr]
+    for index, argument in enumerate(op_schema(node.target).arguments):
         if argument.alias_info is not None and argument.alias_info.is_write:
             value = (node.args[index] if index < len(node.args)
                      else node.kwargs.get(argument.name))
@@ -158,9 +197,11 @@ def _written(node: Node) -> list[Node]:
 
 def _root(node: Node) -> Node:
     """The node that made the memory ``node`` points into (through views and in-place ops)."""
-    while (node.op == "call_function" and isinstance(node.target, torch._ops.OpOverload)
-           and node.target._schema.returns and node.target._schema.returns[0].alias_info
-           and isinstance(node.args[0], Node)):
+    while node.op == "call_function":
+        schema = op_schema(node.target)
+        if (schema is None or not schema.returns or not schema.returns[0].alias_info
+                or not isinstance(node.args[0], Node)):
+            break
         node = node.args[0]
     return node
 
@@ -172,7 +213,7 @@ def _fold_constants(graph: GraphModule) -> None:
     never fixed, nor anything computed from it, since each replay writes into it anew.
     """
     written = {_root(arg) for node in graph.graph.nodes if node.op == "call_function"
-               and node.target is not operator.getitem and node.target._schema.is_mutable
+               and node.target is not operator.getitem and op_schema(node.target).is_mutable
                for arg in _written(node)}
     fixed: dict[Node, Any] = {}
     for node in graph.graph.nodes:
@@ -206,25 +247,6 @@ def _fold_constants(graph: GraphModule) -> None:
             graph.graph.erase_node(node)
     graph.graph.eliminate_dead_code()
     graph.recompile()
-
-
-def _disagreement(replayed: tuple[torch.Tensor, ...],
-                  eager: tuple[torch.Tensor, ...]) -> str | None:
-    """How the replay differs from the eager run beyond rounding, if it does."""
-    for name, got, want in zip(("energy", "gradient", "log p(x, z)", "log p_0(z)"), replayed,
-                               eager, strict=True):
-        if got.shape != want.shape or got.dtype != want.dtype:
-            return f"its {name} has shape {tuple(got.shape)}, not {tuple(want.shape)}"
-        finite = torch.isfinite(want)
-        if not torch.equal(finite, torch.isfinite(got)):
-            return f"its {name} is finite where the eager run's is not, or the reverse"
-        if not bool(finite.any()):
-            continue
-        scale = float(want[finite].abs().max())
-        gap = float((got[finite] - want[finite]).abs().max())
-        if gap > AGREEMENT * torch.finfo(want.dtype).eps * max(scale, 1.0):
-            return f"its {name} differs from the eager run's by {gap:.3g}"
-    return None
 
 
 def worth_recording(moves: int, leapfrog: int) -> bool:
