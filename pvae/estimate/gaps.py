@@ -27,7 +27,7 @@ import torch
 from pyro import poutine
 from tqdm.auto import tqdm
 
-from ..pair import Latent, exact_log_likelihood, latent_of, log_joint, true_objective
+from ..pair import Latent, exact_log_likelihood, latent_of, log_joint, unit_kl_weight
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_bool, check_positive_int, check_positive_number
@@ -187,7 +187,7 @@ def gaps(pair: Any, x: Any, *, steps: int = 500, lr: float = 0.05,
         if log_likelihood is not None:
             refuse_non_finite("the log_likelihood given", log_likelihood.per_datapoint,
                               "give an estimate of finite values (pvae.exact, pvae.ais)")
-        with true_objective(pair), pyro.validation_enabled(False):
+        with unit_kl_weight(pair), pyro.validation_enabled(False):
             latent = latent_of(pair, tensor[:1])
             guide_family(pair, tensor[:1], latent)  # a Delta or another family fails here
             amortized, local, fallback = [], [], []

@@ -36,7 +36,7 @@ from typing import Any
 import pyro
 import torch
 
-from ..pair import PairError, is_point_mass, latent_densities, true_objective
+from ..pair import PairError, is_point_mass, latent_densities, unit_kl_weight
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_positive_int, check_seed
@@ -163,7 +163,7 @@ def holes(pair: Any, x: Any, *, draws: int = 2000, paths: int = 200, steps: int 
     if len(tensor) < 3:
         raise ValueError(f"holes are measured between training codes: give at least 3 rows "
                          f"of data, not {len(tensor)}")
-    with seeded(seed), true_objective(pair), pyro.validation_enabled(False), torch.no_grad():
+    with seeded(seed), unit_kl_weight(pair), pyro.validation_enabled(False), torch.no_grad():
         q, prior, _ = latent_densities(pair, tensor)
         codes = q.sample()
         rounds = math.ceil(draws / len(tensor))

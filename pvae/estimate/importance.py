@@ -35,7 +35,7 @@ from ..pair import (
     in_particles,
     sample_sites,
     site_log_prob,
-    true_objective,
+    unit_kl_weight,
 )
 from ..randomness import seeded
 from ..results import summarised
@@ -194,7 +194,7 @@ def _ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int, progress: 
     chunks = math.ceil(tensor.shape[0] / batch_size) * math.ceil(k_max / per_chunk)
     # The data were checked once above; re-validating every distribution's arguments on
     # (k, B, D) tensors in every chunk costs about a fifth of the time.
-    with torch.no_grad(), true_objective(pair), pyro.validation_enabled(False), tqdm(
+    with torch.no_grad(), unit_kl_weight(pair), pyro.validation_enabled(False), tqdm(
             total=chunks, desc=f"IWAE-{k_max}", disable=not (progress and sys.stderr.isatty()),
             leave=False) as bar:
         for start in range(0, tensor.shape[0], batch_size):

@@ -22,7 +22,7 @@ import pyro
 import pyro.distributions as dist
 import torch
 
-from ..pair import base_distribution, is_point_mass, latent_densities, true_objective
+from ..pair import base_distribution, is_point_mass, latent_densities, unit_kl_weight
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_count, check_positive_int
@@ -111,7 +111,7 @@ def latent_usage(pair: Any, x: Any, *, samples: int = 10, seed: int | None = Non
         raise ValueError("latent usage compares codes across the data: give at least 2 rows")
     # the aggregate posterior scores every code under every row's q: S x N x N values
     check_count(samples, "samples", each=len(tensor) ** 2)
-    with seeded(seed), true_objective(pair), pyro.validation_enabled(False), torch.no_grad():
+    with seeded(seed), unit_kl_weight(pair), pyro.validation_enabled(False), torch.no_grad():
         q, prior = _densities(pair, tensor)
         z = q.sample((samples,))  # (S, N, D)
         log_q_own = q.log_prob(z)  # (S, N)

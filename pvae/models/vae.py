@@ -13,7 +13,8 @@ from pyro.nn import PyroModule
 from ..guides import Guide, guides
 from ..likelihoods import Likelihood, likelihoods
 from ..nets import Network, networks, pyro_visible
-from ..objectives import is_compiled, objectives
+from ..objectives import objectives
+from ..objectives.vae_closed_form import closed_form
 from ..pair import data_plate, kl_scale
 from ..priors import Prior, priors
 from ..randomness import seeded
@@ -25,7 +26,6 @@ from ..validation import (
     check_count,
     check_positive_number,
 )
-from .closed_form import closed_form
 from .parameters import instance_name
 
 __all__ = ["VAE", "VAEModel"]
@@ -91,8 +91,9 @@ class VAE(PyroModule):
         Network recipes (``"mlp"``, ``{"name": "mlp", "hidden": [512, 256]}``, ``"conv"``).
     objective : str, dict or ELBO
         ``"elbo"`` (``Trace_ELBO``), ``"meanfield"`` (``TraceMeanField_ELBO``, closed-form
-        KL) or ``{"name": "iwae", "k": 5}`` (``RenyiELBO(alpha=0)``); ``{"name": "elbo",
-        "jit": True}`` compiles the loss (faster, for fixed shapes and ``beta=1``).
+        KL) or ``{"name": "iwae", "k": 5}`` (the importance-weighted bound,
+        :class:`~pvae.objectives.ImportanceWeightedELBO`); ``{"name": "elbo", "compile":
+        True}`` compiles the closed-form loss and its gradient with ``torch.compile``.
     beta : float
         The weight of the KL term during training, > 0 (1 is the true ELBO; ``fit``'s
         ``kl_warmup`` ramps up to it). Estimates always use 1.
@@ -130,9 +131,6 @@ class VAE(PyroModule):
         self.beta = check_positive_number(beta, "beta")
         resolved = objectives.resolve(objective)  # an unknown objective fails now
         self._objective = resolved  # kept: a compiled objective compiles once, not per fit
-        if is_compiled(resolved) and self.beta != 1:
-            raise ValueError("a compiled objective (jit=True) bakes the KL weight in; it needs "
-                             f"beta=1, got beta={self.beta}")
 
         with seeded(seed):  # every initial weight is drawn here
             guide_part: Guide = guides.resolve(guide)

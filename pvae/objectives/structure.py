@@ -25,16 +25,14 @@ What the lean path takes (everything else is eager, with the reason):
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 from pyro import poutine
 from pyro.distributions.util import is_identically_zero
 from pyro.poutine.util import site_is_subsample
-from torch.distributions import constraints
 
-__all__ = ["guide_problem", "in_support", "lean_problem", "site_key", "trace_structure"]
+__all__ = ["guide_problem", "lean_problem", "site_key", "trace_structure"]
 
 
 def _kind(fn: Any) -> tuple[type, ...]:
@@ -108,56 +106,3 @@ def lean_problem(model_trace: Any, guide_trace: Any) -> str | None:
         if name not in guide_latents:
             return f"the model's latent site {name!r} is not sampled by the guide"
     return None
-
-
-# -- observations inside their support, checked cheaply on every call ---------------------
-# Each check is sufficient, not necessary: True means "in the support"; False sends the value
-# to the distribution's own check, which raises Pyro's error (or passes, for a value the
-# shortcut could not vouch for, such as an infinite one under ``real``).
-
-def _within(x: torch.Tensor, lower: float, upper: float, low_open: bool, high_open: bool,
-            integer: bool) -> bool:
-    low, high = (bound.item() for bound in torch.aminmax(x))
-    if not ((low > lower if low_open else low >= lower)
-            and (high < upper if high_open else high <= upper)):
-        return False  # out of bounds, or NaN
-    if not integer:
-        return True
-    fractions = torch.frac(x) if lower >= 0 else torch.frac(x).abs()  # >= 0 either way
-    return fractions.sum().item() == 0
-
-
-#: bounded constraints: lower and upper bound (a number, or the constraint's attribute that
-#: holds it), whether each is open, and whether the values are integers
-_BOUNDED: dict[type, tuple[float | str, float | str, bool, bool, bool]] = {
-    constraints._Boolean: (0, 1, False, False, True),
-    constraints._Interval: ("lower_bound", "upper_bound", False, False, False),
-    constraints._HalfOpenInterval: ("lower_bound", "upper_bound", False, True, False),
-    constraints._GreaterThan: ("lower_bound", math.inf, True, False, False),
-    constraints._GreaterThanEq: ("lower_bound", math.inf, False, False, False),
-    constraints._LessThan: (-math.inf, "upper_bound", False, True, False),
-    constraints._IntegerInterval: ("lower_bound", "upper_bound", False, False, True),
-    constraints._IntegerGreaterThan: ("lower_bound", math.inf, False, False, True),
-}
-
-
-def in_support(fn: Any, value: Any) -> bool:
-    """Whether ``value`` is surely in ``fn``'s support, by one or two reductions (or False)."""
-    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
-        return False
-    if value.numel() == 0:
-        return True
-    constraint = fn.support
-    while isinstance(constraint, constraints.independent):
-        constraint = constraint.base_constraint
-    kind = type(constraint)
-    if kind is constraints._Real:
-        return bool(torch.isfinite(value.sum()))
-    if kind not in _BOUNDED:
-        return False
-    low, high, low_open, high_open, integer = _BOUNDED[kind]
-    lower = getattr(constraint, low) if isinstance(low, str) else low
-    upper = getattr(constraint, high) if isinstance(high, str) else high
-    if not isinstance(lower, int | float) or not isinstance(upper, int | float):
-        return False  # tensor bounds: the distribution's own check
-    return _within(value, lower, upper, low_open, high_open, integer)

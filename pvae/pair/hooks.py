@@ -6,7 +6,7 @@ nowhere else, and a hook that is present but not callable counts as absent.
 ========================  =================================================================
 hook                      what pvae does with it
 ========================  =================================================================
-``objective()``           the ELBO it trains (``LeanTrace_ELBO`` when absent)
+``objective()``           the ELBO it trains (``CheckedTrace_ELBO`` when absent)
 ``check_data(x)``         validates data before any work (shapes, support) and returns it
 ``initialize(x, gen)``    a fresh start for each restart of ``fit`` (``n_init``)
 ``m_step(x, resp)``       the closed-form M-step of EM (``method="em"``)

@@ -21,12 +21,12 @@ from pyro import poutine
 
 from .hooks import kl_weight_of
 
-__all__ = ["ElboTerms", "elbo_terms", "true_objective"]
+__all__ = ["ElboTerms", "elbo_terms", "true_objective", "unit_kl_weight"]
 
 
 @contextlib.contextmanager
-def true_objective(pair: Any) -> Iterator[None]:
-    """Within this block a pair with a KL weight (``kl_weight``) scores its true ELBO."""
+def unit_kl_weight(pair: Any) -> Iterator[None]:
+    """Within this block a pair's KL weight (``kl_weight``, if it has one) is 1: its true ELBO."""
     weight = kl_weight_of(pair)
     if weight is None:
         yield
@@ -36,6 +36,10 @@ def true_objective(pair: Any) -> Iterator[None]:
         yield
     finally:
         pair.kl_weight = weight
+
+
+#: the old name of :func:`unit_kl_weight`, for one release
+true_objective = unit_kl_weight
 
 
 class ElboTerms(NamedTuple):
@@ -61,7 +65,7 @@ def _per_row(site: dict[str, Any], rows: int) -> torch.Tensor:
 def elbo_terms(pair: Any, x: torch.Tensor) -> ElboTerms:
     """One-sample estimates of the reconstruction and KL terms on ``x`` (KL weight 1)."""
     rows = x.shape[0]
-    with true_objective(pair):
+    with unit_kl_weight(pair):
         guide = poutine.trace(pair.guide).get_trace(x)
         model = poutine.trace(poutine.replay(pair.model, trace=guide)).get_trace(x)
     reconstruction = x.new_zeros(rows)

@@ -28,8 +28,9 @@ import pyro
 import torch
 from pyro.infer.util import is_validation_enabled
 
-from ..objectives import ClosedFormWarning, EnumeratedLogJoint
+from ..objectives import ClosedFormWarning
 from ..pair import closed_form_log_joint_of
+from ..pair.enumeration import EnumeratedLogJoint
 
 __all__ = ["EStep", "checked_closed_forms", "forget_checked_closed_forms"]
 

@@ -10,7 +10,6 @@ from typing import Any
 import pyro
 import torch
 
-from ..objectives import is_compiled
 from ..pair import check_observations, check_pair, data_check, initializer, kl_weighted, minibatches
 from ..validation import as_data
 from .convergence import ConvergenceWarning, convergence_gap, has_converged
@@ -240,11 +239,8 @@ def _plan(pair: Any, data: Any, options: FitOptions) -> tuple[Engine, FitPlan]:
     if options.kl_warmup and not kl_weighted(pair):
         raise ValueError(f"kl_warmup ramps a KL weight, and {type(pair).__name__} has none "
                          "(no kl_weight and beta attributes); leave kl_warmup out")
-    objective = objective_of(pair)
-    if is_compiled(objective) and options.kl_warmup:
-        raise ValueError("a compiled objective (jit=True) cannot follow a KL warm-up: its KL "
-                         "weight is fixed when it compiles. Drop jit or kl_warmup.")
-    per_epoch = batches_per_epoch(x.shape[0], batch_size, objective)
+    objective = objective_of(pair)  # (a foreign JitTrace_ELBO is refused here)
+    per_epoch = batches_per_epoch(x.shape[0], batch_size)
     total = (_svi_steps(options.steps, options.epochs, per_epoch) if method == "svi"
              else options.max_iter)
     if total > MAX_STEPS:

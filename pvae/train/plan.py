@@ -10,7 +10,7 @@ import torch
 from pyro.infer import ELBO
 
 from ..pair import Minibatches
-from .step import Schedule, StepCore
+from .step import Schedule, StepRules
 
 if TYPE_CHECKING:  # the options import the engines, which run plans
     from .options import FitOptions
@@ -54,8 +54,8 @@ class FitPlan:
         if self.initialize is not None:
             self.initialize(self.x, torch.Generator().manual_seed(self.base_seed + restart))
 
-    def core(self, pair: Any) -> StepCore:
+    def core(self, pair: Any) -> StepRules:
         """The step core of this plan (a resumed run continues its history)."""
-        return StepCore(pair, self.schedule, objective=self.objective,
+        return StepRules(pair, self.schedule, objective=self.objective,
                         history=None if self.options.resume is None
                         else self.options.resume.history)

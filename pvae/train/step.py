@@ -1,4 +1,4 @@
-r"""The one SVI step core: what pvae's own loop and the Lightning engine both run.
+r"""The rules of every SVI step: what pvae's own loop and the Lightning engine both obey.
 
 A training run is a sequence of steps :math:`t = 0, \dots, T-1`. Before step :math:`t`
 
@@ -13,7 +13,7 @@ Before each step's update is applied, the core checks it for divergence (the rul
 :mod:`pvae.train.divergence`: a non-finite loss, gradient or parameter, or an exploding
 loss) and, on divergence, puts the last good parameters and optimiser state back and raises
 :class:`~pvae.train.divergence.DivergenceError`. After each epoch the core records the
-:class:`~pvae.train.result.History`. Both engines call :class:`StepCore` for all of
+:class:`~pvae.train.result.History`. Both engines call :class:`StepRules` for all of
 this; neither computes a schedule of its own.
 """
 
@@ -26,15 +26,15 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import torch
-from pyro.infer import ELBO
+from pyro.infer import ELBO, JitTrace_ELBO, JitTraceGraph_ELBO, JitTraceMeanField_ELBO
 
-from ..objectives import LeanTrace_ELBO, is_compiled
-from ..pair import buffers_kept, elbo_terms, kl_weighted, objective_hook, true_objective
+from ..objectives import CheckedTrace_ELBO
+from ..pair import buffers_kept, elbo_terms, kl_weighted, objective_hook, unit_kl_weight
 from .divergence import DivergenceGuard
 from .result import History
 from .state import rng_untouched
 
-__all__ = ["OPTIMIZERS", "Schedule", "StepCore", "batches_per_epoch", "check_optimizer",
+__all__ = ["OPTIMIZERS", "Schedule", "StepRules", "batches_per_epoch", "check_optimizer",
            "objective_of", "optimizer_factory"]
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
@@ -64,9 +64,19 @@ def check_optimizer(optimizer: Any) -> None:
 
 
 def objective_of(pair: Any) -> ELBO:
-    """The pair's own ``objective()`` when it has one, else ``Trace_ELBO`` (lean)."""
+    """The pair's own ``objective()`` when it has one, else the default (checked) ``Trace_ELBO``.
+
+    Pyro's ``JitTrace_*`` objectives are refused: they compile the first minibatch's scale
+    ``N / B`` and KL weight into the loss, which pvae's partial last minibatch and warm-up
+    change (``compile=True`` is pvae's compiled ELBO).
+    """
     make = objective_hook(pair)
-    return make() if make is not None else LeanTrace_ELBO()
+    objective = make() if make is not None else CheckedTrace_ELBO()
+    if isinstance(objective, JitTrace_ELBO | JitTraceMeanField_ELBO | JitTraceGraph_ELBO):
+        raise ValueError(f"pvae trains without Pyro's {type(objective).__name__}: it compiles "
+                         "the first minibatch's scale and KL weight into the loss; use the "
+                         "default ELBO, or {'name': 'elbo', 'compile': True}")
+    return objective
 
 
 def optimizer_factory(optimizer: str | Callable[..., torch.optim.Optimizer],
@@ -89,13 +99,9 @@ def optimizer_factory(optimizer: str | Callable[..., torch.optim.Optimizer],
     return make_optimizer
 
 
-def batches_per_epoch(n: int, batch_size: int | None, objective: Any) -> int:
-    """Optimiser steps per pass over ``n`` rows (a compiled objective drops the last one)."""
-    if batch_size is None:
-        return 1
-    if is_compiled(objective):  # it keeps the scale N / B it first saw: equal batches only
-        return max(1, n // batch_size)
-    return math.ceil(n / batch_size)
+def batches_per_epoch(n: int, batch_size: int | None) -> int:
+    """Optimiser steps per pass over ``n`` rows (the last minibatch may be partial)."""
+    return 1 if batch_size is None else math.ceil(n / batch_size)
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,7 @@ class Schedule:
         return min(1.0, (step + 1) / self.kl_warmup) if self.kl_warmup else 1.0
 
 
-class StepCore:
+class StepRules:
     """A pair, its objective and its schedule: what every SVI step and epoch end does.
 
     Parameters
@@ -187,7 +193,7 @@ class StepCore:
             self.pair.kl_weight = self.pair.beta
 
     @contextlib.contextmanager
-    def running(self) -> Iterator[StepCore]:
+    def running(self) -> Iterator[StepRules]:
         """A block of training after which the pair is back at its ``beta``."""
         try:
             yield self
@@ -199,7 +205,7 @@ class StepCore:
         """The true objective (KL weight 1) on ``x``, nats per datapoint, without gradients."""
         total = 0.0
         step = batch_size or len(x)
-        with torch.no_grad(), true_objective(self.pair):
+        with torch.no_grad(), unit_kl_weight(self.pair):
             for start in range(0, x.shape[0], step):
                 batch = x[start:start + step]
                 batch = transform(batch) if transform else batch

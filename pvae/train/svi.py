@@ -18,7 +18,7 @@ from .divergence import all_finite
 from .plan import FitPlan
 from .resume import check_optimizer_state
 from .state import TrainingState, capture_rng, restore_rng, rng_untouched
-from .step import OPTIMIZERS, StepCore
+from .step import OPTIMIZERS, StepRules
 
 __all__ = ["ONE_EVALUATION", "run_svi"]
 
@@ -42,7 +42,7 @@ class _SVIStepper:
     found by tracing, the first time they appear.
     """
 
-    def __init__(self, pair: Any, core: StepCore, make_optimizer: Callable[..., Any],
+    def __init__(self, pair: Any, core: StepRules, make_optimizer: Callable[..., Any],
                  num_data: int, optimizer_state: dict[str, Any] | None = None) -> None:
         self.pair = pair
         self.optimizer_state = optimizer_state
@@ -146,7 +146,7 @@ def stalled(validation: list[float], patience: int | None) -> bool:
     return len(validation) - 1 - best >= patience
 
 
-def run_svi(pair: Any, plan: FitPlan, core: StepCore, bar: tqdm) -> tuple[list[float], bool]:
+def run_svi(pair: Any, plan: FitPlan, core: StepRules, bar: tqdm) -> tuple[list[float], bool]:
     """Run SVI up to step ``plan.total``; return every step's loss and whether it stopped early.
 
     The core keeps the history; ``plan.options.patience`` stops the run once the validation

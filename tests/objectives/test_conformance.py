@@ -1,4 +1,4 @@
-"""LeanTrace_ELBO is Trace_ELBO on every pair of the catalogue, call by call, in float64.
+"""CheckedTrace_ELBO is Trace_ELBO on every pair of the catalogue, call by call, in float64.
 
 For every call of every pair, and for each of ``loss``, ``differentiable_loss`` and
 ``loss_and_grads``: the same random stream gives the same value and every parameter's
@@ -14,7 +14,7 @@ import pytest
 import torch
 from pyro.infer import Trace_ELBO
 
-from pvae.objectives.lean import EagerPathWarning, LeanTrace_ELBO
+from pvae.objectives.default import EagerPathWarning, CheckedTrace_ELBO
 
 from .pyro_pairs import cases
 
@@ -78,7 +78,7 @@ def assert_same(ours, theirs, where):
 def test_every_call_is_trace_elbos(name):
     case = {case.name: case for case in cases()}[name]
     options = case.options or {}
-    reference, lean = Trace_ELBO(**options), LeanTrace_ELBO(**options)
+    reference, lean = Trace_ELBO(**options), CheckedTrace_ELBO(**options)
     pyro.set_rng_seed(0)
     with warnings.catch_warnings():  # parameters (and autoguides) exist before the calls
         warnings.simplefilter("ignore")

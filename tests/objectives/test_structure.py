@@ -5,7 +5,8 @@ import pyro.distributions as dist
 import pytest
 import torch
 
-from pvae.objectives.structure import in_support, site_key
+from pvae.objectives.structure import site_key
+from pvae.pair import surely_in_support as in_support
 
 LIKELIHOODS = {
     "bernoulli": (dist.Bernoulli(probs=torch.full((6, 3), 0.3)).to_event(1), True),

@@ -8,7 +8,7 @@ from torch import nn
 import pvae
 from pvae.data import binarize, digits
 from pvae.nets import Network
-from pvae.objectives.lean import LeanTrace_ELBO
+from pvae.objectives.default import CheckedTrace_ELBO
 from pvae.pair import buffers_kept, check_pair
 
 
@@ -72,7 +72,7 @@ def test_a_fit_updates_batch_norm_once_per_step_as_trace_elbo_does(float64, batc
 def test_the_lean_objectives_first_call_updates_state_as_trace_elbos_does(float64):
     x = binarize(digits(torch.float64).test[:20])
     after = []
-    for objective in (LeanTrace_ELBO(max_plate_nesting=1), Trace_ELBO(max_plate_nesting=1)):
+    for objective in (CheckedTrace_ELBO(max_plate_nesting=1), Trace_ELBO(max_plate_nesting=1)):
         vae = batch_norm_vae()
         torch.manual_seed(3)
         for _ in range(2):  # the first call judges the structure; the second is lean

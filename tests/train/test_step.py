@@ -8,7 +8,7 @@ import pvae
 from pvae.config import Config
 from pvae.train.divergence import DivergenceError, NonFiniteLossError
 from pvae.train.options import DEFAULTS
-from pvae.train.step import OPTIMIZERS, Schedule, StepCore, optimizer_factory
+from pvae.train.step import OPTIMIZERS, Schedule, StepRules, optimizer_factory
 
 
 def small_vae(beta=2.0):
@@ -33,7 +33,7 @@ def test_the_warm_up_ramps_to_one():
 
 def test_the_core_weights_the_kl_term_and_gives_beta_back():
     vae = small_vae(beta=2.0)
-    core = StepCore(vae, Schedule(lr=0.5, total=10, lr_decay=0.1, kl_warmup=4))
+    core = StepRules(vae, Schedule(lr=0.5, total=10, lr_decay=0.1, kl_warmup=4))
     with core.running():
         assert core.begin_step(0) == pytest.approx(0.5)
         assert vae.kl_weight == pytest.approx(0.5)  # beta * 1/4
@@ -43,7 +43,7 @@ def test_the_core_weights_the_kl_term_and_gives_beta_back():
 
 
 def test_a_diverged_step_puts_the_last_good_state_back():
-    core = StepCore(small_vae(), Schedule(lr=0.1, total=100))
+    core = StepRules(small_vae(), Schedule(lr=0.1, total=100))
     weight = torch.nn.Parameter(torch.ones(2))
     optimizer = torch.optim.SGD([weight], lr=0.1)
     core.check(5.0, 0, [weight], optimizer, [torch.ones(2)])  # good: kept
@@ -60,7 +60,7 @@ def test_a_diverged_step_puts_the_last_good_state_back():
 
 def test_epoch_ends_record_the_history():
     vae = small_vae(beta=1.0)
-    core = StepCore(vae, Schedule(lr=0.1, total=4))
+    core = StepRules(vae, Schedule(lr=0.1, total=4))
     rows = torch.rand(6, 4).round()
     core.end_epoch(1, [3.0, 5.0], validation=rows, terms_on=rows)
     assert core.history.epoch == [1] and core.history.loss == [4.0]

@@ -16,7 +16,7 @@ Two facts keep the numbers right under DDP:
 
 Use it as ``pvae.fit(pair, x, engine="lightning")`` or with its settings,
 ``engine={"name": "lightning", "devices": 4, "strategy": "ddp"}``; every step runs
-through the same :class:`~pvae.train.step.StepCore` as pvae's own loop (warm-up,
+through the same :class:`~pvae.train.step.StepRules` as pvae's own loop (warm-up,
 learning-rate decay, the finite-loss guard, the history). Install with
 ``pip install 'pvae-pyro[lightning]'``.
 """

@@ -69,7 +69,7 @@ def test_the_compiled_elbo_is_compiled_through_lightning_too():
                        objective={"name": "elbo", "compile": True})
         runs.append(pvae.fit(vae, x, engine=engine, **options).losses)
         objective = vae.objective()  # every step through the graph: Lightning's backward too
-        assert objective._closed.compiled and objective._closed.compilations == 1
+        assert objective.closed_form.compiled and objective.closed_form.compilations == 1
         assert objective.closed_calls == 8 and objective.closed_reason == ""
     assert runs[1] == pytest.approx(runs[0], rel=1e-6)
 

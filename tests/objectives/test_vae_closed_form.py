@@ -10,11 +10,11 @@ from torch import nn
 
 import pvae
 from pvae.data import binarize, digits
-from pvae.models import closed_form
-from pvae.models.closed_form import ClosedFormELBO, closed_form_problem, compile_problem
+from pvae.objectives import vae_closed_form as closed_form
+from pvae.objectives.vae_closed_form import ClosedFormELBO, closed_form_problem, compile_problem
 from pvae.nets import Network, networks, pyro_visible
 from pvae.objectives import ClosedFormWarning, objectives
-from pvae.objectives.lean import LeanTrace_ELBO
+from pvae.objectives.default import CheckedTrace_ELBO
 
 SMALL = {"encoder": {"name": "mlp", "hidden": [8]}, "decoder": {"name": "mlp", "hidden": [8]}}
 
@@ -48,7 +48,7 @@ def binary(n=40, shape=(64,)):
 def test_value_and_gradient_are_trace_elbos_under_minibatch_and_warm_up(float64, x_shape):
     vae = small_vae(x_shape)
     x = binary(shape=x_shape)
-    objective = LeanTrace_ELBO(max_plate_nesting=1)
+    objective = CheckedTrace_ELBO(max_plate_nesting=1)
     for rows, num_data, weight in [(10, 40, 1.0), (10, 40, 0.3), (7, 40, 0.5), (40, None, 1.0),
                                    (10, 40, 1.0), (7, 40, 0.01), (40, None, 2.0)]:
         vae.kl_weight = weight
@@ -75,7 +75,7 @@ def test_a_fit_follows_trace_elbo_step_by_step(float64):
 def test_a_swapped_network_or_weight_is_seen_on_the_next_call(float64):
     vae = small_vae()
     x = binary()
-    objective = LeanTrace_ELBO(max_plate_nesting=1)
+    objective = CheckedTrace_ELBO(max_plate_nesting=1)
     assert_as_trace_elbo(objective, vae, x)
     vae.model.decoder = pyro_visible(
         networks.resolve({"name": "mlp", "hidden": [5]}).build((3,), (64,)))
@@ -98,7 +98,7 @@ def test_dropout_follows_train_and_eval_mode(float64):
 
     vae = small_vae(encoder=DropoutMLP())
     x = binary()
-    objective = LeanTrace_ELBO(max_plate_nesting=1)
+    objective = CheckedTrace_ELBO(max_plate_nesting=1)
     for mode in ("train", "eval", "train"):
         getattr(vae, mode)()
         assert_as_trace_elbo(objective, vae, x)
@@ -116,7 +116,7 @@ def test_other_parts_take_the_lean_path_and_compiled_says_why(float64, parts, pr
     vae = small_vae(**parts)
     x = binary() if "likelihood" not in parts else digits(torch.float64).test[:40]
     assert problem in closed_form_problem(vae.model, vae.guide)
-    quiet = LeanTrace_ELBO(max_plate_nesting=1)
+    quiet = CheckedTrace_ELBO(max_plate_nesting=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ClosedFormWarning)
         assert_as_trace_elbo(quiet, vae, x)
@@ -129,11 +129,11 @@ def test_other_parts_take_the_lean_path_and_compiled_says_why(float64, parts, pr
 
 def test_a_wrapped_model_and_a_handler_on_the_stack_make_the_sites():
     vae = small_vae()
-    objective = LeanTrace_ELBO(max_plate_nesting=1)
+    objective = CheckedTrace_ELBO(max_plate_nesting=1)
     objective.loss(poutine.scale(vae.model, 0.5), vae.guide, binarize(digits().test[:20]))
     assert "has no closed form" in objective.closed_reason
     x = binarize(digits().test[:20])
-    objective = LeanTrace_ELBO(max_plate_nesting=1)
+    objective = CheckedTrace_ELBO(max_plate_nesting=1)
     for _ in range(3):
         objective.loss(vae.model, vae.guide, x)
     with poutine.trace(param_only=True) as seen:
@@ -145,7 +145,7 @@ def closed_already():
     """A VAE, its data and an objective whose key for that data is taken."""
     vae = small_vae()
     x = binarize(digits().test[:20])
-    objective = LeanTrace_ELBO(max_plate_nesting=1)
+    objective = CheckedTrace_ELBO(max_plate_nesting=1)
     for _ in range(2):
         objective.loss(vae.model, vae.guide, x)
     assert objective.closed_calls == 2
@@ -181,7 +181,7 @@ def test_compiled_value_and_gradient_are_trace_elbos_and_it_compiles_once(float6
     for rows, weight in [(20, 1.0), (20, 0.3), (20, 0.7), (20, 1.0)]:
         vae.kl_weight = weight
         assert_as_trace_elbo(objective, vae, x[:rows], num_data=100)
-    form = objective._closed
+    form = objective.closed_form
     assert form.compiled and form.compilations == 1 and objective.closed_calls == 4
     # a fit with a warm-up whose last minibatch is partial, then resumed: a graph per shape
     vae = small_vae(objective={"name": "elbo", "compile": True})
@@ -189,7 +189,7 @@ def test_compiled_value_and_gradient_are_trace_elbos_and_it_compiles_once(float6
     states = []
     first = pvae.fit(vae, x, epochs=2, batch_size=30, kl_warmup=5, seed=0, progress=False,
                      on_epoch_end=states.append)
-    form = objective._closed
+    form = objective.closed_form
     assert form.compilations == 2 and objective.closed_reason == ""  # 30 rows, and 10
     again = pvae.fit(vae, x, epochs=3, batch_size=30, kl_warmup=5, seed=0, progress=False,
                      resume=states[0])
@@ -230,8 +230,8 @@ def test_frozen_replaced_and_accumulated_gradients_are_trace_elbos(float64, comp
     assert_grads_as_trace_elbos(objective, vae, x)
     assert_grads_as_trace_elbos(objective, vae, x, calls=2)  # added into .grad
     assert objective.closed_calls == 1 + 1 + 2  # (each key's first call, and every other)
-    assert objective._closed.compiled is compiled
-    assert objective._closed.compilations == (2 if compiled else 0)  # (replaced: once more)
+    assert objective.closed_form.compiled is compiled
+    assert objective.closed_form.compilations == (2 if compiled else 0)  # (replaced: once more)
 
 
 def test_the_compiled_differentiable_loss_carries_the_graphs_gradient(float64):
@@ -252,9 +252,9 @@ def test_the_compiled_differentiable_loss_carries_the_graphs_gradient(float64):
     assert ours == pytest.approx(theirs, rel=1e-12)
     for mine, reference in zip(our_grads, their_grads, strict=True):
         torch.testing.assert_close(mine, reference, rtol=1e-10, atol=1e-10)
-    assert objective.closed_calls == 1 and objective._closed.compilations == 1
+    assert objective.closed_calls == 1 and objective.closed_form.compilations == 1
     assert_grads_as_trace_elbos(objective, vae, x)  # loss_and_grads: the same graph
-    assert objective._closed.compilations == 1
+    assert objective.closed_form.compilations == 1
 
 
 def test_the_compiled_graph_adds_no_gradient_where_it_steps_aside():
@@ -278,11 +278,11 @@ def test_the_compiled_graph_adds_no_gradient_where_it_steps_aside():
     with torch.no_grad():
         next(vae.model.decoder.parameters())[0, 0] = float("nan")
     refused(x, "logits")  # a non-finite loss
-    assert objective.closed_calls == calls and objective._closed.compilations == 1
+    assert objective.closed_calls == calls and objective.closed_form.compilations == 1
 
 
 def test_compile_is_checked_with_the_other_options():
-    for bad in ({"jit": True}, {"num_particles": 2}, {"gradient": "stl"}):
+    for bad in ({"num_particles": 2}, {"gradient": "stl"}):
         with pytest.raises(ValueError, match="compile=True"):
             objectives.resolve({"name": "elbo", "compile": True, **bad})
     with pytest.raises(TypeError):
@@ -296,7 +296,7 @@ def test_compiled_on_cuda_captures_graphs_and_matches_the_eager_closed_form():
     objective = vae.objective()
     assert_as_trace_elbo(objective, vae, x, num_data=500)
     assert_as_trace_elbo(objective, vae, x, num_data=500)
-    assert objective._closed.compiled and objective.closed_calls == 2
+    assert objective.closed_form.compiled and objective.closed_calls == 2
 
 
 def test_a_failing_compiler_falls_back_to_the_uncompiled_closed_form(float64, monkeypatch):
@@ -310,7 +310,7 @@ def test_a_failing_compiler_falls_back_to_the_uncompiled_closed_form(float64, mo
     with pytest.warns(ClosedFormWarning, match=r"torch.compile failed \(.*no C compiler\)"):
         assert_as_trace_elbo(objective, vae, x)
     assert_as_trace_elbo(objective, vae, x)
-    assert not objective._closed.compiled and objective.closed_calls == 1
+    assert not objective.closed_form.compiled and objective.closed_calls == 1
     assert "torch.compile failed" in objective.closed_reason
 
 
@@ -320,7 +320,7 @@ def test_a_closed_form_that_disagrees_with_the_lean_path_is_never_used(float64, 
                         lambda self, *args: wrong(self, *args) + 1.0)  # a planted error
     vae = small_vae()
     x = binary()
-    objective = LeanTrace_ELBO(max_plate_nesting=1)
+    objective = CheckedTrace_ELBO(max_plate_nesting=1)
     with pytest.warns(ClosedFormWarning, match="closed form gave"):
         assert_as_trace_elbo(objective, vae, x)
     assert_as_trace_elbo(objective, vae, x)
@@ -329,4 +329,4 @@ def test_a_closed_form_that_disagrees_with_the_lean_path_is_never_used(float64, 
 
 def test_the_compiled_flag_of_the_class_is_checked():
     with pytest.raises(TypeError, match="compiled"):
-        LeanTrace_ELBO(max_plate_nesting=1, compiled="yes")
+        CheckedTrace_ELBO(max_plate_nesting=1, compiled="yes")

@@ -1,4 +1,4 @@
-r"""A pvae VAE's single-sample ELBO in closed form: what the default objective runs for it.
+r"""A pvae VAE's single-sample ELBO in closed form: the default ELBO's first backend for it.
 
 For a :class:`pvae.VAE` built from the parts in :data:`PARTS`, one ``Trace_ELBO`` call on a
 minibatch :math:`x_{1:B}` of :math:`N` rows, with KL weight :math:`\beta`, computes
@@ -38,21 +38,37 @@ eagerly.
 
 from __future__ import annotations
 
+import contextlib
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
+from pyro.infer.util import is_validation_enabled, torch_item
 from pyro.nn import PyroModule
 from torch import nn
 from torch.func import functional_call, grad_and_value
 from torch.nn.functional import binary_cross_entropy_with_logits
 
+from .._compat import inductor_backend, module_registries, plain_twin, pyro_declarations
 from ..guides import NormalGuide
 from ..likelihoods import Bernoulli, all_binary, non_binary_count
-from ..objectives import Gradient
 from ..priors import StandardNormal
 
-__all__ = ["PARTS", "ClosedFormELBO", "closed_form", "closed_form_problem", "compile_problem"]
+__all__ = ["PARTS", "ClosedFormELBO", "Gradient", "add_gradients", "closed_form",
+           "closed_form_problem", "compile_problem"]
+
+#: a trainable parameter and its gradient, computed but not yet added to its ``.grad``
+Gradient = tuple[torch.Tensor, torch.Tensor]
+
+
+def add_gradients(gradients: Iterable[Gradient]) -> None:
+    """Add each gradient into its parameter's ``.grad``, as ``backward`` accumulates it."""
+    for parameter, gradient in gradients:
+        if parameter.grad is None:
+            parameter.grad = gradient
+        else:
+            parameter.grad += gradient
 
 #: the parts written out here: (guide, prior, likelihood) classes, each exactly
 PARTS = {"guide": (NormalGuide,), "prior": (StandardNormal,), "likelihood": (Bernoulli,)}
@@ -74,16 +90,16 @@ def _network_problem(net: nn.Module, role: str) -> str | None:
             continue
         if not _made_pyro(type(module)):
             return f"its {role} holds a PyroModule class of its own ({type(module).__name__})"
-        if module._pyro_samples or module._pyro_params:
+        if any(pyro_declarations(module)):
             return f"its {role} has PyroSample or PyroParam attributes"
     return None
 
 
 def _parts(model: Any, guide: Any) -> dict[str, Any]:
     """The pair's guide, prior, likelihood and networks, read without PyroModule look-ups."""
-    return {"guide": guide, "prior": model._modules.get("prior"),
-            "likelihood": model._modules.get("likelihood"),
-            "encoder": guide._modules.get("encoder"), "decoder": model._modules.get("decoder")}
+    modules, guide_modules = module_registries(model)[2], module_registries(guide)[2]
+    return {"guide": guide, "prior": modules.get("prior"), "likelihood": modules.get("likelihood"),
+            "encoder": guide_modules.get("encoder"), "decoder": modules.get("decoder")}
 
 
 def closed_form_problem(model: Any, guide: Any) -> str | None:
@@ -143,17 +159,16 @@ class _Twin:
         self._build()
 
     def _copy(self, module: nn.Module) -> nn.Module:
-        twin: nn.Module = object.__new__(_plain_class(module))
-        twin.__dict__.update({key: value for key, value in module.__dict__.items()
-                              if not key.startswith("_pyro")})
-        twin.__dict__["_modules"] = {name: None if child is None else self._copy(child)
-                                     for name, child in module._modules.items()}
-        self.pairs.append((module, twin, tuple(module._modules.values()),
-                           tuple(module._parameters.values())))
+        parameters, _, children = module_registries(module)
+        twin: nn.Module = plain_twin(module, _plain_class(module), {
+            name: None if child is None else self._copy(child) for name, child in children.items()})
+        self.pairs.append((module, twin, children, tuple(children.values()), parameters,
+                           tuple(parameters.values())))
         return twin
 
     def _build(self) -> None:
-        self.pairs: list[tuple[nn.Module, nn.Module, tuple[Any, ...], tuple[Any, ...]]] = []
+        #: (original, twin, its live children and parameters, and what they were)
+        self.pairs: list[tuple[Any, ...]] = []
         self.module = self._copy(self.net)
         #: the parameters by their names in the twin (as ``functional_call`` takes them)
         self.named = dict(self.module.named_parameters())
@@ -165,10 +180,9 @@ class _Twin:
         With ``named``, :attr:`named` is checked too: a parameter replaced or added since
         (which the twin sees at once, sharing the parameter dicts) rebuilds it.
         """
-        for original, twin, children, parameters in self.pairs:
-            if ((children or original._modules)
-                    and tuple(original._modules.values()) != children) or \
-                    (named and not _same(original._parameters.values(), parameters)):
+        for original, twin, live_children, children, live_parameters, parameters in self.pairs:
+            if ((children or live_children) and tuple(live_children.values()) != children) or \
+                    (named and not _same(live_parameters.values(), parameters)):
                 self._build()
                 return self.synced(named)
             twin.__dict__["training"] = original.training  # (no Module.__setattr__)
@@ -208,7 +222,7 @@ class _Counted:
 
     def __init__(self, mode: str | None) -> None:
         self.compilations = 0
-        self._inductor = torch._TorchCompileInductorWrapper(mode, None, False)
+        self._inductor = inductor_backend(mode)
 
     def __call__(self, graph: Any, inputs: Any) -> Any:
         self.compilations += 1
@@ -250,7 +264,7 @@ class ClosedFormELBO:
         """
         if model is not self.model or guide is not self.guide:
             return False
-        modules, guide_modules = model._modules, guide._modules
+        modules, guide_modules = module_registries(model)[2], module_registries(guide)[2]
         return (guide_modules.get("encoder") is self.encoder.net
                 and modules.get("decoder") is self.decoder.net
                 and (type(guide), type(modules.get("prior")),
@@ -337,6 +351,33 @@ class ClosedFormELBO:
         if x.is_cuda:  # (a CUDA graph writes its outputs into the same memory every replay)
             loss, pairs = loss.clone(), [(parameter, grad.clone()) for parameter, grad in pairs]
         return loss, outside, pairs
+
+    def answer(self, method: str, x: torch.Tensor, num_data: int | None,
+               retain_graph: bool | None) -> Any:
+        """``Trace_ELBO``'s ``method`` of ``x`` computed here, or None where it cannot be.
+
+        None (nothing added to the gradients) when ``x`` is outside the support, under
+        validation, or the loss is not finite: ``Trace_ELBO`` then says what is wrong.
+        """
+        if method != "loss" and self.graph_ready():  # compiled: the gradient from the graph
+            graph_loss, outside, gradients = self.value_and_grads(x, num_data)
+            if (outside and is_validation_enabled()) or not math.isfinite(
+                    value := torch_item(graph_loss)):
+                return None
+            if method == "differentiable_loss":
+                return self.differentiable(graph_loss, gradients)
+            add_gradients(gradients)
+            return value
+        with torch.no_grad() if method == "loss" else contextlib.nullcontext():
+            loss = self.checked_loss(x, num_data) if is_validation_enabled() \
+                else self.loss(x, num_data)
+        if loss is None or not math.isfinite(value := torch_item(loss)):
+            return None
+        if method == "differentiable_loss":
+            return loss
+        if method == "loss_and_grads" and loss.requires_grad:
+            loss.backward(retain_graph=retain_graph)
+        return value
 
     @staticmethod
     def differentiable(loss: torch.Tensor, gradients: list[Gradient]) -> torch.Tensor:

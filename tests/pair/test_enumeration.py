@@ -3,7 +3,7 @@ import pyro.distributions as dist
 import pytest
 import torch
 
-from pvae.objectives.enumeration import EnumeratedLogJoint, enumerated_log_joint
+from pvae.pair.enumeration import EnumeratedLogJoint, enumerated_log_joint
 
 
 def two_coins(x):

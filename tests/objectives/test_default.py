@@ -10,7 +10,7 @@ import pvae
 from pvae.data import binarize, digits
 from pvae.guides import guides
 from pvae.likelihoods import likelihoods
-from pvae.objectives.lean import EagerPathWarning, LeanTrace_ELBO
+from pvae.objectives.default import EagerPathWarning, CheckedTrace_ELBO
 from pvae.priors import priors
 
 PARTS = [(prior, likelihood, guide) for prior in priors.names()
@@ -34,7 +34,7 @@ def test_the_same_value_and_gradient_as_trace_elbo(prior, likelihood, guide):
     x = digits(torch.float64).test[:37]  # a partial batch of a data set of 500
     x = x.round() if likelihood == "bernoulli" else x.clamp(0, 1)
     vae.kl_weight = 0.3  # a warm-up's KL weight reaches both the same way
-    lean = LeanTrace_ELBO(max_plate_nesting=1)
+    lean = CheckedTrace_ELBO(max_plate_nesting=1)
     lean.loss(vae.model, vae.guide, x, num_data=500)  # the first call decides the path
     assert lean.lean, lean.eager_reason
     lean_loss, lean_grads = value_and_grads(lean, vae, x, num_data=500)
@@ -92,7 +92,7 @@ def empty_guide(x):
 @pytest.mark.filterwarnings("ignore:Found vars in model but not guide")  # Pyro's own word
 def test_a_pair_it_cannot_take_stays_eager_and_says_why_once(model, guide, reason):
     x = torch.randn(20)
-    lean = LeanTrace_ELBO()
+    lean = CheckedTrace_ELBO()
     with pytest.warns(EagerPathWarning, match=reason):
         lean.loss(model, guide, x)
     assert not lean.lean and lean.eager_reason
@@ -103,7 +103,7 @@ def test_a_pair_it_cannot_take_stays_eager_and_says_why_once(model, guide, reaso
 
 
 def test_several_particles_stay_eager():
-    assert not LeanTrace_ELBO(num_particles=4).lean
+    assert not CheckedTrace_ELBO(num_particles=4).lean
 
 
 def test_plain_pyro_svi_trains_with_it():
@@ -114,7 +114,7 @@ def test_plain_pyro_svi_trains_with_it():
                    decoder={"name": "mlp", "hidden": [8]})
     x = binarize(digits().train[:64])
     before = [p.detach().clone() for p in vae.parameters()]
-    svi = SVI(vae.model, vae.guide, Adam({"lr": 1e-2}), LeanTrace_ELBO())
+    svi = SVI(vae.model, vae.guide, Adam({"lr": 1e-2}), CheckedTrace_ELBO())
     losses = [svi.step(x) for _ in range(5)]
     assert all(torch.isfinite(torch.tensor(losses)))
     assert all(not torch.equal(a, b) for a, b in zip(before, vae.parameters(), strict=True))
@@ -137,7 +137,7 @@ def test_masked_and_tensor_scaled_sites_are_scored_as_trace_elbo_scores_them():
             pyro.sample("z", dist.Normal(loc, 1.0))
 
     x = torch.linspace(-1, 1, 6, dtype=torch.float64)
-    lean = LeanTrace_ELBO()
+    lean = CheckedTrace_ELBO()
     lean.loss(model, guide, x)
     assert lean.lean
     loc = pyro.param("masked_test_loc").unconstrained()
@@ -153,10 +153,10 @@ def test_masked_and_tensor_scaled_sites_are_scored_as_trace_elbo_scores_them():
 
 def test_num_particles_is_checked_and_several_are_said_once():
     with pytest.raises(ValueError, match="num_particles must be a positive integer"):
-        LeanTrace_ELBO(num_particles=0)
+        CheckedTrace_ELBO(num_particles=0)
     with pytest.raises(ValueError, match="num_particles must be a positive integer"):
-        LeanTrace_ELBO(num_particles=2.5)
-    lean = LeanTrace_ELBO(num_particles=3)
+        CheckedTrace_ELBO(num_particles=2.5)
+    lean = CheckedTrace_ELBO(num_particles=3)
     with pytest.warns(EagerPathWarning, match="3 particles"):
         lean.loss(continuous_latent, continuous_guide, torch.randn(5))
     lean.loss(continuous_latent, continuous_guide, torch.randn(5))  # said once
@@ -175,7 +175,7 @@ def test_a_leaf_that_is_not_a_parameter_gets_no_gradient():
         with pyro.plate("data", len(x)):
             pyro.sample("x", dist.Normal(leaf, 1.0), obs=x)
 
-    lean = LeanTrace_ELBO()
+    lean = CheckedTrace_ELBO()
     for _ in range(3):
         lean.loss_and_grads(model, empty_guide, torch.randn(4))
     assert lean.lean_calls == 3 and leaf.grad is None  # Trace_ELBO: no parameter, no backward
@@ -252,3 +252,24 @@ def test_a_minibatch_out_of_support_raises_however_late():
     with pytest.raises(ValueError, match="support"):
         pvae.fit(pvae.Pair(bits_model, bits_guide), x, epochs=2, batch_size=10, seed=0,
                  progress=False)
+
+
+@pytest.mark.parametrize("kind", ["AutoNormal", "AutoDiagonalNormal"])
+def test_every_call_of_an_autoguide_draws_trace_elbos_numbers_the_first_included(kind, float64):
+    """An autoguide sets itself up from the prior in its first call, inside Trace_ELBO's run."""
+    from pyro.infer import autoguide
+
+    def model(x):
+        loc = pyro.sample("loc", dist.Normal(0.0, 1.0))
+        with pyro.plate("data", len(x)):
+            pyro.sample("x", dist.Normal(loc, 1.0), obs=x)
+
+    x = torch.linspace(-1.0, 2.0, 10)
+    runs = []
+    for objective in (Trace_ELBO(max_plate_nesting=1), CheckedTrace_ELBO(max_plate_nesting=1)):
+        pyro.clear_param_store()
+        torch.manual_seed(0)
+        guide = getattr(autoguide, kind)(model)
+        runs.append([objective.loss(model, guide, x) for _ in range(3)] + [torch.rand(())])
+    assert runs[0] == runs[1]  # to the bit, and the random stream after them too
+    assert objective.lean_calls == 2 and objective.eager_calls == 1  # (the set-up call)
