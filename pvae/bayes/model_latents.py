@@ -15,6 +15,7 @@ density, and is then read through the same bijections.
 from __future__ import annotations
 
 import math
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import pyro
@@ -284,7 +285,13 @@ class _GuideStart:
 
 
 class _PackedStart:
-    """An ``AutoNormal`` or ``AutoContinuous`` guide: already a density over the flat ``u``."""
+    r"""An ``AutoNormal`` or ``AutoContinuous`` guide: already a density over the flat ``u``.
+
+    Read through Pyro's public attributes only: an ``AutoNormal``'s ``locs`` and ``scales``
+    (modules holding one parameter per site, at its dotted name), an ``AutoContinuous``'s
+    ``get_posterior`` and, for each site of its ``prototype_trace``, the shape of its
+    unconstrained value :math:`T^{-1}(\theta)`.
+    """
 
     def __init__(self, latents: ModelLatents, guide: Any) -> None:
         names = [name for name, _ in guide.prototype_trace.iter_stochastic_nodes()]
@@ -292,7 +299,8 @@ class _PackedStart:
             raise EvidenceError(f"the guide was set up on a model with latents {names}, not "
                                 f"this model's {latents.names}; pass the guide fitted to it")
         if isinstance(guide, AutoContinuous):
-            shapes = guide._unconstrained_shapes
+            shapes = {name: biject_to(site["fn"].support).inv(site["value"]).shape
+                      for name, site in guide.prototype_trace.iter_stochastic_nodes()}
             self.density = guide.get_posterior(latents.x)
             if type(_base(self.density)).__name__ == "Delta":  # AutoLaplaceApproximation
                 raise EvidenceError(
@@ -300,7 +308,8 @@ class _PackedStart:
                     "density to start from; for a Laplace approximation pass "
                     "guide.laplace_approximation(x), or start from the prior (guide=None)")
         else:
-            parts = [guide._get_loc_and_scale(name) for name in latents.names]
+            parts = [(attrgetter(name)(guide.locs), attrgetter(name)(guide.scales))
+                     for name in latents.names]
             shapes = {name: loc.shape for name, (loc, _) in zip(latents.names, parts, strict=True)}
             self.density = dist.Normal(
                 torch.cat([loc.reshape(-1) for loc, _ in parts]),

@@ -8,6 +8,7 @@ from pyro.infer import SVI, Trace_ELBO
 from pyro.infer.autoguide import AutoDelta, AutoMultivariateNormal, AutoNormal
 
 from pvae.bayes import EvidenceError, evidence
+from pvae.bayes.model_latents import ModelLatents
 
 from .test_evidence import CASES, TOLERANCE, data, normal_mean_exact, normal_mean_model
 
@@ -97,3 +98,30 @@ def test_the_guide_start_follows_the_datas_dtype():
     x = data("normal mean").float()
     estimate = evidence(normal_mean_model, x, guide=exact_posterior_guide, steps=2, chains=8)
     assert estimate.log_weights.dtype == torch.float32
+
+
+def weights_and_means(x):
+    weights = pyro.sample("weights", dist.Dirichlet(x.new_ones(3)))  # 2 unconstrained
+    means = pyro.sample("means", dist.Normal(x.new_zeros(2), 1.0).to_event(1))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal((weights[..., :2] * means).sum(-1, keepdim=True), 1.0)
+                    .to_event(1), obs=x)
+
+
+@pytest.mark.parametrize("guide_class", [AutoNormal, AutoMultivariateNormal])
+def test_packed_guides_are_read_through_their_public_attributes(guide_class):
+    x = torch.randn(6, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    guide = guide_class(weights_and_means)
+    guide(x)
+    with pyro.validation_enabled(False):
+        latents = ModelLatents(weights_and_means, x, 5, guide)
+    assert latents.size == 4 and latents.draw(5).shape == (5, 1, 4)
+    density = latents.start.density
+    assert density.event_shape == (4,)
+    if guide_class is AutoNormal:  # the flat Normal is the guide's locs and scales in order
+        assert torch.equal(density.base_dist.loc,
+                           torch.cat([guide.locs.weights, guide.locs.means]).detach())
+        assert torch.equal(density.base_dist.scale,
+                           torch.cat([guide.scales.weights, guide.scales.means]).detach())
+    else:
+        assert guide.latent_dim == 4
