@@ -150,8 +150,8 @@ class CheckedPath:
 
     def check(self, key: Hashable, expected: Any, fast: Callable[[], Any], dtype: torch.dtype,
               *, start: Any = None, again: Callable[[], Any] | None = None,
-              keep: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
-              ) -> Agreement:
+              keep: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
+              remember: bool = True) -> Agreement:
         """Compare ``fast()`` with ``expected``, the reference's value from the random ``start``.
 
         The caller has run the reference from ``start`` (default: the current state). The
@@ -159,8 +159,10 @@ class CheckedPath:
         :attr:`agree` finds no difference, and ``key`` is then known. A fast function that
         raises or disagrees is refused, saying why. ``again`` re-runs the reference (from
         ``start``, under ``keep``) for a second comparison when the first fails: a reference
-        whose first run drew numbers for one-time work agrees then (``"settled"``). On
-        return the random state is ``start``.
+        whose first run drew numbers for one-time work agrees then (``"settled"``). ``keep``
+        replaces the object's for this check; with ``remember`` False an agreement is not
+        added to the known keys (it proves too little). On return the random state is
+        ``start``.
         """
         start = random_state() if start is None else start
         keep = keep or self.keep
@@ -182,7 +184,8 @@ class CheckedPath:
             problem = self.agree(expected, got, dtype)
             if problem is None:
                 restore(start)
-                self.known.add(key)
+                if remember:
+                    self.known.add(key)
                 return "settled" if attempt else "agreed"
         restore(start)
         self.refuse(problem.replace("{reference}", self.reference))

@@ -20,22 +20,25 @@ used only once it has given the enumerated table, to rounding, on real data:
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any
 
 import pyro
 import torch
 from pyro.infer.util import is_validation_enabled
 
+from ..checked import CheckedPath, close_tensors
 from ..objectives import ClosedFormWarning
 from ..pair import closed_form_log_joint_of
 from ..pair.enumeration import EnumeratedLogJoint
 
 __all__ = ["EStep", "checked_closed_forms", "forget_checked_closed_forms"]
 
-#: The keys (:meth:`EStep.key`) whose closed form has matched the enumerated table.
+#: The keys (:meth:`EStep.key`) whose closed form has matched the enumerated table: one cache
+#: for the process, shared by every fit's :class:`~pvae.checked.CheckedPath`.
 _CHECKED: set[Hashable] = set()
+#: the closed form must give the enumerated table to this many ulps of its largest value
+ULPS = 1000
 
 
 def checked_closed_forms() -> frozenset[Hashable]:
@@ -55,6 +58,9 @@ class EStep:
         self.pair = pair
         self.enumerated = EnumeratedLogJoint(pair.model)
         self.closed = closed_form_log_joint_of(pair)
+        self.path = CheckedPath(f"{type(pair).__name__}.closed_form_log_joint",
+                                ClosedFormWarning, reference="the enumerated model",
+                                agree=close_tensors(ULPS), known=_CHECKED)
         self.calls = 0
 
     def key(self, x: torch.Tensor) -> Hashable:
@@ -68,48 +74,18 @@ class EStep:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """The ``(K, N)`` table at the pair's current parameters."""
         first, self.calls = self.calls == 0, self.calls + 1
-        if self.closed is not None and not first:
-            return self.closed(x)
-        if self.closed is not None and self.key(x) in _CHECKED:
-            table = self.closed(x)
+        closed = self.closed if self.path.usable else None
+        if closed is not None and not first:
+            return closed(x)
+        if closed is not None and self.path.knows(self.key(x)):
+            table = closed(x)
             if bool(torch.isfinite(table).all()):
                 return table
         # The first E-step checks every distribution's arguments; the later ones, on
         # parameters that the closed-form M-step keeps valid, skip those checks.
         with pyro.validation_enabled(is_validation_enabled() and first):
             table = self.enumerated(x)
-        if first and self.closed is not None:
-            self.closed = self._agreeing(table, x)
+        if first and closed is not None:
+            finite = bool(torch.isfinite(table).all())  # (NaN agreeing with NaN proves little)
+            self.path.check(self.key(x), table, lambda: closed(x), table.dtype, remember=finite)
         return table
-
-    def _agreeing(self, reference: torch.Tensor,
-                  x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor] | None:
-        """The closed form if its table is ``reference`` to rounding (remembered), else None."""
-        assert self.closed is not None
-        try:
-            table = self.closed(x)
-        except Exception as error:  # noqa: BLE001 -- a hook that fails is reported, not fatal
-            why = f"it raised {type(error).__name__}: {error}"
-        else:
-            if not isinstance(table, torch.Tensor):
-                why = f"it returned a {type(table).__name__}, not a tensor"
-            elif table.shape != reference.shape:
-                why = f"its table has shape {tuple(table.shape)}, not {tuple(reference.shape)}"
-            elif torch.allclose(table, reference, rtol=0.0, atol=_rounding(reference),
-                                equal_nan=True):
-                if bool(torch.isfinite(reference).all()):  # NaN agreeing with NaN proves little
-                    _CHECKED.add(self.key(x))
-                return self.closed
-            else:
-                gap = float((table - reference).abs().nan_to_num(float("inf")).max())
-                why = f"its table differs from the enumerated model's by up to {gap:.3g} nats"
-        warnings.warn(f"{type(self.pair).__name__}.closed_form_log_joint is not used for EM's "
-                      f"E-step: {why}; EM runs on the enumerated model instead",
-                      ClosedFormWarning, stacklevel=4)
-        return None
-
-
-def _rounding(reference: torch.Tensor) -> float:
-    """What rounding alone can separate two computations of ``reference``'s log-densities."""
-    scale = float(reference.abs().nan_to_num(0.0, 0.0, 0.0).max()) if reference.numel() else 0.0
-    return 1000 * torch.finfo(reference.dtype).eps * max(1.0, scale)
