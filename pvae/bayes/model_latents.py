@@ -294,13 +294,14 @@ class _PackedStart:
     """
 
     def __init__(self, latents: ModelLatents, guide: Any) -> None:
-        names = [name for name, _ in guide.prototype_trace.iter_stochastic_nodes()]
+        sites = list(guide.prototype_trace.iter_stochastic_nodes())  # set up by the guide's run
+        names = [name for name, _ in sites]
         if names != latents.names:
             raise EvidenceError(f"the guide was set up on a model with latents {names}, not "
                                 f"this model's {latents.names}; pass the guide fitted to it")
         if isinstance(guide, AutoContinuous):
             shapes = {name: biject_to(site["fn"].support).inv(site["value"]).shape
-                      for name, site in guide.prototype_trace.iter_stochastic_nodes()}
+                      for name, site in sites}
             self.density = guide.get_posterior(latents.x)
             if type(_base(self.density)).__name__ == "Delta":  # AutoLaplaceApproximation
                 raise EvidenceError(
