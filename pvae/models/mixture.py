@@ -12,8 +12,7 @@ from pyro.distributions import constraints
 from pyro.infer import ELBO, TraceEnum_ELBO
 from pyro.nn import PyroModule, PyroParam, pyro_method
 
-from ..pair import data_plate
-from ..pair.enumeration import enumerated_log_joint
+from ..pair import data_plate, enumerated_log_joint
 from ..registry import remember_spec
 from ..validation import (
     DataError,

@@ -13,8 +13,7 @@ from pyro.nn import PyroModule
 from ..guides import Guide, guides
 from ..likelihoods import Likelihood, likelihoods
 from ..nets import Network, networks, pyro_visible
-from ..objectives import objectives
-from ..objectives.vae_closed_form import closed_form
+from ..objectives import closed_form, objectives
 from ..pair import data_plate, kl_scale
 from ..priors import Prior, priors
 from ..randomness import seeded

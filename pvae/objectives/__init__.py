@@ -17,9 +17,10 @@ from ..registry import Registry
 from ..validation import check_bool, check_positive_int
 from .default import CheckedTrace_ELBO, ClosedFormWarning, EagerPathWarning
 from .importance import ImportanceWeightedELBO
+from .vae_closed_form import closed_form
 
 __all__ = ["CheckedTrace_ELBO", "ClosedFormWarning", "EagerPathWarning",
-           "ImportanceWeightedELBO", "objectives"]
+           "ImportanceWeightedELBO", "closed_form", "objectives"]
 
 objectives = Registry("objective", ELBO)
 

@@ -29,8 +29,7 @@ from pyro.infer.util import is_validation_enabled
 
 from ..checked import CheckedPath, close_tensors
 from ..objectives import ClosedFormWarning
-from ..pair import closed_form_log_joint_of
-from ..pair.enumeration import EnumeratedLogJoint
+from ..pair import EnumeratedLogJoint, closed_form_log_joint_of
 
 __all__ = ["EStep", "checked_closed_forms", "forget_checked_closed_forms"]
 
