@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from pyro.infer import Trace_ELBO
+from pyro.infer import ELBO, Trace_ELBO
 from pyro.params.param_store import ParamStoreDict
 
-__all__ = ["ELBOWithTraces", "inductor_backend", "module_registries", "op_schema", "plain_twin",
-           "pyro_declarations", "store_tensor"]
+__all__ = ["ELBOWithTraces", "TracedELBO", "inductor_backend", "module_registries", "op_schema",
+           "plain_twin", "pyro_declarations", "store_tensor"]
 
 
 def store_tensor(store: ParamStoreDict, name: str) -> torch.Tensor | None:
@@ -86,22 +86,44 @@ def inductor_backend(mode: str | None) -> Any:
 def op_schema(target: Any) -> Any:
     """The schema of an ATen operator a ``torch.fx`` node calls, or None for anything else.
 
-    Private: ``torch._ops.OpOverload`` and its ``_schema``. AIS's recorded potential reads
-    each recorded operator's schema to refuse one that writes into its inputs (an in-place
-    or ``out=`` operation, which a replay would not repeat); ``torch.fx`` exposes no public
-    view of an operator's aliasing annotations.
+    Private: an ``OpOverload``'s ``_schema``. AIS's recorded potential reads each recorded
+    operator's schema to refuse one that writes into its inputs (an in-place or ``out=``
+    operation, which a replay would not repeat); ``torch.fx`` exposes no public view of an
+    operator's aliasing annotations. (Python operators such as ``operator.getitem`` have no
+    schema: None.)
     """
-    return target._schema if isinstance(target, torch._ops.OpOverload) else None
+    return getattr(target, "_schema", None)
+
+
+class TracedELBO(ELBO):
+    """A Pyro ``ELBO`` whose traces come from :meth:`make_traces`, over its particles.
+
+    Private: the override of ``ELBO._get_trace`` (Pyro's hook for one particle's traces) and
+    the call of ``ELBO._get_traces`` (its loop over particles, vectorised or not, and its
+    guess of the plates' nesting). No public API hands an ``ELBO`` subclass its particles'
+    traces; writing the loop again would be a second copy of Pyro's.
+    """
+
+    def make_traces(self, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
+        """One particle's (model trace, guide trace); a subclass writes its own."""
+        raise NotImplementedError
+
+    def traces(self, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
+        """Every particle's (model trace, guide trace), as Pyro's ELBO iterates them."""
+        return self._get_traces(model, guide, args, kwargs)
+
+    def _get_trace(self, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
+        return self.make_traces(model, guide, args, kwargs)
 
 
 class ELBOWithTraces(Trace_ELBO):
     """``Trace_ELBO`` that hands the traces it scores to :meth:`traces_seen` (a hook).
 
-    Private: the override of ``Trace_ELBO._get_trace``. The default ELBO judges whether a
-    pair's structure is one its fast backends reproduce from the very traces Trace_ELBO
-    scores on that call (so the call's random numbers are Trace_ELBO's, set-up draws of an
-    autoguide included); ``pyro.infer.enum.get_importance_trace`` would run the program a
-    second time.
+    Private: the same override of ``Trace_ELBO._get_trace`` as :class:`TracedELBO`. The
+    default ELBO judges whether a pair's structure is one its fast backends reproduce from
+    the very traces Trace_ELBO scores on that call (so the call's random numbers are
+    Trace_ELBO's, set-up draws of an autoguide included); ``pyro.infer.enum``'s
+    ``get_importance_trace`` would run the program a second time.
     """
 
     def traces_seen(self, model_trace: Any, guide_trace: Any) -> None:

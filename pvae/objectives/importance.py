@@ -40,11 +40,11 @@ from typing import Any
 
 import torch
 from pyro import poutine
-from pyro.infer import ELBO
 from pyro.infer.util import is_validation_enabled
 from pyro.poutine.util import prune_subsample_sites
 from pyro.util import check_model_guide_match, check_site_shape
 
+from .._compat import TracedELBO
 from ..pair import DATA_SCALE
 from ..validation import check_positive_int
 
@@ -74,7 +74,7 @@ def _relative_scale(site: Any) -> Any:
     return site["scale"] / _data_scale(site)
 
 
-class ImportanceWeightedELBO(ELBO):
+class ImportanceWeightedELBO(TracedELBO):
     r"""The IWAE-``k`` bound per datapoint (``bound="iwae"``), or the ELBO with STL.
 
     Parameters
@@ -107,7 +107,8 @@ class ImportanceWeightedELBO(ELBO):
         super().__init__(num_particles=self.k, vectorize_particles=True,
                          max_plate_nesting=max_plate_nesting)
 
-    def _get_trace(self, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
+    def make_traces(self, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
+        """One particle's traces, with each model site's unscaled log-density."""
         guide_trace = poutine.trace(guide).get_trace(*args, **kwargs)
         model_trace = poutine.trace(poutine.replay(model, trace=guide_trace)).get_trace(
             *args, **kwargs)
@@ -222,7 +223,7 @@ class ImportanceWeightedELBO(ELBO):
     def _terms(self, model: Any, guide: Any, args: Any, kwargs: Any
                ) -> tuple[torch.Tensor, torch.Tensor]:
         """The loss (minus the bound, N / B applied) and its surrogate for gradients."""
-        ((model_trace, guide_trace),) = self._get_traces(model, guide, args, kwargs)
+        ((model_trace, guide_trace),) = self.traces(model, guide, args, kwargs)
         model_sites, guide_sites, latent = self._sites(model_trace, guide_trace)
         beta = self._kl_weight(model_sites, guide_sites)
         if self.bound == "elbo":
