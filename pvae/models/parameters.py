@@ -6,6 +6,8 @@ import itertools
 
 import torch
 
+from .._compat import pyro_declarations
+
 __all__ = ["instance_name", "set_constrained"]
 
 _counter = itertools.count()
@@ -27,7 +29,7 @@ def set_constrained(module: torch.nn.Module, name: str, value: torch.Tensor) -> 
     The unconstrained tensor keeps its identity, so an optimiser or Pyro's param store
     that holds it sees the new value.
     """
-    constraint = module._pyro_params[name][0]  # type: ignore[index]
+    constraint = pyro_declarations(module)[0][name][0]
     unconstrained = getattr(module, f"{name}_unconstrained")
     with torch.no_grad():
         unconstrained.copy_(torch.distributions.transform_to(constraint).inv(value))

@@ -75,9 +75,11 @@ def pyro_visible(net: nn.Module) -> nn.Module:
     if next(net.parameters(), None) is None:
         return net
     to_pyro_module_(net, recurse=False)
-    for name, child in list(net._modules.items()):
-        if child is None:
-            continue
+    # each child under each of its names (named_children names a shared child once), listed
+    # before the loop re-registers them
+    children = [(name, child) for name, child in net.named_modules(remove_duplicate=False)
+                if name and "." not in name]
+    for name, child in children:
         pyro_visible(child)
         # PyroModule re-registers a PyroModule child at the end of the order; moving every
         # child the same way keeps a Sequential's order

@@ -74,27 +74,24 @@ def _cloned(value: Any, into: Any = None) -> Any:
 
 
 def gradients_finite(grads: Sequence[torch.Tensor]) -> bool:
-    """Whether every gradient is finite: one fused kernel where torch has it (every step).
+    """Whether every gradient is finite: a sum per gradient, then one number read (every step).
 
-    It is the check of AMP's gradient scaler, with a scale of exactly 1 (so the gradients
-    are left as they are); on tensors it does not take it is :func:`all_finite`.
+    A sum is finite when all its terms are, so a finite total of the gradients' sums proves
+    them all finite; a total that is not (a NaN, an infinity, or finite sums that overflow)
+    is settled element by element, as it is on gradients that cannot be stacked (several
+    devices). Public operations only: AMP's fused check (private) saves tens of microseconds
+    a step on a small model, under 2 % of its step; ``torch.nn.utils.get_total_norm(grads,
+    math.inf)``, public too, is slower than both on CPU (milliseconds for an MNIST VAE).
     """
     if not grads:
         return True
-    device = grads[0].device
-    found, one = _FLAGS.get(device) or _FLAGS.setdefault(
-        device, (torch.zeros((), device=device), torch.ones((), device=device)))
     try:
-        torch._amp_foreach_non_finite_check_and_unscale_(list(grads), found, one)
-    except (RuntimeError, AttributeError):  # several devices, or an older torch
-        return all_finite(grads)
-    if found:  # (the check only ever sets the flag: it is 0 again once read as 1)
-        found.zero_()
-        return False
-    return True
-
-
-_FLAGS: dict[torch.device, tuple[torch.Tensor, torch.Tensor]] = {}
+        total = torch.stack([grad.sum() for grad in grads]).sum().item()
+    except RuntimeError:  # gradients on several devices
+        total = math.nan
+    if math.isfinite(total):
+        return True
+    return all(bool(torch.isfinite(grad).all()) for grad in grads)
 
 
 class DivergenceGuard:

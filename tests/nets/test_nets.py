@@ -45,3 +45,17 @@ def test_pyro_visible_converts_what_holds_parameters_and_keeps_the_order():
     assert [isinstance(m, PyroModule) for m in net] == [False, True, False, True, False]
     assert isinstance(net, PyroModule)
     torch.testing.assert_close(net(x), expected)
+
+
+
+def test_pyro_visible_keeps_the_order_of_a_child_shared_under_two_names():
+    from pvae.nets import pyro_visible  # noqa: PLC0415
+
+    shared = torch.nn.Linear(3, 3)
+    net = torch.nn.Sequential(shared, torch.nn.Tanh(), shared)
+    x = torch.randn(4, 3)
+    expected = net(x)
+    pyro_visible(net)
+    names = [name for name, _ in net.named_modules(remove_duplicate=False) if name]
+    assert names == ["0", "1", "2"] and net[0] is net[2] and type(net[1]) is torch.nn.Tanh
+    torch.testing.assert_close(net(x), expected)

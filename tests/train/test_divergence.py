@@ -78,3 +78,10 @@ def test_the_fused_gradient_check_agrees_with_the_plain_one_and_leaves_them_alon
         assert torch.equal(grad, before)  # scaled by exactly 1: untouched
     mixed = [torch.randn(3), torch.tensor([float("nan")], dtype=torch.float64)]
     assert not gradients_finite(mixed)
+
+
+def test_the_gradient_check_is_exact_where_the_sums_overflow():
+    huge = [torch.full((4,), 3e38), torch.full((2,), -3e38)]
+    assert gradients_finite(huge)  # finite gradients, though their sums are not
+    huge[0][1] = float("nan")
+    assert not gradients_finite(huge)
