@@ -1,6 +1,6 @@
 """Every private name of torch and Pyro that pvae uses, each with why no public API serves.
 
-This is the one module that may touch a dependency's private names (``tests/test_layers.py``
+This is the one module that may touch a dependency's private names (``tests/test_compat.py``
 counts them: at most 10, all here). Each use below says what it reads, why the public API
 does not serve, and the versions it was checked on; an upgrade that breaks one breaks it
 here, in one place, with the fallback each caller documents.
