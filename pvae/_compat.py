@@ -53,7 +53,7 @@ def plain_twin(module: torch.nn.Module, kind: type, children: dict[str, Any]) ->
     ``_pyro*`` entries (a plain torch class has none). No public constructor makes a module
     that shares its registries with another.
     """
-    twin = object.__new__(kind)
+    twin: Any = object.__new__(kind)
     vars(twin).update({key: value for key, value in vars(module).items()
                        if not key.startswith("_pyro")})
     vars(twin)["_modules"] = children

@@ -188,7 +188,7 @@ class CheckedPath:
                     self.known.add(key)
                 return "settled" if attempt else "agreed"
         restore(start)
-        self.refuse(problem.replace("{reference}", self.reference))
+        self.refuse(str(problem).replace("{reference}", self.reference))
         return "refused"
 
 

@@ -291,7 +291,7 @@ class CheckedTrace_ELBO(ELBOWithTraces):  # noqa: N801 (Pyro's spelling)
                 "from Trace_ELBO (an effect handler it does not know?)"), stacklevel=6)
             agreement = "refused"
         else:
-            if judge:  # (the structure the lean run must see, and the key it is known by)
+            if judge and judged is not None:  # (the structure the lean run must see: its key)
                 key = self._judged_structure = judged[1]
             dtype = reference.dtype if isinstance(reference, torch.Tensor) else \
                 torch.get_default_dtype()
