@@ -11,12 +11,14 @@ That stub is read twice: by type checkers, as the package's interface, and here,
 ``lazy_loader.attach_stub`` (the scientific-Python way, SPEC 1), which derives ``__all__``
 and imports each name from its module when first used, so that ``import pvae`` (and the
 ``pvae`` command's ``--help``) does not load torch, Pyro and ArviZ before they are needed.
-A subpackage (``pvae.priors``, ...) is imported the same way, on first use.
+A subpackage (``pvae.priors``, ...) is imported the same way, on first use; an old name in
+:data:`RENAMED` still answers, for one release, with a ``DeprecationWarning``.
 """
 
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
 
 import lazy_loader
@@ -24,12 +26,18 @@ import lazy_loader
 __version__ = "0.1.0"
 
 _public, _, __all__ = lazy_loader.attach_stub(__name__, __file__)
+#: old public names, kept for one release: each answers with its new name, and warns
+RENAMED = {"LeanTrace_ELBO": "CheckedTrace_ELBO"}
 
 
 def __getattr__(name: str) -> Any:
     """A public name (from ``__init__.pyi``), or a subpackage, imported on first use."""
     if name in __all__:
         return _public(name)
+    if name in RENAMED:
+        warnings.warn(f"pvae.{name} is now pvae.{RENAMED[name]}; the old name goes in the "
+                      "next release", DeprecationWarning, stacklevel=2)
+        return _public(RENAMED[name])
     try:
         return importlib.import_module(f"{__name__}.{name}")
     except ModuleNotFoundError as error:

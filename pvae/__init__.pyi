@@ -52,8 +52,8 @@ from .models import BayesianGaussian as BayesianGaussian
 from .models import Gaussian as Gaussian
 from .models import GaussianMixture as GaussianMixture
 from .models import LinearGaussian as LinearGaussian
+from .objectives import CheckedTrace_ELBO as CheckedTrace_ELBO
 from .objectives import EagerPathWarning as EagerPathWarning
-from .objectives import LeanTrace_ELBO as LeanTrace_ELBO
 from .pair import Pair as Pair
 from .pair import PairError as PairError
 from .posterior import mcmc as mcmc

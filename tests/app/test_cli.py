@@ -169,3 +169,10 @@ def test_no_public_name_is_the_name_of_a_module_that_would_hide_it():
     assert {"fit", "mcmc", "priors", "__version__"} <= set(dir(pvae))
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         pvae.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize(("old", "new"), [("LeanTrace_ELBO", "CheckedTrace_ELBO")])
+def test_a_renamed_public_name_answers_for_one_release_and_warns(old, new):
+    assert old not in pvae.__all__ and new in pvae.__all__
+    with pytest.warns(DeprecationWarning, match=f"pvae.{old} is now pvae.{new}"):
+        assert getattr(pvae, old) is getattr(pvae, new)
