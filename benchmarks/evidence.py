@@ -22,12 +22,12 @@ import pyro.distributions as dist
 import torch
 from pyro.infer import SVI, Trace_ELBO
 from pyro.infer.autoguide import AutoNormal
-from tests.bayes.test_evidence import CASES, data
 
 import pvae
 from pvae.anneal import ADAPTATION, FIRST_STEP_SIZE
 from pvae.bayes import power_schedule
 from pvae.data import digits
+from tests.bayes.test_evidence import CASES, data
 
 from .table import (
     PlusMinus,

@@ -14,7 +14,7 @@ import pytest
 import torch
 from pyro.infer import Trace_ELBO
 
-from pvae.objectives.default import EagerPathWarning, CheckedTrace_ELBO
+from pvae.objectives.default import CheckedTrace_ELBO, EagerPathWarning
 
 from .pyro_pairs import cases
 

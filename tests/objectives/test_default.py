@@ -10,7 +10,7 @@ import pvae
 from pvae.data import binarize, digits
 from pvae.guides import guides
 from pvae.likelihoods import likelihoods
-from pvae.objectives.default import EagerPathWarning, CheckedTrace_ELBO
+from pvae.objectives.default import CheckedTrace_ELBO, EagerPathWarning
 from pvae.priors import priors
 
 PARTS = [(prior, likelihood, guide) for prior in priors.names()

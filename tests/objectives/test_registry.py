@@ -5,8 +5,8 @@ import pvae
 from pvae import VAE
 from pvae.data import binarize, digits
 from pvae.objectives import objectives
-from pvae.objectives.importance import ImportanceWeightedELBO
 from pvae.objectives.default import CheckedTrace_ELBO
+from pvae.objectives.importance import ImportanceWeightedELBO
 from pvae.train.step import objective_of
 
 SMALL = {"encoder": {"name": "mlp", "hidden": [16]}, "decoder": {"name": "mlp", "hidden": [16]}}

@@ -10,11 +10,11 @@ from torch import nn
 
 import pvae
 from pvae.data import binarize, digits
-from pvae.objectives import vae_closed_form as closed_form
-from pvae.objectives.vae_closed_form import ClosedFormELBO, closed_form_problem, compile_problem
 from pvae.nets import Network, networks, pyro_visible
 from pvae.objectives import ClosedFormWarning, objectives
+from pvae.objectives import vae_closed_form as closed_form
 from pvae.objectives.default import CheckedTrace_ELBO
+from pvae.objectives.vae_closed_form import ClosedFormELBO, closed_form_problem, compile_problem
 
 SMALL = {"encoder": {"name": "mlp", "hidden": [8]}, "decoder": {"name": "mlp", "hidden": [8]}}
 
