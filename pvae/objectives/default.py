@@ -1,31 +1,29 @@
 r"""The default ELBO: ``Trace_ELBO``, answered by the first checked backend that takes the call.
 
-:class:`CheckedTrace_ELBO` is a drop-in ``Trace_ELBO`` with one particle. Each call goes to
-the first of its **backends** that takes it, and to ``Trace_ELBO`` itself when none does:
+:class:`CheckedTrace_ELBO` is a drop-in ``Trace_ELBO`` with one particle (its values,
+gradients, errors and warnings). Each call goes to the first of its **backends** that takes
+it, and to ``Trace_ELBO`` itself when none does:
 
 1. the model's **closed form** (a :class:`pvae.VAE` of the usual parts:
-   :mod:`pvae.objectives.vae_closed_form`), skipped under an outer Pyro handler, which must
-   see the sites;
+   :mod:`pvae.objectives.vae_closed_form`; ``compiled=True`` compiles it), skipped under an
+   outer Pyro handler, which must see the sites;
 2. the **lean trace** (:mod:`pvae.objectives.traced`), for any pair whose latent sites are
    all reparameterised.
 
-Each backend answers only for keys checked directly against ``Trace_ELBO``, through the one
-mechanism :class:`pvae.checked.CheckedPath`: the first call of a new key is ``Trace_ELBO``'s
-own call (its errors and warnings are raised; its traces judge the structure,
-:func:`~pvae.objectives.structure.lean_problem`); the backend then computes the loss from
-the same random state, and the key is taken when the values agree to rounding. The call's
-answer is then the backend's, from that state, so every call of a key (its first included)
-has the backend's numbers, drawn from the random numbers ``Trace_ELBO`` would have drawn.
-Where ``Trace_ELBO``'s first run drew numbers the backend does not (an autoguide sets itself
-up from the prior), the values agree only on a second comparison: that call's answer is
-``Trace_ELBO``'s own. A backend that disagrees, raises, or cannot take the pair is refused
-for good and says why once (an :class:`EagerPathWarning`, or a :class:`ClosedFormWarning`
-when a compiled ELBO was asked for). A call a backend cannot answer (a non-finite loss,
-data outside the support) goes down the list, ending at ``Trace_ELBO``.
-
-The one cost beyond ``Trace_ELBO``'s semantics: a check runs the program more than once, so
-side effects of the program itself (Python's or NumPy's random numbers) happen more than
-once on such a call; module buffers (batch norm) are put back.
+A backend answers only for keys checked directly against ``Trace_ELBO``
+(:class:`pvae.checked.CheckedPath`): the first call of a new key is ``Trace_ELBO``'s own call
+(its errors and warnings are raised; its traces judge the structure,
+:func:`~pvae.objectives.structure.lean_problem`); the backend then computes the loss from the
+same random state, and the key is taken when the values agree to rounding. The call's answer
+is then the backend's, from that state, so every call of a key has the backend's numbers from
+the random numbers ``Trace_ELBO`` would have drawn. Where ``Trace_ELBO``'s first run drew
+numbers the backend does not (an autoguide sets itself up), the values agree only on a second
+comparison, and that call's answer is ``Trace_ELBO``'s. A backend that disagrees, raises, or
+cannot take the pair is refused for good and says why once (an :class:`EagerPathWarning`, or
+a :class:`ClosedFormWarning` when a compiled ELBO was asked for). A call a backend cannot
+answer (a non-finite loss, data outside the support) goes down the list. A check runs the
+program more than once: module buffers (batch norm) are put back, but other side effects of
+the program (Python's or NumPy's random numbers) happen again.
 """
 
 from __future__ import annotations
@@ -44,12 +42,14 @@ from ..checked import CheckedPath, FastPathWarning, random_state, restore
 from ..pair import buffer_snapshot, buffers_kept, closed_form_elbo_of, kl_weight_of
 from ..validation import check_bool, check_positive_int
 from .structure import lean_problem, trace_structure
-from .traced import LeanTrace
+from .traced import LeanTrace, result_of
 
 __all__ = ["MAX_STRUCTURES", "CheckedTrace_ELBO", "ClosedFormWarning", "EagerPathWarning"]
 
 #: distinct structures (a full and a partial minibatch are two) the lean trace follows
 MAX_STRUCTURES = 8
+_UNKNOWN_HANDLER = ("it sees this pair's sites differently from Trace_ELBO (an effect handler "
+                   "it does not know?)")
 
 
 class EagerPathWarning(FastPathWarning):
@@ -58,6 +58,11 @@ class EagerPathWarning(FastPathWarning):
 
 class ClosedFormWarning(FastPathWarning):
     """A closed form (or a compiled one) is not used; the message says why."""
+
+
+def _not_compiled(problem: str, kept: str, stacklevel: int) -> None:
+    warnings.warn(f"pvae: this pair's ELBO is not compiled: {problem}; it trains on {kept}, "
+                  "with the same values", ClosedFormWarning, stacklevel=stacklevel + 1)
 
 
 class _ClosedBackend:
@@ -74,33 +79,25 @@ class _ClosedBackend:
 
     def key(self, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
         """The call's key, or None where the closed form does not take it."""
-        form = self.form
-        if form is None or not form.matches(model, guide):
-            form = self._made(model, guide)
-            if form is None:
+        if self.form is None or not self.form.matches(model, guide):
+            pair = (id(model), id(guide))
+            if pair in self.refused:
+                self.reason = self.refused[pair]
+                return None
+            hook = closed_form_elbo_of(model)
+            self.form, self.reason = hook(guide, self.compiled) if hook is not None else (
+                None, f"its model (a {type(model).__name__}) has no closed form")
+            if self.form is None:
+                self.refused[pair] = self.reason
+            if self.reason and self.compiled:
+                _not_compiled(self.reason, "the lean trace" if self.form is None
+                              else "the closed form, uncompiled", stacklevel=5)
+            if self.form is None:
                 return None
         if kl_weight_of(model) != kl_weight_of(guide):
             return None  # (Trace_ELBO scales their latent sites apart)
-        key = form.key(args, kwargs)
-        return None if key is None else (id(form), key)
-
-    def _made(self, model: Any, guide: Any) -> Any:
-        pair = (id(model), id(guide))
-        if pair in self.refused:
-            self.reason = self.refused[pair]
-            return None
-        hook = closed_form_elbo_of(model)
-        made, problem = hook(guide, self.compiled) if hook is not None else (
-            None, f"its model (a {type(model).__name__}) has no closed form")
-        self.reason = problem
-        if made is None:
-            self.refused[pair] = problem
-        if problem and self.compiled:
-            kept = "the lean trace" if made is None else "the closed form, uncompiled"
-            warnings.warn(f"pvae: this pair's ELBO is not compiled: {problem}; it trains on "
-                          f"{kept}, with the same values", ClosedFormWarning, stacklevel=6)
-        self.form = made
-        return made
+        key = self.form.key(args, kwargs)
+        return None if key is None else (id(self.form), key)
 
     def value(self, args: Any, kwargs: Any) -> float:
         """The loss, eagerly and (if compiled) from the graph: the one farther from eager.
@@ -121,23 +118,16 @@ class _ClosedBackend:
                 cause: BaseException = getattr(error, "inner_exception", None) or error
                 self.form.compiled, self.compile_failed = False, True
                 self.reason = (f"torch.compile failed ({type(cause).__name__}: "
-                               f"{str(cause).splitlines()[0] if str(cause) else ''})")
-                warnings.warn(f"pvae: this pair's ELBO is not compiled: {self.reason}; it "
-                              "trains on the closed form, uncompiled, with the same values",
-                              ClosedFormWarning, stacklevel=8)
+                               f"{(str(cause).splitlines() or [''])[0]})")
+                _not_compiled(self.reason, "the closed form, uncompiled", stacklevel=8)
         return max(values, key=lambda value: abs(value - values[0]))
-
-    def run(self, method: str, args: Any, kwargs: Any, retain_graph: bool | None) -> Any:
-        """The call's result, or None where the closed form cannot give it."""
-        return self.form.answer(method, args[0], kwargs.get("num_data"), retain_graph)
 
 
 class CheckedTrace_ELBO(ELBOWithTraces):  # noqa: N801 (Pyro's spelling)
     """``Trace_ELBO`` with one particle, answered by checked fast backends where they agree.
 
-    A drop-in ``Trace_ELBO``: ``SVI(model, guide, optim, CheckedTrace_ELBO())`` gives its
-    values, gradients, errors and warnings. See the module's docstring for the backends and
-    how each is checked. ``compiled=True`` compiles the closed form (``torch.compile``).
+    ``SVI(model, guide, optim, CheckedTrace_ELBO())`` trains as with ``Trace_ELBO``; see the
+    module's docstring. ``compiled=True`` compiles the closed form (``torch.compile``).
     """
 
     def __init__(self, *, compiled: bool = False, **kwargs: Any) -> None:
@@ -195,16 +185,15 @@ class CheckedTrace_ELBO(ELBOWithTraces):  # noqa: N801 (Pyro's spelling)
         if self._unsaid:
             self.lean_path.refuse(f"is not used: {self._unsaid}", stacklevel=4)
             self._unsaid = None
+        result = None
         if self.closed_path.usable and not am_i_wrapped():
             key = self.closed.key(model, guide, args, kwargs)
             if key is not None:
                 result = self._closed_call(method, key, model, guide, args, kwargs)
-                if result is not None:
-                    return result
-        if self.lean_path.usable:
+        if result is None and self.lean_path.usable:
             result = self._lean_call(method, model, guide, args, kwargs)
-            if result is not None:
-                return result
+        if result is not None:
+            return result
         self.eager_calls += 1
         return getattr(super(), method)(model, guide, *args, **kwargs)
 
@@ -219,7 +208,8 @@ class CheckedTrace_ELBO(ELBOWithTraces):  # noqa: N801 (Pyro's spelling)
             if not self.closed_path.knows(key) or self.closed.compile_failed:
                 self.closed.compile_failed = False
                 return None  # (a failed compilation: this call goes on down the list)
-        result = self.closed.run(method, args, kwargs, self.retain_graph)
+        result = self.closed.form.answer(method, args[0], kwargs.get("num_data"),
+                                         self.retain_graph)
         if result is None:
             restore(start)  # (nothing was added to the gradients)
             return None
@@ -261,8 +251,7 @@ class CheckedTrace_ELBO(ELBOWithTraces):  # noqa: N801 (Pyro's spelling)
         """The lean loss of a checking call, which must see the structure Trace_ELBO saw."""
         value, seen = LeanTrace.run("loss", model, guide, args, kwargs)
         if seen is not None and seen != self._judged_structure:
-            raise ValueError("it sees this pair's sites differently from Trace_ELBO (an "
-                             "effect handler it does not know?)")
+            raise ValueError(_UNKNOWN_HANDLER)
         return value
 
     def _checked(self, path: CheckedPath, key: Any, method: str, model: Any, guide: Any,
@@ -286,9 +275,8 @@ class CheckedTrace_ELBO(ELBOWithTraces):  # noqa: N801 (Pyro's spelling)
             agreement = "not finite"  # (Trace_ELBO's answer; the key stays unchecked)
         elif judge and (judged is None or judged[0] is not None or
                         key not in (None, judged[1])):
-            path.refuse("is not used: " + (
-                judged[0] if judged and judged[0] else "it sees this pair's sites differently "
-                "from Trace_ELBO (an effect handler it does not know?)"), stacklevel=6)
+            path.refuse("is not used: " + (judged[0] if judged and judged[0] else
+                                           _UNKNOWN_HANDLER), stacklevel=6)
             agreement = "refused"
         else:
             if judge and judged is not None:  # (the structure the lean run must see: its key)
@@ -307,7 +295,7 @@ class CheckedTrace_ELBO(ELBOWithTraces):  # noqa: N801 (Pyro's spelling)
             return None
         restore(after)
         self.eager_calls += 1
-        return (_answer(method, reference, self.retain_graph),)
+        return (result_of(method, reference, self.retain_graph),)
 
     def loss(self, model: Any, guide: Any, *args: Any, **kwargs: Any) -> float:
         """Minus the ELBO estimate, as a float (``Trace_ELBO.loss``)."""
@@ -321,12 +309,3 @@ class CheckedTrace_ELBO(ELBOWithTraces):  # noqa: N801 (Pyro's spelling)
     def loss_and_grads(self, model: Any, guide: Any, *args: Any, **kwargs: Any) -> float:
         """Minus the ELBO estimate; its gradient is accumulated into the parameters."""
         return self._call("loss_and_grads", model, guide, args, kwargs)
-
-
-def _answer(method: str, loss: Any, retain_graph: bool | None) -> Any:
-    """``method``'s result from Trace_ELBO's differentiable loss of the call."""
-    if method == "differentiable_loss":
-        return loss
-    if method == "loss_and_grads" and isinstance(loss, torch.Tensor) and loss.requires_grad:
-        loss.backward(retain_graph=retain_graph)
-    return torch_item(loss)

@@ -7,19 +7,15 @@ For a pair whose every latent site is reparameterised, ``Trace_ELBO`` computes
           \qquad v_j = g_\phi(\varepsilon_j, x),
 
 one draw :math:`\varepsilon` per latent, every site scaled by its :math:`s` (the plate's
-``N / B``, a ``poutine.scale`` such as the KL weight) and masked by its mask; its gradient
-is the gradient of :math:`\widehat{\mathcal L}` itself. ``Trace_ELBO`` records two full
-traces each step to get it. :class:`LeanTrace` runs the guide and the model under one small
-effect handler instead, which keeps the guide's draws (and its subsample indices), puts them
-into the model and adds up the log-densities as the sites are made: the same random numbers
-in the same order, so the same value and gradient.
-
-Its key is the **structure** the run saw (:func:`~pvae.objectives.structure.site_key`): the
-default ELBO lets it answer only for structures checked against ``Trace_ELBO``
-(:mod:`pvae.objectives.default`). Argument validation is off on a lean run (a checked
-structure's distributions were validated), but every observed value is checked against its
-support on every call (:func:`pvae.pair.surely_in_support`, then the distribution's own
-check), so data outside a likelihood's support is sent to ``Trace_ELBO`` to raise.
+``N / B``, a ``poutine.scale`` such as the KL weight) and masked by its mask, and
+differentiates :math:`\widehat{\mathcal L}` itself. :class:`LeanTrace` computes it without
+recording two full traces: one small effect handler keeps the guide's draws (and subsample
+indices), puts them into the model and adds up the log-densities as the sites are made, so
+the same random numbers are drawn in the same order. Its key is the **structure** the run saw
+(:func:`~pvae.objectives.structure.site_key`). Argument validation is off on a lean run (a
+checked structure's distributions were validated), but every observation is checked against
+its support on every call (:func:`pvae.pair.surely_in_support`, then the distribution's own
+check); data outside it is sent to ``Trace_ELBO`` to raise.
 """
 
 from __future__ import annotations
@@ -40,9 +36,24 @@ from .._compat import store_tensor
 from ..pair import surely_in_support
 from .structure import guide_problem, site_key
 
-__all__ = ["LeanTrace"]
+__all__ = ["LeanTrace", "result_of"]
 
 _STORE = pyro.get_param_store()  # Pyro's one global store
+
+
+def result_of(method: str, loss: Any, retain_graph: bool | None, value: float | None = None, *,
+              backward: bool = True) -> Any:
+    """``method``'s result from a differentiable ``loss`` (whose value ``value`` may be known).
+
+    The loss itself for ``differentiable_loss``; else its value, once ``loss_and_grads`` has
+    run ``backward`` (where ``backward`` and the loss has a graph).
+    """
+    if method == "differentiable_loss":
+        return loss
+    if (method == "loss_and_grads" and backward and isinstance(loss, torch.Tensor)
+            and loss.requires_grad):
+        loss.backward(retain_graph=retain_graph)
+    return torch_item(loss) if value is None else value
 
 
 class _NotHere(Exception):  # noqa: N818 (a signal, not an error)
@@ -52,10 +63,9 @@ class _NotHere(Exception):  # noqa: N818 (a signal, not an error)
 class _Lean(Messenger):
     """Adds up a program's scaled log-densities as its sites are made, keeping the draws.
 
-    Given ``replayed`` draws (the guide's), it puts them in at the latent sites of the same
-    name. A ``PyroModule`` announces each ``nn.Parameter`` it reads with ``pyro.param(name,
-    p)``; once ``p`` is the store's own tensor under ``name`` the store would hand back ``p``
-    itself, so the handler does that directly.
+    ``replayed`` draws (the guide's) are put in at the latent sites of the same name. A
+    ``PyroModule``'s ``pyro.param(name, p)`` of a ``p`` that is the store's own tensor under
+    ``name`` is answered with ``p`` directly (what the store would hand back).
     """
 
     def __init__(self, check_support: bool, replayed: dict[str, Any] | None = None) -> None:
@@ -120,11 +130,10 @@ class LeanTrace:
     def run(method: str, model: Any, guide: Any, args: Any, kwargs: Any, *,
             answer: Any = lambda key: True, retain_graph: bool | None = None
             ) -> tuple[Any, Any]:
-        """Run ``method``'s estimate; (result, structure seen), or (None, structure).
+        """``method``'s estimate and the structure seen: (result or None, structure or None).
 
-        The result is None where the run is not to answer (``answer(structure)`` is false, the
-        loss is not finite, or an observation lies outside its support: structure None); a
-        gradient is only accumulated for an answer.
+        The result is None (no gradient accumulated) where ``answer(structure)`` is false or
+        the loss is not finite; both are None where an observation is outside its support.
         """
         check = is_validation_enabled()
         try:
@@ -140,12 +149,8 @@ class LeanTrace:
         if not answer(seen):
             return None, seen
         loss = -(scored.total - drawn.total)
-        value = torch_item(loss)
-        if not math.isfinite(value):
+        if not math.isfinite(value := torch_item(loss)):
             return None, seen
-        if method == "differentiable_loss":
-            return loss, seen
-        if (method == "loss_and_grads" and (drawn.saw_param or scored.saw_param)
-                and isinstance(loss, torch.Tensor) and loss.requires_grad):
-            loss.backward(retain_graph=retain_graph)  # (Trace_ELBO's: no parameter, no backward)
-        return value, seen
+        # (Trace_ELBO's: no parameter, no backward)
+        return result_of(method, loss, retain_graph, value,
+                         backward=drawn.saw_param or scored.saw_param), seen

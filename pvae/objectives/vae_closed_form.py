@@ -1,39 +1,25 @@
 r"""A pvae VAE's single-sample ELBO in closed form: the default ELBO's first backend for it.
 
-For a :class:`pvae.VAE` built from the parts in :data:`PARTS`, one ``Trace_ELBO`` call on a
-minibatch :math:`x_{1:B}` of :math:`N` rows, with KL weight :math:`\beta`, computes
+For a :class:`pvae.VAE` of the parts in :data:`PARTS` (:func:`closed_form_problem` says what
+else it needs), one ``Trace_ELBO`` call on a minibatch :math:`x_{1:B}` of :math:`N` rows, with
+KL weight :math:`\beta`, computes
 
 .. math:: \widehat{\mathcal L} = s \sum_{i=1}^B \log p(x_i \mid z_i)
           + s\beta \sum_{i=1}^B \bigl[\log p(z_i) - \log q(z_i \mid x_i)\bigr],
           \qquad z_i = \mu(x_i) + \sigma(x_i) \odot \varepsilon_i,
 
 with :math:`s = N / B` and one :math:`\varepsilon_i \sim \mathcal N(0, I)` per row, drawn
-after the encoder runs and before the decoder does. :class:`ClosedFormELBO` writes that
-sum out in plain torch — the two Normal log-densities as formulas, the Bernoulli one as a
-cross-entropy with logits — and calls the networks as plain torch modules (their
-``PyroModule`` twins announce every parameter read to Pyro, which costs tens of
-microseconds a call). The same random numbers are drawn in the same order, so the value
-and the gradient are ``Trace_ELBO``'s (``tests/models/test_closed_form.py`` checks both
-in float64, for every part listed, with warm-up weights and minibatch scales).
+after the encoder runs and before the decoder does. :class:`ClosedFormELBO` writes that sum
+out in plain torch (the Normal log-densities as formulas, the Bernoulli's as a cross-entropy
+with logits), calling the networks as plain torch modules (their ``PyroModule`` twins
+announce every parameter read to Pyro). The same random numbers are drawn in the same order,
+so value and gradient are ``Trace_ELBO``'s (``tests/objectives/test_vae_closed_form.py``).
 
-What it takes, and what :func:`closed_form_problem` refuses (the lean path then runs):
-
-* the model of a :class:`pvae.VAE` and its guide, as they are (not wrapped in a handler);
-* the guide, prior and likelihood of :data:`PARTS`, of exactly those classes (a subclass
-  may change what its distribution is);
-* networks made of plain torch modules (made Pyro-visible by pvae), without ``PyroSample``
-  or ``PyroParam`` attributes, that draw no random numbers of their own when compiled.
-
-With ``compiled=True`` a training call's loss *and its gradient* are compiled by
-``torch.compile`` into one graph (inductor; ``mode="reduce-overhead"`` on CUDA, which
-captures CUDA graphs): ``torch.func.grad_and_value`` of the loss, over the networks'
-trainable parameters, so the backward pass, the loss and the support check are kernels of
-the same code. :math:`\varepsilon` is drawn eagerly and handed in, as are :math:`s` and
-:math:`s\beta` as tensors, so a warm-up's changing weight does not recompile; a new batch
-shape (the last, partial minibatch), a parameter frozen or replaced compiles once more.
-``differentiable_loss`` returns the graph's loss with the graph's gradient attached
-(:meth:`ClosedFormELBO.differentiable`); calls without gradients (a validation loss) run
-eagerly.
+With ``compiled=True`` a training call's loss *and gradient* are one ``torch.compile`` graph
+(inductor; ``mode="reduce-overhead"``, CUDA graphs, on CUDA): ``torch.func.grad_and_value``
+over the networks' trainable parameters, the support check included. :math:`\varepsilon`,
+:math:`s` and :math:`s\beta` are inputs (a warm-up does not recompile); a new batch shape or
+a parameter frozen or replaced compiles once more. Calls without gradients run eagerly.
 """
 
 from __future__ import annotations
@@ -54,12 +40,20 @@ from .._compat import inductor_backend, module_registries, plain_twin, pyro_decl
 from ..guides import NormalGuide
 from ..likelihoods import Bernoulli, all_binary, non_binary_count
 from ..priors import StandardNormal
+from .traced import result_of
 
 __all__ = ["PARTS", "ClosedFormELBO", "Gradient", "add_gradients", "closed_form",
            "closed_form_problem", "compile_problem"]
 
 #: a trainable parameter and its gradient, computed but not yet added to its ``.grad``
 Gradient = tuple[torch.Tensor, torch.Tensor]
+#: the parts written out here: (guide, prior, likelihood) classes, each exactly
+PARTS = {"guide": (NormalGuide,), "prior": (StandardNormal,), "likelihood": (Bernoulli,)}
+#: modules that draw random numbers in training mode: inside a compiled graph they would
+#: draw from inductor's generator, not torch's
+RANDOM_MODULES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
+                  nn.FeatureAlphaDropout, nn.RReLU)
+NETWORKS = ("encoder", "decoder")
 
 
 def add_gradients(gradients: Iterable[Gradient]) -> None:
@@ -69,30 +63,6 @@ def add_gradients(gradients: Iterable[Gradient]) -> None:
             parameter.grad = gradient
         else:
             parameter.grad += gradient
-
-#: the parts written out here: (guide, prior, likelihood) classes, each exactly
-PARTS = {"guide": (NormalGuide,), "prior": (StandardNormal,), "likelihood": (Bernoulli,)}
-#: modules that draw random numbers in training mode: inside a compiled graph they would
-#: draw from inductor's generator, not torch's
-RANDOM_MODULES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
-                  nn.FeatureAlphaDropout, nn.RReLU)
-
-
-def _made_pyro(kind: type) -> bool:
-    """Whether ``kind`` is ``PyroModule[torch class]``, as ``to_pyro_module_`` makes it."""
-    mro = kind.__mro__
-    return len(mro) > 2 and mro[2] is PyroModule and not issubclass(mro[1], PyroModule)
-
-
-def _network_problem(net: nn.Module, role: str) -> str | None:
-    for module in net.modules():
-        if not isinstance(module, PyroModule):
-            continue
-        if not _made_pyro(type(module)):
-            return f"its {role} holds a PyroModule class of its own ({type(module).__name__})"
-        if any(pyro_declarations(module)):
-            return f"its {role} has PyroSample or PyroParam attributes"
-    return None
 
 
 def _parts(model: Any, guide: Any) -> dict[str, Any]:
@@ -105,25 +75,33 @@ def _parts(model: Any, guide: Any) -> dict[str, Any]:
 def closed_form_problem(model: Any, guide: Any) -> str | None:
     """Why this pair's ELBO is not written out here, or None when it is.
 
-    ``model`` is a :class:`~pvae.models.vae.VAEModel` itself (its hook refuses a subclass,
-    whose ``forward`` may be another program).
+    It needs the guide, prior and likelihood of exactly the classes of :data:`PARTS` (a
+    subclass may change its distribution), and networks of plain torch modules (made
+    Pyro-visible by pvae) without ``PyroSample`` or ``PyroParam`` attributes. ``model`` is a
+    :class:`~pvae.models.vae.VAEModel` itself (its hook refuses a subclass).
     """
     parts = _parts(model, guide)
     for role, kinds in PARTS.items():
         if type(parts[role]) not in kinds:
             known = ", ".join(kind.__name__ for kind in kinds)
             return f"its {role} is a {type(parts[role]).__name__}; the closed form knows {known}"
-    for role in ("encoder", "decoder"):
-        problem = _network_problem(parts[role], role)
-        if problem is not None:
-            return problem
+    for role in NETWORKS:
+        for module in parts[role].modules():
+            if not isinstance(module, PyroModule):
+                continue
+            mro = type(module).__mro__  # to_pyro_module_ makes PyroModule[a torch class]
+            if len(mro) < 3 or mro[2] is not PyroModule or issubclass(mro[1], PyroModule):
+                return f"its {role} holds a PyroModule class of its own ({type(module).__name__})"
+            if any(pyro_declarations(module)):
+                return f"its {role} has PyroSample or PyroParam attributes"
     return None
 
 
 def compile_problem(model: Any, guide: Any) -> str | None:
     """Why this pair's closed form is not compiled (its networks draw random numbers)."""
-    for role in ("encoder", "decoder"):
-        for module in _parts(model, guide)[role].modules():
+    parts = _parts(model, guide)
+    for role in NETWORKS:
+        for module in parts[role].modules():
             if isinstance(module, RANDOM_MODULES):
                 return (f"its {role} has a {type(module).__name__}, whose random numbers a "
                         "compiled graph would draw from another generator than Trace_ELBO's")
@@ -139,19 +117,11 @@ def closed_form(model: Any, guide: Any, compiled: bool) -> tuple[ClosedFormELBO 
     return ClosedFormELBO(model, guide, compiled=compiled and problem is None), problem or ""
 
 
-def _plain_class(module: nn.Module) -> type:
-    """The torch class a ``PyroModule[...]`` was made from (the class itself otherwise)."""
-    kind = type(module)
-    return kind.__mro__[1] if isinstance(module, PyroModule) else kind
-
-
 class _Twin:
-    """A plain torch copy of a PyroModule tree, sharing its parameters and buffers.
+    """A plain torch copy of a PyroModule tree, sharing its parameter and buffer dicts.
 
-    Each twin module shares its original's ``_parameters`` and ``_buffers`` dicts, so an
-    optimiser step, ``load_state_dict`` or ``.to(device)`` is seen at once. Before each use
-    :meth:`synced` copies every module's training flag and rebuilds the twin if a submodule
-    was replaced.
+    An optimiser step, ``load_state_dict`` or ``.to(device)`` is seen at once; :meth:`synced`
+    copies every module's training flag and rebuilds the twin where a submodule was replaced.
     """
 
     def __init__(self, net: nn.Module) -> None:
@@ -160,7 +130,8 @@ class _Twin:
 
     def _copy(self, module: nn.Module) -> nn.Module:
         parameters, _, children = module_registries(module)
-        twin: nn.Module = plain_twin(module, _plain_class(module), {
+        kind = type(module).__mro__[1] if isinstance(module, PyroModule) else type(module)
+        twin: nn.Module = plain_twin(module, kind, {
             name: None if child is None else self._copy(child) for name, child in children.items()})
         self.pairs.append((module, twin, children, tuple(children.values()), parameters,
                            tuple(parameters.values())))
@@ -175,35 +146,22 @@ class _Twin:
         self.first = next(iter(self.named.values()), None)
 
     def synced(self, named: bool = False) -> nn.Module:
-        """The twin, with its originals' training flags and submodules.
-
-        With ``named``, :attr:`named` is checked too: a parameter replaced or added since
-        (which the twin sees at once, sharing the parameter dicts) rebuilds it.
-        """
+        """The twin; with ``named``, rebuilt too where a parameter was replaced or added."""
         for original, twin, live_children, children, live_parameters, parameters in self.pairs:
-            if ((children or live_children) and tuple(live_children.values()) != children) or \
-                    (named and not _same(live_parameters.values(), parameters)):
+            moved = (children or live_children) and tuple(live_children.values()) != children
+            # (parameters compared as objects: the old ones are kept, so their ids are theirs)
+            if moved or (named and [*map(id, live_parameters.values())] != [*map(id, parameters)]):
                 self._build()
                 return self.synced(named)
             twin.__dict__["training"] = original.training  # (no Module.__setattr__)
         return self.module
 
 
-def _same(values: Iterable[Any], kept: tuple[Any, ...]) -> bool:
-    """Whether ``values`` are the objects of ``kept``, in order (not compared by value)."""
-    count = 0
-    for count, value in enumerate(values, 1):
-        if count > len(kept) or value is not kept[count - 1]:
-            return False
-    return count == len(kept)
-
-
 class _GraphLoss(torch.autograd.Function):
     """The compiled graph's loss as a tensor autograd can differentiate.
 
-    Its inputs are the loss, the graph's gradients and the parameters they belong to; its
-    backward hands each parameter its gradient times the upstream one, so a ``backward``
-    through it (Lightning's) adds to ``.grad`` what :func:`add_gradients` would.
+    Its backward hands each parameter the graph's gradient times the upstream one, so a
+    ``backward`` through it adds to ``.grad`` what :func:`add_gradients` would.
     """
 
     @staticmethod
@@ -230,14 +188,9 @@ class _Counted:
 
 
 class ClosedFormELBO:
-    """Minus the single-sample ELBO of a pvae VAE's pair, computed in plain torch.
+    """Minus the single-sample ELBO of a pair :func:`closed_form_problem` accepts, in torch.
 
-    Parameters
-    ----------
-    model, guide
-        A pair that :func:`closed_form_problem` accepts.
-    compiled : bool
-        Compile the loss with ``torch.compile`` (see the module docstring).
+    ``compiled`` compiles a training call's loss and gradient (see the module's docstring).
     """
 
     def __init__(self, model: Any, guide: Any, compiled: bool = False) -> None:
@@ -260,15 +213,13 @@ class ClosedFormELBO:
         """Whether this is still the pair it was made for, with the same parts and networks.
 
         Checked on every call (microseconds): a part or a network swapped since makes a new
-        closed form, checked again against the lean path.
+        closed form, checked again.
         """
         if model is not self.model or guide is not self.guide:
             return False
-        modules, guide_modules = module_registries(model)[2], module_registries(guide)[2]
-        return (guide_modules.get("encoder") is self.encoder.net
-                and modules.get("decoder") is self.decoder.net
-                and (type(guide), type(modules.get("prior")),
-                     type(modules.get("likelihood"))) == self.kinds)
+        parts = _parts(model, guide)
+        return (parts["encoder"] is self.encoder.net and parts["decoder"] is self.decoder.net
+                and tuple(type(parts[role]) for role in PARTS) == self.kinds)
 
     def key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
         """What a call's exactness depends on (None: a call this form does not take)."""
@@ -297,7 +248,7 @@ class ClosedFormELBO:
         """Minus the ELBO estimate of ``x`` (``Trace_ELBO``'s value, differentiable), eagerly."""
         scale, latent_scale = self.scales(x, num_data)
         encoder, decoder = self.encoder.synced(), self.decoder.synced()
-        loc, scale_q = self._encoded(encoder, x)
+        loc, scale_q = NormalGuide.loc_and_scale(encoder(x))
         noise = torch.empty_like(loc).normal_()
         return self._negative_elbo(decoder, x, loc, scale_q, noise, scale, latent_scale)
 
@@ -313,11 +264,9 @@ class ClosedFormELBO:
                         ) -> tuple[torch.Tensor, torch.Tensor, list[Gradient]]:
         """The compiled loss, the count of values outside the support, and the gradients.
 
+        One graph computes all three, the gradient inside it (no autograd graph is left).
         The gradients come as (trainable parameter, gradient) pairs, not yet added to the
-        parameters' ``.grad``: the caller adds them once the loss is known to be finite. One
-        graph computes all three. The loss's gradient is taken inside it
-        (``torch.func.grad_and_value``), so the backward pass and the support check are fused
-        kernels of the same compiled code, and no autograd graph is left behind.
+        parameters' ``.grad``: the caller adds them once the loss is known to be finite.
         """
         if self._compiled is None:
             self.backend = _Counted("reduce-overhead" if x.is_cuda else None)
@@ -337,11 +286,9 @@ class ClosedFormELBO:
                 self._scale_tensors.clear()
             scales = self._scale_tensors[values, dtype, device] = torch.tensor(
                 values, dtype=dtype, device=device)
-        trainable: tuple[dict[str, torch.Tensor], ...] = ({}, {})
-        frozen: tuple[dict[str, torch.Tensor], ...] = ({}, {})
-        for net, twin in enumerate((self.encoder, self.decoder)):
-            for name, parameter in twin.named.items():
-                (trainable if parameter.requires_grad else frozen)[net][name] = parameter
+        nets = (self.encoder.named, self.decoder.named)
+        trainable = tuple({n: p for n, p in named.items() if p.requires_grad} for named in nets)
+        frozen = tuple({n: p for n, p in named.items() if not p.requires_grad} for named in nets)
         if x.is_cuda:  # a new step of CUDA graphs: the last replay's outputs are not kept
             torch.compiler.cudagraph_mark_step_begin()
         loss, outside, grads = self._compiled(encoder, decoder, trainable, frozen, x, noise,
@@ -359,24 +306,19 @@ class ClosedFormELBO:
         None (nothing added to the gradients) when ``x`` is outside the support, under
         validation, or the loss is not finite: ``Trace_ELBO`` then says what is wrong.
         """
-        if method != "loss" and self.graph_ready():  # compiled: the gradient from the graph
-            graph_loss, outside, gradients = self.value_and_grads(x, num_data)
-            if (outside and is_validation_enabled()) or not math.isfinite(
-                    value := torch_item(graph_loss)):
+        if method == "loss" or not self.graph_ready():
+            with torch.no_grad() if method == "loss" else contextlib.nullcontext():
+                loss = self.checked_loss(x, num_data) if is_validation_enabled() \
+                    else self.loss(x, num_data)
+            if loss is None or not math.isfinite(value := torch_item(loss)):
                 return None
-            if method == "differentiable_loss":
-                return self.differentiable(graph_loss, gradients)
-            add_gradients(gradients)
-            return value
-        with torch.no_grad() if method == "loss" else contextlib.nullcontext():
-            loss = self.checked_loss(x, num_data) if is_validation_enabled() \
-                else self.loss(x, num_data)
-        if loss is None or not math.isfinite(value := torch_item(loss)):
+            return result_of(method, loss, retain_graph, value)
+        loss, outside, gradients = self.value_and_grads(x, num_data)  # the graph's gradient
+        if (outside and is_validation_enabled()) or not math.isfinite(value := torch_item(loss)):
             return None
         if method == "differentiable_loss":
-            return loss
-        if method == "loss_and_grads" and loss.requires_grad:
-            loss.backward(retain_graph=retain_graph)
+            return self.differentiable(loss, gradients)
+        add_gradients(gradients)
         return value
 
     @staticmethod
@@ -390,23 +332,14 @@ class ClosedFormELBO:
                        frozen: tuple[dict[str, torch.Tensor], ...], x: torch.Tensor,
                        noise: torch.Tensor, scales: torch.Tensor) -> Any:
         def negative_elbo(weights: tuple[dict[str, torch.Tensor], ...]) -> Any:
-            def encoded(rows: torch.Tensor) -> torch.Tensor:
-                return functional_call(encoder, (weights[0], frozen[0]), (rows,))
-
-            def decoded(z: torch.Tensor) -> torch.Tensor:
-                return functional_call(decoder, (weights[1], frozen[1]), (z,))
-
-            loc, scale_q = self._encoded(encoded, x)
-            return self._negative_elbo(decoded, x, loc, scale_q, noise, scales[0], scales[1])
+            loc, scale_q = NormalGuide.loc_and_scale(
+                functional_call(encoder, (weights[0], frozen[0]), (x,)))
+            return self._negative_elbo(
+                lambda z: functional_call(decoder, (weights[1], frozen[1]), (z,)), x, loc,
+                scale_q, noise, scales[0], scales[1])
 
         grads, loss = grad_and_value(negative_elbo)(trainable)
         return loss, non_binary_count(x), grads
-
-    @staticmethod
-    def _encoded(encoder: Callable[[torch.Tensor], torch.Tensor],
-                 x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The guide's location and scale (as :meth:`pvae.guides.NormalGuide.encode`)."""
-        return NormalGuide.loc_and_scale(encoder(x))
 
     def _negative_elbo(self, decoder: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
                        loc: torch.Tensor, scale_q: torch.Tensor, noise: torch.Tensor,
