@@ -1,9 +1,7 @@
 """Training objectives by name: ``elbo``, ``meanfield``, ``iwae``; each a Pyro ``ELBO``.
 
 The factories are named ``*_objective`` so that they do not read like the estimates
-:func:`pvae.elbo` and :func:`pvae.iwae`, which score a fitted pair. The default ELBO
-(:class:`CheckedTrace_ELBO`) answers each call with the first backend checked against
-``Trace_ELBO`` that takes it (:mod:`~pvae.objectives.default`).
+:func:`pvae.elbo` and :func:`pvae.iwae`, which score a fitted pair.
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ objectives = Registry("objective", ELBO)
 
 
 def _retired_jit(jit: Any) -> None:
-    """``jit=True`` is retired: pvae's speed table shows it slower than the default ELBO."""
     if check_bool(jit, "jit"):
         warnings.warn("jit=True is retired and ignored (it will be refused in the next "
                       "release): the default ELBO is faster than Pyro's JitTrace_ELBO on "
@@ -47,18 +44,14 @@ def elbo_objective(num_particles: int = 1, jit: bool = False, gradient: str = "p
                    compile: bool = False) -> ELBO:  # noqa: A002 (the option's name)
     r"""``Trace_ELBO``: :math:`\mathbb{E}_q[\log p(x, z) - \log q(z \mid x)]` by sampling.
 
-    With one particle it is :class:`~pvae.objectives.default.CheckedTrace_ELBO`: the same
-    estimator, answered by checked backends (for a :class:`pvae.VAE` of the usual parts, its
-    closed form, :mod:`pvae.objectives.vae_closed_form`). ``compile=True`` compiles that
-    closed form with ``torch.compile`` (CUDA graphs on a GPU); a pair without one trains on
-    the lean trace and says why, as a :class:`~pvae.objectives.default.ClosedFormWarning`.
-    Under a minibatch every log-density inside the data plate is scaled by :math:`N / B`
-    (and a latent's by the KL weight :math:`\beta`): the loss is minus an unbiased estimate
-    of the whole data set's (:math:`\beta`-)ELBO. ``gradient="stl"`` differentiates
-    :math:`\log q` through its sample only (sticking the landing, Roeder et al., 2017): the
-    same value, a gradient of lower variance near the posterior
-    (:class:`~pvae.objectives.importance.ImportanceWeightedELBO` with ``bound="elbo"``).
-    ``jit`` is retired (ignored, with a ``DeprecationWarning``).
+    With one particle it is :class:`~pvae.objectives.default.CheckedTrace_ELBO` (``compile``
+    compiles a :class:`pvae.VAE`'s closed form; a pair without one says why, as a
+    :class:`~pvae.objectives.default.ClosedFormWarning`). Under a minibatch every
+    log-density inside the data plate is scaled by :math:`N / B` (and a latent's by the KL
+    weight :math:`\beta`): the loss is minus an unbiased estimate of the whole data set's
+    (:math:`\beta`-)ELBO. ``gradient="stl"`` differentiates :math:`\log q` through its
+    sample only (sticking the landing, Roeder et al., 2017): the same value, a gradient of
+    lower variance near the posterior. ``jit`` is retired (ignored, with a warning).
     """
     num_particles = check_positive_int(num_particles, "num_particles")
     _retired_jit(jit)
@@ -82,7 +75,7 @@ def meanfield_objective(jit: bool = False) -> ELBO:
 
     :math:`\mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q(z \mid x) \,\|\, p(z))`, with a
     lower-variance gradient than the all-sampled ELBO; minibatch and KL weight scale it as
-    they scale ``elbo``. ``jit`` is retired (ignored, with a ``DeprecationWarning``).
+    they scale ``elbo``. ``jit`` is retired (ignored, with a warning).
     """
     _retired_jit(jit)
     return TraceMeanField_ELBO(max_plate_nesting=1)
@@ -92,13 +85,8 @@ def meanfield_objective(jit: bool = False) -> ELBO:
 def iwae_objective(k: int = 5, gradient: str = "dreg") -> ELBO:
     r"""The importance-weighted bound of each datapoint (Burda et al., 2016), summed.
 
-    :math:`\frac NB \sum_{i \in B} \log \frac1k \sum_{j=1}^k w_{ij}`, with
-    :math:`\log w_{ij} = \log p(x_i \mid z_{ij}) + \beta[\log p(z_{ij}) - \log q(z_{ij} \mid
-    x_i)]` from *unscaled* log-densities: the minibatch's :math:`N / B` is applied after the
-    log-mean-exp, so divided by :math:`N` the loss estimates minus the mean per-datapoint
-    IWAE-:math:`k` bound, tighter than the ELBO for :math:`k > 1` and equal to it at
-    :math:`k = 1`. :math:`\beta` is the KL weight (1 but in a warm-up or a :math:`\beta`-VAE).
-    ``gradient`` is ``"dreg"`` (doubly reparameterised, Tucker et al., 2019: the default) or
-    ``"plain"``. See :class:`~pvae.objectives.importance.ImportanceWeightedELBO`.
+    :math:`\frac NB \sum_{i \in B} \log \frac1k \sum_{j=1}^k w_{ij}`, the minibatch's
+    :math:`N / B` applied after the log-mean-exp; ``gradient`` is ``"dreg"`` (the default)
+    or ``"plain"``: :class:`~pvae.objectives.importance.ImportanceWeightedELBO`.
     """
     return ImportanceWeightedELBO(k, bound="iwae", gradient=gradient, max_plate_nesting=1)

@@ -1,36 +1,27 @@
 r"""The importance-weighted bound as a training objective, exact under minibatch scaling.
 
 For datapoint :math:`x_i` and :math:`k` draws :math:`z_{i1}, \dots, z_{ik} \sim q(z \mid x_i)`,
-the log-weights are
 
 .. math:: \log w_{ij} = \log p(x_i \mid z_{ij})
           + \beta \left[\log p(z_{ij}) - \log q(z_{ij} \mid x_i)\right],
 
-read from the pair's own traces: every sample site inside the data plate, its log-density
-*unscaled* but masked, times its scale relative to the data plate's (:math:`\beta`, the KL
-weight, is the latent sites' relative scale; :math:`\beta = 1` is the IWAE of Burda et al.,
-2016). The bound of one datapoint is
-:math:`\mathcal L_k(x_i) = \log \frac1k \sum_j w_{ij}`, and for a minibatch :math:`B` of
-:math:`N` rows the objective is :math:`\frac NB \sum_{i \in B} \mathcal L_k(x_i)`: the
-minibatch's :math:`N / B` is applied *after* the log-mean-exp (Pyro's ``RenyiELBO`` applies
-it to every log-density before, which bounds nothing once :math:`N / B \ne 1`). Divided by
-:math:`N`, the loss estimates minus the mean per-datapoint IWAE-:math:`k` bound.
+read from the pair's traces: each site inside the data plate, its log-density *unscaled* but
+masked, times its scale relative to the data plate's (:math:`\beta`, the KL weight, for a
+latent; :math:`\beta = 1` is the IWAE of Burda et al., 2016). A minibatch :math:`B` of
+:math:`N` rows gives :math:`\frac NB \sum_{i \in B} \log \frac1k \sum_j w_{ij}`: the
+:math:`N / B` is applied *after* the log-mean-exp (Pyro's ``RenyiELBO`` applies it to every
+log-density before, which bounds nothing once :math:`N / B \ne 1`), so divided by :math:`N`
+the loss estimates minus the mean per-datapoint IWAE-:math:`k` bound.
 
-Gradients (``gradient=``):
-
-* ``"dreg"`` (the default): the doubly-reparameterised estimator (Tucker et al., 2019).
-  The model's parameters get the IWAE gradient :math:`\sum_j \tilde w_j \nabla_\theta
-  \log w_j` (:math:`\tilde w` the normalised weights); the guide's get
-  :math:`\sum_j \big[(1 - \beta)\tilde w_j + \beta \tilde w_j^2\big]
-  \frac{\partial \log w_j}{\partial z_j} \frac{\partial z_j}{\partial \phi}`, with
-  :math:`\log q` differentiated through its sample only. Both are unbiased for the bound's
-  gradient; the guide's no longer loses its signal as :math:`k` grows. At :math:`k = 1` it
-  is the sticking-the-landing estimator.
-* ``"plain"``: the reparameterised gradient of the bound itself.
-
-:class:`ImportanceWeightedELBO` with ``bound="elbo"`` is the ELBO averaged over :math:`k`
-particles with the sticking-the-landing gradient (Roeder et al., 2017): :math:`\log q`
-differentiated through its sample only, which drops a term of zero mean.
+Gradients: ``"dreg"`` (the default), doubly reparameterised (Tucker et al., 2019): the
+model's parameters get :math:`\sum_j \tilde w_j \nabla_\theta \log w_j` (:math:`\tilde w` the
+normalised weights), the guide's :math:`\sum_j \big[(1 - \beta)\tilde w_j + \beta \tilde
+w_j^2\big] \frac{\partial \log w_j}{\partial z_j} \frac{\partial z_j}{\partial \phi}` with
+:math:`\log q` differentiated through its sample only: unbiased, and the guide's signal no
+longer fades as :math:`k` grows (at :math:`k = 1`, sticking the landing). ``"plain"``: the
+reparameterised gradient of the bound. ``bound="elbo"`` is the ELBO averaged over :math:`k`
+particles with the sticking-the-landing gradient (Roeder et al., 2017), which drops a term of
+zero mean.
 """
 
 from __future__ import annotations
@@ -77,17 +68,9 @@ def _relative_scale(site: Any) -> Any:
 class ImportanceWeightedELBO(TracedELBO):
     r"""The IWAE-``k`` bound per datapoint (``bound="iwae"``), or the ELBO with STL.
 
-    Parameters
-    ----------
-    k : int
-        Particles per datapoint.
-    bound : {"iwae", "elbo"}
-        ``"iwae"``: :math:`\log \frac1k \sum_j w_j` per datapoint; ``"elbo"``: the mean of
-        :math:`\log w_j` (the ELBO), any latent allowed.
-    gradient : {"dreg", "plain"} or {"stl"}
-        The gradient estimator (see the module's docstring).
-    max_plate_nesting : int, optional
-        As for Pyro's ELBOs (guessed from a first run when absent).
+    ``k`` particles per datapoint; ``bound="iwae"`` is :math:`\log \frac1k \sum_j w_j` per
+    datapoint, ``"elbo"`` the mean of :math:`\log w_j`, any latent allowed; ``gradient`` is
+    ``"dreg"`` or ``"plain"`` for the first, ``"stl"`` for the second (the module's docstring).
     """
 
     def __init__(self, k: int = 5, bound: str = "iwae", gradient: str | None = None,
@@ -119,7 +102,8 @@ class ImportanceWeightedELBO(TracedELBO):
         for site in model_trace.nodes.values():
             if site["type"] == "sample":
                 node: Any = site
-                node["unscaled_log_prob"] = self._log_prob(node, unmasked=True)
+                node["unscaled_log_prob"] = node["fn"].log_prob(node["value"], *node["args"],
+                                                                **node["kwargs"])
                 if is_validation_enabled():
                     check_site_shape({**node, "log_prob": node["unscaled_log_prob"]},
                                      self.max_plate_nesting)
@@ -186,8 +170,7 @@ class ImportanceWeightedELBO(TracedELBO):
         return summed.expand(self.k, plate.size)
 
     @staticmethod
-    def _log_prob(site: Any, value: torch.Tensor | None = None,
-                  unmasked: bool = False) -> torch.Tensor:
+    def _log_prob(site: Any, value: torch.Tensor | None = None) -> torch.Tensor:
         """A site's log-density at its value (or ``value``), masked but not scaled."""
         if value is None and "unscaled_log_prob" in site:
             log_prob = site["unscaled_log_prob"]
@@ -195,12 +178,10 @@ class ImportanceWeightedELBO(TracedELBO):
             value = site["value"] if value is None else value
             log_prob = site["fn"].log_prob(value, *site["args"], **site["kwargs"])
         mask = site["mask"]
-        if unmasked:
+        if mask is None:
             return log_prob
-        if mask is not None:
-            log_prob = torch.where(mask, log_prob, log_prob.new_zeros(())) \
-                if isinstance(mask, torch.Tensor) else log_prob * float(mask)
-        return log_prob
+        return torch.where(mask, log_prob, log_prob.new_zeros(())) \
+            if isinstance(mask, torch.Tensor) else log_prob * float(mask)
 
     def _kl_weight(self, model_sites: list, guide_sites: list) -> Any:
         """The latent sites' relative scale, the same in the model and the guide."""

@@ -1,26 +1,14 @@
-r"""What the lean ELBO checks about a pair: its sites' structure, and its observations.
+r"""What the lean trace checks about a pair: its sites' structure, and its observations.
 
-The lean path (:mod:`pvae.objectives.lean`) reproduces ``Trace_ELBO`` exactly for one kind
-of program only. Whether a program is of that kind is read from the traces of an ordinary
-``Trace_ELBO`` call, with Pyro's checks on (:func:`lean_problem`); every later call is
-compared with such a call through its **structure** (:func:`site_key`): for every sample
-site, in order, its name, whether it is observed, the kind of its distribution (the chain
-of wrapper classes down to the base), its batch, event and value shapes, dtype and device,
-its plates (name, dim, size, full size), whether it enumerates and whether it is
-reparameterised. Scales and masks may change from call to call (a KL warm-up): the lean
-path scores them as ``Trace_ELBO`` does.
-
-What the lean path takes (everything else is eager, with the reason):
-
-* a guide that is a callable, not a ``GuideMessenger`` (which runs the model itself);
-* guide sites that are latent and *fully* reparameterised: their score parts carry no
-  score-function term and their entropy term is their log-density (a site with no
-  ``rsample``, a rejection sampler or ``ShapeAugmentedGamma`` has one);
-* model latent sites that the guide samples; no site that enumerates;
-* plates nested or sequential, subsampled or not (the guide's subsample indices are
-  replayed into the model, as ``Trace_ELBO``'s replay does), any effect handler inside the
-  program (scale, mask, block, condition, replay, reparam, markov), ``pyro.factor`` and
-  ``pyro.deterministic`` in the model, arguments passed to a sample site.
+The lean trace (:mod:`pvae.objectives.traced`) reproduces ``Trace_ELBO`` exactly for one kind
+of program only, read from the traces of an ordinary ``Trace_ELBO`` call with Pyro's checks on
+(:func:`lean_problem`). Every later call is compared with such a call through its
+**structure** (:func:`site_key`); scales and masks may change from call to call (a KL
+warm-up): the lean trace scores them as ``Trace_ELBO`` does. It takes plates nested or
+sequential, subsampled or not (the guide's subsample indices are replayed into the model),
+any effect handler inside the program (scale, mask, block, condition, replay, reparam,
+markov), ``pyro.factor`` and ``pyro.deterministic`` in the model, and arguments passed to a
+sample site.
 """
 
 from __future__ import annotations
@@ -44,13 +32,12 @@ def _kind(fn: Any) -> tuple[type, ...]:
 
 
 def site_key(msg: Any) -> tuple[Any, ...]:
-    """One sample site's structure: what must not change for the lean path to stay exact."""
+    """One sample site's structure: what must not change for the lean trace to stay exact."""
     fn, value = msg["fn"], msg["value"]
     return (msg["name"], msg["is_observed"], _kind(fn), fn.batch_shape, fn.event_shape,
             getattr(value, "shape", None), getattr(value, "dtype", None),
-            getattr(value, "device", None),
-            tuple(map(tuple, msg["cond_indep_stack"])),  # a frame's own hash leaves out its
-            # full size, and costs microseconds
+            getattr(value, "device", None),  # (a plate frame's own hash leaves out its full
+            tuple(map(tuple, msg["cond_indep_stack"])),  # size, and costs microseconds)
             bool(msg["infer"].get("enumerate")), getattr(fn, "has_rsample", None))
 
 
@@ -61,7 +48,7 @@ def trace_structure(trace: Any) -> tuple[tuple[Any, ...], ...]:
 
 
 def guide_problem(guide: Any) -> str | None:
-    """Why no call of this guide can take the lean path, or None."""
+    """Why no call of this guide can take the lean trace (a ``GuideMessenger``), or None."""
     if isinstance(poutine.unwrap(guide), poutine.messenger.Messenger):
         return (f"the guide {type(poutine.unwrap(guide)).__name__} is a GuideMessenger: it "
                 "runs the model itself, and Trace_ELBO reads both traces from it")
@@ -78,10 +65,10 @@ def _fully_reparameterised(site: Any) -> bool:
 
 
 def lean_problem(model_trace: Any, guide_trace: Any) -> str | None:
-    """Why a call (seen through ``Trace_ELBO``'s traces of it) is not lean-exact, or None.
+    """Why a call, seen through the traces ``Trace_ELBO`` scores, is not lean-exact, or None.
 
-    The traces are those ``Trace_ELBO`` scores: subsampling sites pruned, the guide's score
-    parts computed.
+    Guide sites must be *fully* reparameterised: no score-function term, and an entropy term
+    that is their log-density (not so for a rejection sampler or ``ShapeAugmentedGamma``).
     """
     guide_latents = set()
     for name, site in guide_trace.nodes.items():
