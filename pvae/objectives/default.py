@@ -1,29 +1,24 @@
 r"""The default ELBO: ``Trace_ELBO``, answered by the first checked backend that takes the call.
 
-:class:`CheckedTrace_ELBO` is a drop-in ``Trace_ELBO`` with one particle (its values,
-gradients, errors and warnings). Each call goes to the first of its **backends** that takes
-it, and to ``Trace_ELBO`` itself when none does:
-
-1. the model's **closed form** (a :class:`pvae.VAE` of the usual parts:
-   :mod:`pvae.objectives.vae_closed_form`; ``compiled=True`` compiles it), skipped under an
-   outer Pyro handler, which must see the sites;
-2. the **lean trace** (:mod:`pvae.objectives.traced`), for any pair whose latent sites are
-   all reparameterised.
+:class:`CheckedTrace_ELBO` is a drop-in ``Trace_ELBO`` with one particle. Each call goes to the
+first backend that takes it: the model's **closed form** (a :class:`pvae.VAE` of the usual
+parts, :mod:`pvae.objectives.vae_closed_form`; not under an outer Pyro handler, which must see
+the sites), then the **lean trace** (:mod:`pvae.objectives.traced`: latent sites all
+reparameterised), then ``Trace_ELBO`` itself.
 
 A backend answers only for keys checked directly against ``Trace_ELBO``
-(:class:`pvae.checked.CheckedPath`): the first call of a new key is ``Trace_ELBO``'s own call
-(its errors and warnings are raised; its traces judge the structure,
-:func:`~pvae.objectives.structure.lean_problem`); the backend then computes the loss from the
-same random state, and the key is taken when the values agree to rounding. The call's answer
-is then the backend's, from that state, so every call of a key has the backend's numbers from
-the random numbers ``Trace_ELBO`` would have drawn. Where ``Trace_ELBO``'s first run drew
-numbers the backend does not (an autoguide sets itself up), the values agree only on a second
-comparison, and that call's answer is ``Trace_ELBO``'s. A backend that disagrees, raises, or
-cannot take the pair is refused for good and says why once (an :class:`EagerPathWarning`, or
-a :class:`ClosedFormWarning` when a compiled ELBO was asked for). A call a backend cannot
-answer (a non-finite loss, data outside the support) goes down the list. A check runs the
-program more than once: module buffers (batch norm) are put back, but other side effects of
-the program (Python's or NumPy's random numbers) happen again.
+(:class:`pvae.checked.CheckedPath`): a new key's first call is ``Trace_ELBO``'s own (its
+errors and warnings are raised; its traces judge the structure,
+:func:`~pvae.objectives.structure.lean_problem`); the backend computes the loss from the same
+random state, the key is taken when the values agree to rounding, and the call's answer is
+the backend's from that state. So every call has the backend's numbers, from the random
+numbers ``Trace_ELBO`` would draw; where its first run drew more (an autoguide sets itself
+up), they agree only on a second comparison, and that call's answer is ``Trace_ELBO``'s. A
+backend that disagrees, raises, or cannot take the pair is refused for good and says why
+once (:class:`EagerPathWarning`; :class:`ClosedFormWarning` where a compiled ELBO was asked
+for). A call it cannot answer (a non-finite loss, data outside the support) goes down the
+list. A check runs the program more than once: module buffers are put back, but other side
+effects (Python's or NumPy's random numbers) happen again.
 """
 
 from __future__ import annotations
@@ -102,8 +97,7 @@ class _ClosedBackend:
     def value(self, args: Any, kwargs: Any) -> float:
         """The loss, eagerly and (if compiled) from the graph: the one farther from eager.
 
-        A graph ``torch.compile`` cannot make is said once; the form is then uncompiled, and
-        :attr:`compile_failed` is set (the call goes on down the list, as before its check).
+        Where ``torch.compile`` fails, that is said; the form is uncompiled from then on.
         """
         x, num_data = args[0], kwargs.get("num_data")
         start = random_state()
@@ -178,13 +172,10 @@ class CheckedTrace_ELBO(ELBOWithTraces):  # noqa: N801 (Pyro's spelling)
                             (trace_structure(guide_trace), trace_structure(model_trace)))
 
     def _call(self, method: str, model: Any, guide: Any, args: Any, kwargs: Any) -> Any:
-        if self.lean_path.usable and not self.lean_path.known:
-            problem = LeanTrace.problem(model, guide)
+        if self._unsaid or (self.lean_path.usable and not self.lean_path.known):
+            problem, self._unsaid = self._unsaid or LeanTrace.problem(model, guide), None
             if problem is not None:
                 self.lean_path.refuse(f"is not used: {problem}", stacklevel=4)
-        if self._unsaid:
-            self.lean_path.refuse(f"is not used: {self._unsaid}", stacklevel=4)
-            self._unsaid = None
         result = None
         if self.closed_path.usable and not am_i_wrapped():
             key = self.closed.key(model, guide, args, kwargs)
@@ -205,9 +196,9 @@ class CheckedTrace_ELBO(ELBOWithTraces):  # noqa: N801 (Pyro's spelling)
                                    lambda: self.closed.value(args, kwargs))
             if answer is not None:
                 return answer[0]
-            if not self.closed_path.knows(key) or self.closed.compile_failed:
+            if self.closed.compile_failed:  # (this call goes on down the list)
                 self.closed.compile_failed = False
-                return None  # (a failed compilation: this call goes on down the list)
+                return None
         result = self.closed.form.answer(method, args[0], kwargs.get("num_data"),
                                          self.retain_graph)
         if result is None:
@@ -256,11 +247,7 @@ class CheckedTrace_ELBO(ELBOWithTraces):  # noqa: N801 (Pyro's spelling)
 
     def _checked(self, path: CheckedPath, key: Any, method: str, model: Any, guide: Any,
                  args: Any, kwargs: Any, fast: Any, judge: bool = False) -> tuple[Any] | None:
-        """Check ``key`` against Trace_ELBO's run of this call.
-
-        Returns (Trace_ELBO's answer,) where that is the call's answer, or None where the
-        backend is to answer (the random state and buffers as before the check).
-        """
+        """Check ``key`` on Trace_ELBO's run: (its answer,), or None, the state as before."""
         start, snapshot = random_state(), buffer_snapshot(model, guide)
         self._judging = judge
         try:

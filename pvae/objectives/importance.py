@@ -34,6 +34,7 @@ from pyro import poutine
 from pyro.infer.util import is_validation_enabled
 from pyro.poutine.util import prune_subsample_sites
 from pyro.util import check_model_guide_match, check_site_shape
+from torch import Tensor
 
 from .._compat import TracedELBO
 from ..pair import DATA_SCALE
@@ -109,7 +110,6 @@ class ImportanceWeightedELBO(TracedELBO):
                                      self.max_plate_nesting)
         return model_trace, guide_trace
 
-    # -- reading the traces --------------------------------------------------------------
     def _sites(self, model_trace: Any, guide_trace: Any) -> tuple[list, list, Any]:
         """The model's and the guide's sample sites, and the guide's latent site (or None)."""
         model_sites = [s for s in model_trace.nodes.values() if s["type"] == "sample"]
@@ -145,8 +145,7 @@ class ImportanceWeightedELBO(TracedELBO):
         common = None
         for site in guide_sites:
             frames = {f.name: f for f in site["cond_indep_stack"] if f.name != PARTICLES}
-            common = frames if common is None else {n: f for n, f in common.items()
-                                                    if n in frames}
+            common = frames if common is None else {n: f for n, f in common.items() if n in frames}
         if not common:
             raise ObjectiveError(
                 "the importance-weighted bound is one per datapoint, and this pair's latent "
@@ -155,7 +154,7 @@ class ImportanceWeightedELBO(TracedELBO):
                 "'elbo', or pvae.iwae only for models with one latent per datapoint")
         return common.get("data") or min(common.values(), key=lambda f: f.dim)
 
-    def _per_datapoint(self, site: Any, log_prob: torch.Tensor, plate: Any) -> torch.Tensor:
+    def _per_datapoint(self, site: Any, log_prob: Tensor, plate: Any) -> Tensor:
         """A site's log-density, relative scale applied, summed to (k, B)."""
         if all(f.name != plate.name for f in site["cond_indep_stack"]):
             raise ObjectiveError(f"the site {site['name']!r} is outside the data plate "
@@ -170,7 +169,7 @@ class ImportanceWeightedELBO(TracedELBO):
         return summed.expand(self.k, plate.size)
 
     @staticmethod
-    def _log_prob(site: Any, value: torch.Tensor | None = None) -> torch.Tensor:
+    def _log_prob(site: Any, value: Tensor | None = None) -> Tensor:
         """A site's log-density at its value (or ``value``), masked but not scaled."""
         if value is None and "unscaled_log_prob" in site:
             log_prob = site["unscaled_log_prob"]
@@ -200,9 +199,7 @@ class ImportanceWeightedELBO(TracedELBO):
             raise ObjectiveError(f"the latent sites have different KL weights {sorted(weights)}")
         return weights.pop() if weights else 1.0
 
-    # -- the objective ---------------------------------------------------------------------
-    def _terms(self, model: Any, guide: Any, args: Any, kwargs: Any
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _terms(self, model: Any, guide: Any, args: Any, kwargs: Any) -> tuple[Tensor, Tensor]:
         """The loss (minus the bound, N / B applied) and its surrogate for gradients."""
         ((model_trace, guide_trace),) = self.traces(model, guide, args, kwargs)
         model_sites, guide_sites, latent = self._sites(model_trace, guide_trace)
@@ -215,19 +212,20 @@ class ImportanceWeightedELBO(TracedELBO):
             raise ObjectiveError(f"the data plate's sites are scaled by different N / B "
                                  f"{sorted(scales)}")
         data_scale = scales.pop()
-        log_p = [self._per_datapoint(s, self._log_prob(s) * _relative_scale(s), plate)
-                 for s in model_sites]
-        log_q = [self._per_datapoint(s, self._log_prob(s) * _relative_scale(s), plate)
-                 for s in guide_sites]
-        log_w = torch.stack(log_p).sum(0) - torch.stack(log_q).sum(0)
+
+        def per_datapoint(site: Any, value: Tensor | None = None) -> Tensor:
+            log_prob = self._log_prob(site, value) * _relative_scale(site)
+            return self._per_datapoint(site, log_prob, plate)
+
+        log_w = (torch.stack([per_datapoint(s) for s in model_sites]).sum(0)
+                 - torch.stack([per_datapoint(s) for s in guide_sites]).sum(0))
         bound = torch.logsumexp(log_w, 0) - math.log(self.k)
         loss = -data_scale * bound.sum()
         if latent is None:  # plain: the gradient of the bound itself
             return loss, loss
         # DReG: log q differentiated through its sample only
         z = latent["value"]
-        detached = self._log_prob(latent, z.detach()) * _relative_scale(latent)
-        sticking = log_w + self._per_datapoint(latent, detached, plate)
+        sticking = log_w + per_datapoint(latent, z.detach())
         weights = torch.softmax(log_w.detach(), 0)
         factor = (1 - beta) + beta * weights  # on the gradient that reaches z
         if z.requires_grad:
@@ -239,9 +237,9 @@ class ImportanceWeightedELBO(TracedELBO):
         return loss, surrogate
 
     def _elbo_terms(self, model_sites: list, guide_sites: list, latent: Any
-                    ) -> tuple[torch.Tensor, torch.Tensor]:
+                    ) -> tuple[Tensor, Tensor]:
         """The ELBO over k particles, with the sticking-the-landing surrogate."""
-        def total(site: Any, value: torch.Tensor | None = None) -> torch.Tensor:
+        def total(site: Any, value: Tensor | None = None) -> Tensor:
             return (self._log_prob(site, value) * site["scale"]).sum()
 
         elbo = (torch.stack([total(s) for s in model_sites]).sum()
@@ -255,8 +253,7 @@ class ImportanceWeightedELBO(TracedELBO):
             loss, _ = self._terms(model, guide, args, kwargs)
         return float(loss.detach())
 
-    def differentiable_loss(self, model: Any, guide: Any, *args: Any,
-                            **kwargs: Any) -> torch.Tensor:
+    def differentiable_loss(self, model: Any, guide: Any, *args: Any, **kwargs: Any) -> Tensor:
         """Minus the bound, whose gradient is the chosen estimator's."""
         loss, surrogate = self._terms(model, guide, args, kwargs)
         return loss.detach() + (surrogate - surrogate.detach())

@@ -32,7 +32,7 @@ from typing import Any
 import torch
 from pyro.infer.util import is_validation_enabled, torch_item
 from pyro.nn import PyroModule
-from torch import nn
+from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value
 from torch.nn.functional import binary_cross_entropy_with_logits
 
@@ -46,14 +46,14 @@ __all__ = ["PARTS", "ClosedFormELBO", "Gradient", "add_gradients", "closed_form"
            "closed_form_problem", "compile_problem"]
 
 #: a trainable parameter and its gradient, computed but not yet added to its ``.grad``
-Gradient = tuple[torch.Tensor, torch.Tensor]
+Gradient = tuple[Tensor, Tensor]
+Weights = tuple[dict[str, Tensor], ...]  # the networks' parameters, by name
 #: the parts written out here: (guide, prior, likelihood) classes, each exactly
 PARTS = {"guide": (NormalGuide,), "prior": (StandardNormal,), "likelihood": (Bernoulli,)}
 #: modules that draw random numbers in training mode: inside a compiled graph they would
 #: draw from inductor's generator, not torch's
 RANDOM_MODULES = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
                   nn.FeatureAlphaDropout, nn.RReLU)
-NETWORKS = ("encoder", "decoder")
 
 
 def add_gradients(gradients: Iterable[Gradient]) -> None:
@@ -72,39 +72,40 @@ def _parts(model: Any, guide: Any) -> dict[str, Any]:
             "encoder": guide_modules.get("encoder"), "decoder": modules.get("decoder")}
 
 
+def _network_modules(model: Any, guide: Any) -> Iterable[tuple[str, nn.Module]]:
+    parts = _parts(model, guide)
+    return ((role, module) for role in ("encoder", "decoder") for module in parts[role].modules())
+
+
 def closed_form_problem(model: Any, guide: Any) -> str | None:
     """Why this pair's ELBO is not written out here, or None when it is.
 
-    It needs the guide, prior and likelihood of exactly the classes of :data:`PARTS` (a
-    subclass may change its distribution), and networks of plain torch modules (made
-    Pyro-visible by pvae) without ``PyroSample`` or ``PyroParam`` attributes. ``model`` is a
-    :class:`~pvae.models.vae.VAEModel` itself (its hook refuses a subclass).
+    It needs the parts of exactly the classes of :data:`PARTS` (a subclass may change its
+    distribution), and networks of plain torch modules (made Pyro-visible by pvae) without
+    ``PyroSample`` or ``PyroParam`` attributes. (The model's hook refuses a model subclass.)
     """
     parts = _parts(model, guide)
     for role, kinds in PARTS.items():
         if type(parts[role]) not in kinds:
             known = ", ".join(kind.__name__ for kind in kinds)
             return f"its {role} is a {type(parts[role]).__name__}; the closed form knows {known}"
-    for role in NETWORKS:
-        for module in parts[role].modules():
-            if not isinstance(module, PyroModule):
-                continue
-            mro = type(module).__mro__  # to_pyro_module_ makes PyroModule[a torch class]
-            if len(mro) < 3 or mro[2] is not PyroModule or issubclass(mro[1], PyroModule):
-                return f"its {role} holds a PyroModule class of its own ({type(module).__name__})"
-            if any(pyro_declarations(module)):
-                return f"its {role} has PyroSample or PyroParam attributes"
+    for role, module in _network_modules(model, guide):
+        if not isinstance(module, PyroModule):
+            continue
+        mro = type(module).__mro__  # to_pyro_module_ makes PyroModule[a torch class]
+        if len(mro) < 3 or mro[2] is not PyroModule or issubclass(mro[1], PyroModule):
+            return f"its {role} holds a PyroModule class of its own ({type(module).__name__})"
+        if any(pyro_declarations(module)):
+            return f"its {role} has PyroSample or PyroParam attributes"
     return None
 
 
 def compile_problem(model: Any, guide: Any) -> str | None:
     """Why this pair's closed form is not compiled (its networks draw random numbers)."""
-    parts = _parts(model, guide)
-    for role in NETWORKS:
-        for module in parts[role].modules():
-            if isinstance(module, RANDOM_MODULES):
-                return (f"its {role} has a {type(module).__name__}, whose random numbers a "
-                        "compiled graph would draw from another generator than Trace_ELBO's")
+    for role, module in _network_modules(model, guide):
+        if isinstance(module, RANDOM_MODULES):
+            return (f"its {role} has a {type(module).__name__}, whose random numbers a "
+                    "compiled graph would draw from another generator than Trace_ELBO's")
     return None
 
 
@@ -165,13 +166,12 @@ class _GraphLoss(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, loss: torch.Tensor, grads: tuple[torch.Tensor, ...],
-                *parameters: torch.Tensor) -> torch.Tensor:
+    def forward(ctx: Any, loss: Tensor, grads: tuple[Tensor, ...], *parameters: Tensor) -> Tensor:
         ctx.grads = grads
         return loss.view(())
 
     @staticmethod
-    def backward(ctx: Any, upstream: torch.Tensor) -> Any:
+    def backward(ctx: Any, upstream: Tensor) -> Any:
         return (None, None, *(upstream * grad for grad in ctx.grads))
 
 
@@ -188,10 +188,7 @@ class _Counted:
 
 
 class ClosedFormELBO:
-    """Minus the single-sample ELBO of a pair :func:`closed_form_problem` accepts, in torch.
-
-    ``compiled`` compiles a training call's loss and gradient (see the module's docstring).
-    """
+    """Minus the single-sample ELBO of a pair :func:`closed_form_problem` accepts, in torch."""
 
     def __init__(self, model: Any, guide: Any, compiled: bool = False) -> None:
         self.model, self.guide = model, guide
@@ -202,7 +199,7 @@ class ClosedFormELBO:
         self.backend: _Counted | None = None
         self._compiled: Callable[..., Any] | None = None
         #: the graph's (s, s beta) inputs, made once per value (the graph never writes them)
-        self._scale_tensors: dict[tuple[Any, ...], torch.Tensor] = {}
+        self._scale_tensors: dict[tuple[Any, ...], Tensor] = {}
 
     @property
     def compilations(self) -> int:
@@ -210,11 +207,7 @@ class ClosedFormELBO:
         return self.backend.compilations if self.backend is not None else 0
 
     def matches(self, model: Any, guide: Any) -> bool:
-        """Whether this is still the pair it was made for, with the same parts and networks.
-
-        Checked on every call (microseconds): a part or a network swapped since makes a new
-        closed form, checked again.
-        """
+        """Whether this is still the pair it was made for, with the same parts and networks."""
         if model is not self.model or guide is not self.guide:
             return False
         parts = _parts(model, guide)
@@ -223,17 +216,17 @@ class ClosedFormELBO:
 
     def key(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
         """What a call's exactness depends on (None: a call this form does not take)."""
-        if len(args) != 1 or not isinstance(args[0], torch.Tensor) or set(kwargs) - {"num_data"}:
+        if len(args) != 1 or not isinstance(args[0], Tensor) or set(kwargs) - {"num_data"}:
             return None
         x = args[0]
         return x.shape, x.dtype, x.device, kwargs.get("num_data")
 
     @staticmethod
-    def in_support(x: torch.Tensor) -> bool:
+    def in_support(x: Tensor) -> bool:
         """Whether every value is 0 or 1, the Bernoulli's support (:func:`all_binary`)."""
         return x.is_floating_point() and all_binary(x)
 
-    def scales(self, x: torch.Tensor, num_data: int | None) -> tuple[float, float]:
+    def scales(self, x: Tensor, num_data: int | None) -> tuple[float, float]:
         r""":math:`s` and :math:`s\beta`: the data plate's scale, and the latent sites'."""
         scale = 1.0 if num_data is None or num_data == x.shape[0] else num_data / x.shape[0]
         return scale, scale * self.model.kl_weight
@@ -244,7 +237,7 @@ class ClosedFormELBO:
         first = self.encoder.first
         return first.dtype if first is not None else torch.get_default_dtype()
 
-    def loss(self, x: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
+    def loss(self, x: Tensor, num_data: int | None = None) -> Tensor:
         """Minus the ELBO estimate of ``x`` (``Trace_ELBO``'s value, differentiable), eagerly."""
         scale, latent_scale = self.scales(x, num_data)
         encoder, decoder = self.encoder.synced(), self.decoder.synced()
@@ -252,7 +245,7 @@ class ClosedFormELBO:
         noise = torch.empty_like(loc).normal_()
         return self._negative_elbo(decoder, x, loc, scale_q, noise, scale, latent_scale)
 
-    def checked_loss(self, x: torch.Tensor, num_data: int | None = None) -> torch.Tensor | None:
+    def checked_loss(self, x: Tensor, num_data: int | None = None) -> Tensor | None:
         """:meth:`loss`, or None when ``x`` is outside the support (checked before any draw)."""
         return self.loss(x, num_data) if self.in_support(x) else None
 
@@ -260,13 +253,12 @@ class ClosedFormELBO:
         """Whether :meth:`value_and_grads` runs the compiled graph (compiled, with gradients)."""
         return self.compiled and torch.is_grad_enabled()
 
-    def value_and_grads(self, x: torch.Tensor, num_data: int | None = None
-                        ) -> tuple[torch.Tensor, torch.Tensor, list[Gradient]]:
+    def value_and_grads(self, x: Tensor, num_data: int | None = None
+                        ) -> tuple[Tensor, Tensor, list[Gradient]]:
         """The compiled loss, the count of values outside the support, and the gradients.
 
-        One graph computes all three, the gradient inside it (no autograd graph is left).
-        The gradients come as (trainable parameter, gradient) pairs, not yet added to the
-        parameters' ``.grad``: the caller adds them once the loss is known to be finite.
+        One graph computes the three. The gradients, (trainable parameter, gradient) pairs, are
+        not yet added to ``.grad``: the caller adds them once the loss is known to be finite.
         """
         if self._compiled is None:
             self.backend = _Counted("reduce-overhead" if x.is_cuda else None)
@@ -299,7 +291,7 @@ class ClosedFormELBO:
             loss, pairs = loss.clone(), [(parameter, grad.clone()) for parameter, grad in pairs]
         return loss, outside, pairs
 
-    def answer(self, method: str, x: torch.Tensor, num_data: int | None,
+    def answer(self, method: str, x: Tensor, num_data: int | None,
                retain_graph: bool | None) -> Any:
         """``Trace_ELBO``'s ``method`` of ``x`` computed here, or None where it cannot be.
 
@@ -322,16 +314,14 @@ class ClosedFormELBO:
         return value
 
     @staticmethod
-    def differentiable(loss: torch.Tensor, gradients: list[Gradient]) -> torch.Tensor:
+    def differentiable(loss: Tensor, gradients: list[Gradient]) -> Tensor:
         """The loss of :meth:`value_and_grads`, differentiable: its gradient is the graph's."""
         return _GraphLoss.apply(loss, tuple(grad for _, grad in gradients),
                                 *(parameter for parameter, _ in gradients))
 
-    def _compiled_step(self, encoder: nn.Module, decoder: nn.Module,
-                       trainable: tuple[dict[str, torch.Tensor], ...],
-                       frozen: tuple[dict[str, torch.Tensor], ...], x: torch.Tensor,
-                       noise: torch.Tensor, scales: torch.Tensor) -> Any:
-        def negative_elbo(weights: tuple[dict[str, torch.Tensor], ...]) -> Any:
+    def _compiled_step(self, encoder: nn.Module, decoder: nn.Module, trainable: Weights,
+                       frozen: Weights, x: Tensor, noise: Tensor, scales: Tensor) -> Any:
+        def negative_elbo(weights: Weights) -> Any:
             loc, scale_q = NormalGuide.loc_and_scale(
                 functional_call(encoder, (weights[0], frozen[0]), (x,)))
             return self._negative_elbo(
@@ -341,9 +331,8 @@ class ClosedFormELBO:
         grads, loss = grad_and_value(negative_elbo)(trainable)
         return loss, non_binary_count(x), grads
 
-    def _negative_elbo(self, decoder: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
-                       loc: torch.Tensor, scale_q: torch.Tensor, noise: torch.Tensor,
-                       scale: Any, latent_scale: Any) -> torch.Tensor:
+    def _negative_elbo(self, decoder: Callable[[Tensor], Tensor], x: Tensor, loc: Tensor,
+                       scale_q: Tensor, noise: Tensor, scale: Any, latent_scale: Any) -> Tensor:
         z = loc + noise * scale_q
         # log p(z) - log q(z | x), each as torch's Normal.log_prob, summed: their log sqrt(2 pi)
         # cancel, and (z - loc) / scale is the noise itself (in value and in gradient)
