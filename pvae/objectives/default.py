@@ -80,14 +80,15 @@ class _ClosedBackend:
                 self.reason = self.refused[pair]
                 return None
             hook = closed_form_elbo_of(model)
-            self.form, self.reason = hook(guide, self.compiled) if hook is not None else (
+            form, self.reason = hook(guide, self.compiled) if hook is not None else (
                 None, f"its model (a {type(model).__name__}) has no closed form")
-            if self.form is None:
+            if form is None:
                 self.refused[pair] = self.reason
             if self.reason and self.compiled:
-                _not_compiled(self.reason, "the lean trace" if self.form is None
+                _not_compiled(self.reason, "the lean trace" if form is None
                               else "the closed form, uncompiled", stacklevel=5)
-            if self.form is None:
+            self.form = form
+            if form is None:
                 return None
         if kl_weight_of(model) != kl_weight_of(guide):
             return None  # (Trace_ELBO scales their latent sites apart)

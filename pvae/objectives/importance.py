@@ -5,13 +5,12 @@ For datapoint :math:`x_i` and :math:`k` draws :math:`z_{i1}, \dots, z_{ik} \sim 
 .. math:: \log w_{ij} = \log p(x_i \mid z_{ij})
           + \beta \left[\log p(z_{ij}) - \log q(z_{ij} \mid x_i)\right],
 
-read from the pair's traces: each site inside the data plate, its log-density *unscaled* but
-masked, times its scale relative to the data plate's (:math:`\beta`, the KL weight, for a
-latent; :math:`\beta = 1` is the IWAE of Burda et al., 2016). A minibatch :math:`B` of
-:math:`N` rows gives :math:`\frac NB \sum_{i \in B} \log \frac1k \sum_j w_{ij}`: the
-:math:`N / B` is applied *after* the log-mean-exp (Pyro's ``RenyiELBO`` applies it to every
-log-density before, which bounds nothing once :math:`N / B \ne 1`), so divided by :math:`N`
-the loss estimates minus the mean per-datapoint IWAE-:math:`k` bound.
+from the pair's traces: each site's log-density *unscaled* but masked, times its scale
+relative to the data plate's (:math:`\beta`, the KL weight, for a latent; :math:`\beta = 1`
+is the IWAE of Burda et al., 2016). A minibatch :math:`B` of :math:`N` rows gives
+:math:`\frac NB \sum_{i \in B} \log \frac1k \sum_j w_{ij}`, the :math:`N / B` applied *after*
+the log-mean-exp (Pyro's ``RenyiELBO`` applies it to every log-density, which bounds nothing
+once :math:`N / B \ne 1`): divided by :math:`N`, minus the mean per-datapoint IWAE-:math:`k`.
 
 Gradients: ``"dreg"`` (the default), doubly reparameterised (Tucker et al., 2019): the
 model's parameters get :math:`\sum_j \tilde w_j \nabla_\theta \log w_j` (:math:`\tilde w` the

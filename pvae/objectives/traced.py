@@ -43,11 +43,7 @@ _STORE = pyro.get_param_store()  # Pyro's one global store
 
 def result_of(method: str, loss: Any, retain_graph: bool | None, value: float | None = None, *,
               backward: bool = True) -> Any:
-    """``method``'s result from a differentiable ``loss`` (whose value ``value`` may be known).
-
-    The loss itself for ``differentiable_loss``; else its value, once ``loss_and_grads`` has
-    run ``backward`` (where ``backward`` and the loss has a graph).
-    """
+    """``method``'s result from a differentiable ``loss``: itself, or its value (after backward)."""
     if method == "differentiable_loss":
         return loss
     if (method == "loss_and_grads" and backward and isinstance(loss, torch.Tensor)
