@@ -46,9 +46,34 @@ def test_every_underbrace_is_drawn_by_the_stylesheet(site):
     assert "stylesheets/maths.css" in (site / "gaps" / "index.html").read_text()
 
 
+def api_headings(site):
+    """Each API page's documented objects: the ids of its mkdocstrings headings."""
+    heading = re.compile(r'<h[2-6] id="([^"]+)" class="doc doc-heading"')
+    return {page.parent.name: heading.findall(page.read_text())
+            for page in (site / "api").glob("*/index.html")}
+
+
 def test_roles_in_docstrings_become_links(site):
-    api = (site / "api" / "index.html").read_text()
+    api = "".join(page.read_text() for page in (site / "api").glob("*/index.html"))
     assert '<a class="autorefs autorefs-internal"' in api
+
+
+def test_the_api_reference_has_a_page_per_topic_and_each_object_once(site):
+    headings = api_headings(site)
+    assert {"models", "fitting", "estimates", "evidence", "mcmc", "data", "plotting", "cli",
+            "fast_paths"} <= set(headings)
+    every = [name for names in headings.values() for name in names]
+    assert len(every) == len(set(every)), sorted({n for n in every if every.count(n) > 1})
+    # a public function is its own heading, not the module of the same name with its helpers
+    for page, name in [("estimates", "pvae.ais"), ("estimates", "pvae.bdmc"),
+                       ("estimates", "pvae.gaps"), ("estimates", "pvae.compare"),
+                       ("evidence", "pvae.evidence"), ("evidence", "pvae.bayes_factors"),
+                       ("mcmc", "pvae.mcmc"), ("fitting", "pvae.fit")]:
+        assert name in headings[page], (page, name)
+    hidden = re.compile(r"\.(_|check_settings$|anneal_rows$|log_mean_exp$)")
+    assert [name for name in every if hidden.search(name)] == []
+    text = (site / "api" / "estimates" / "index.html").read_text()
+    assert 'id="pvae.ais"' in text and "doc-signature" in text
 
 
 def hook(name):
