@@ -106,3 +106,20 @@ def test_roles_become_code_and_links():
     assert roles.render(":class:<code>~pvae.train.FitOptions</code>").endswith(
         "<code>FitOptions</code></autoref>")
     assert roles.render(":mod:<code>.lightning</code>") == "<code>lightning</code>"
+
+
+def test_the_site_brings_its_maths_font_and_fetches_no_web_font(site):
+    css = (site / "stylesheets" / "maths.css").read_text()
+    assert 'url("../fonts/latinmodern-math.otf")' in css and "font-family" in css
+    font = (site / "fonts" / "latinmodern-math.otf").read_bytes()
+    assert font[:4] == b"OTTO" and b"MATH" in font[:1024]  # an OpenType font with a MATH table
+    assert (site / "fonts" / "GUST-FONT-LICENSE.txt").is_file()
+    for page in site.rglob("*.html"):
+        text = page.read_text()
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, page
+
+
+def test_the_sitemap_and_the_404_page_know_the_sites_address(site):
+    assert "<loc>https://pvae.readthedocs.io/en/latest/maths/</loc>" in (
+        site / "sitemap.xml").read_text()
+    assert 'href="/en/latest/assets/' in (site / "404.html").read_text()
