@@ -245,10 +245,6 @@ class ClosedFormELBO:
         noise = torch.empty_like(loc).normal_()
         return self._negative_elbo(decoder, x, loc, scale_q, noise, scale, latent_scale)
 
-    def checked_loss(self, x: Tensor, num_data: int | None = None) -> Tensor | None:
-        """:meth:`loss`, or None when ``x`` is outside the support (checked before any draw)."""
-        return self.loss(x, num_data) if self.in_support(x) else None
-
     def graph_ready(self) -> bool:
         """Whether :meth:`value_and_grads` runs the compiled graph (compiled, with gradients)."""
         return self.compiled and torch.is_grad_enabled()
@@ -299,10 +295,11 @@ class ClosedFormELBO:
         validation, or the loss is not finite: ``Trace_ELBO`` then says what is wrong.
         """
         if method == "loss" or not self.graph_ready():
+            if is_validation_enabled() and not self.in_support(x):  # (before any draw)
+                return None
             with torch.no_grad() if method == "loss" else contextlib.nullcontext():
-                loss = self.checked_loss(x, num_data) if is_validation_enabled() \
-                    else self.loss(x, num_data)
-            if loss is None or not math.isfinite(value := torch_item(loss)):
+                loss = self.loss(x, num_data)
+            if not math.isfinite(value := torch_item(loss)):
                 return None
             return result_of(method, loss, retain_graph, value)
         loss, outside, gradients = self.value_and_grads(x, num_data)  # the graph's gradient
