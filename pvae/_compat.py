@@ -49,13 +49,12 @@ def plain_twin(module: torch.nn.Module, kind: type, children: dict[str, Any]) ->
     """A ``kind`` object sharing ``module``'s state (parameters, buffers, flags), with ``children``.
 
     The same private state as :func:`module_registries`: the twin's ``_modules`` is its own
-    dict, every other entry of the module's ``__dict__`` is shared but a ``PyroModule``'s own
-    ``_pyro*`` entries (a plain torch class has none). No public constructor makes a module
+    dict, every other entry of the module's ``__dict__`` is shared (a ``PyroModule``'s own
+    entries too, which the plain class never reads). No public constructor makes a module
     that shares its registries with another.
     """
     twin: Any = object.__new__(kind)
-    vars(twin).update({key: value for key, value in vars(module).items()
-                       if not key.startswith("_pyro")})
+    vars(twin).update(vars(module))
     vars(twin)["_modules"] = children
     return twin
 

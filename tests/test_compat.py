@@ -82,8 +82,20 @@ def test_no_module_but_compat_uses_a_private_name(path):
                       f"{uses}: use a public API, or add one function to pvae/_compat.py")
 
 
+def own_private_uses(source: str) -> set[str]:
+    """What _compat's own classes reach of their Pyro bases: ``self._x`` and ``def _x``."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and is_private(node.attr) and is_own(node.value):
+            found.add(node.attr)
+        elif isinstance(node, ast.FunctionDef) and is_private(node.name):
+            found.add(node.name)  # (an override of a base class's private hook)
+    return found
+
+
 def test_compat_holds_few_private_names():
-    names = {name for _, name in private_uses(COMPAT.read_text())}
+    source = COMPAT.read_text()
+    names = {name for _, name in private_uses(source)} | own_private_uses(source)
     assert 0 < len(names) <= MOST, sorted(names)
 
 
