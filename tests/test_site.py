@@ -97,6 +97,11 @@ def test_maths_is_typeset_with_a_textbooks_spacing_and_stretchy_braces():
     assert brace.count('<mrow class="underbrace">') == 2 and "&#x23DF;" not in brace
     assert brace.count("<munder>") == brace.count("</munder>") == 2  # base, then label
     assert '<mrow class="underbrace"><mrow><mi>a</mi>' in brace
+    inside = r"\left[\log \frac1k \sum_{j=1}^k w_j\right] + \left(\sum_i x_i\right)"
+    limits = maths.to_mathml(inside, display=True, page="p")  # below and above, as in a book
+    assert "<munderover><mo>&#x02211;</mo>" in limits and "<munder><mo>&#x02211;</mo>" in limits
+    assert "msubsup" not in limits
+    assert "<msubsup><mo>&#x02211;</mo>" in maths.to_mathml(inside, display=False, page="p")
 
 
 def test_roles_become_code_and_links():

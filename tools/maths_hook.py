@@ -58,16 +58,52 @@ def _underbraces(mathml: str) -> str:
     return mathml
 
 
-def typeset(mathml: str) -> str:
-    """The converter's MathML with a textbook's spacing and drawn underbraces."""
-    return _underbraces(FUNCTION.sub(r'\1<mspace width="0.167em" />', mathml))
+#: a sum or a product with scripts, as the converter writes it inside ``\left ... \right``
+BIG_OPERATOR = re.compile(r"<(msubsup|msub)><mo>(?:&#x02211;|&#x0220F;)</mo>")
+SCRIPT_TAG = re.compile(r"</?(?:msubsup|msub)>")
+
+
+def _limits_under_and_over(mathml: str) -> str:
+    r"""In a display formula, every sum's and product's limits below and above it.
+
+    The converter does so for a sum at the top of a formula but writes one inside
+    ``\left[ ... \right]`` with side scripts (``msubsup``), as in an inline formula; a
+    textbook sets both alike.
+    """
+    while (operator := BIG_OPERATOR.search(mathml)) is not None:
+        tag = operator.group(1)
+        depth, closing = 0, None
+        for found in SCRIPT_TAG.finditer(mathml, operator.end()):
+            if not found.group().startswith("</"):
+                depth += 1
+            elif depth:
+                depth -= 1
+            else:
+                closing = found
+                break
+        if closing is None or closing.group() != f"</{tag}>":
+            raise ValueError(f"a {tag} without its end in {mathml!r}")
+        new = "munderover" if tag == "msubsup" else "munder"
+        mathml = (mathml[:operator.start()] + f"<{new}>" + mathml[operator.start() + len(tag) + 2:
+                                                                 closing.start()]
+                  + f"</{new}>" + mathml[closing.end():])
+    return mathml
+
+
+def typeset(mathml: str, *, display: bool = False) -> str:
+    """The converter's MathML with a textbook's spacing, limits and drawn underbraces."""
+    mathml = FUNCTION.sub(r'\1<mspace width="0.167em" />', mathml)
+    if display:
+        mathml = _limits_under_and_over(mathml)
+    return _underbraces(mathml)
 
 
 def to_mathml(tex: str, *, display: bool, page: str) -> str:
     """One formula (HTML-escaped TeX) as MathML."""
     source = OPERATOR_NAME.sub(r"\\mathrm{\1}", html.unescape(tex).strip())
     try:
-        mathml = typeset(convert(source, display="block" if display else "inline"))
+        mathml = typeset(convert(source, display="block" if display else "inline"),
+                         display=display)
     except Exception as error:  # noqa: BLE001 - any converter failure fails the build
         raise ValueError(f"{page}: cannot render the formula {source!r}: {error}") from None
     unknown = UNKNOWN.search(mathml)
