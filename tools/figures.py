@@ -25,8 +25,8 @@ DEMO = {f"{name}.png": DOCS / "figures" / f"{name}.png" for name in (
     "training_curves")}
 #: each benchmark that draws docs figures: its file name -> where the docs show it
 BENCHMARKS = {
-    "likelihood_ladder": {"likelihood_ladder_digits.png": DOCS / "likelihood_ladder_digits.png",
-                          "likelihood_ladder_mnist.png": DOCS / "likelihood_ladder_mnist.png"},
+    "likelihood_ladder": {name: DOCS / "figures" / name for name in (
+        "likelihood_ladder_digits.png", "likelihood_ladder_mnist.png")},
     "sandwich": {name: DOCS / "figures" / name for name in (
         "sandwich_digits_vae.png", "sandwich_linear_gaussian.png")},
     "gaps": {"gaps.png": DOCS / "figures" / "gaps_mnist.png"},
