@@ -102,6 +102,11 @@ def test_maths_is_typeset_with_a_textbooks_spacing_and_stretchy_braces():
     assert "<munderover><mo>&#x02211;</mo>" in limits and "<munder><mo>&#x02211;</mo>" in limits
     assert "msubsup" not in limits
     assert "<msubsup><mo>&#x02211;</mo>" in maths.to_mathml(inside, display=False, page="p")
+    big = maths.to_mathml(r"\mathrm{KL}\big(q \,\|\, p\big) + \widehat{\mathcal L}", display=True,
+                          page="p")
+    assert big.count('<mo stretchy="false" lspace="0em" rspace="0em" style="font-size: 1.2em">'
+                     ) == 2 and "minsize" not in big  # a scaled glyph, without a stretchy's air
+    assert "&#x02112;" in big and 'mathvariant="script"' not in big  # a script L
 
 
 def test_roles_become_code_and_links():

@@ -90,9 +90,30 @@ def _limits_under_and_over(mathml: str) -> str:
     return mathml
 
 
+#: a ``\big(``, ``\bigl[`` ...: a delimiter of one fixed size, which the converter writes as
+#: a stretchy operator; Chromium sets a stretchy one with a quarter em of air on each side
+SIZED = re.compile(r'<mo(?: (?:stretchy|fence)="[a-z]+")* minsize="([0-9.]+em)" '
+                   r'maxsize="\1">')
+#: a letter the converter left in a ``mathvariant`` that MathML Core no longer draws
+#: (``\mathcal L`` without braces); its Unicode letter draws in every browser
+SCRIPT_LETTER = re.compile(r'<mi mathvariant="script">([A-Z])</mi>')
+#: the script capitals that Unicode placed in the Letterlike Symbols block
+SCRIPT_EXCEPTIONS = {"B": 0x212C, "E": 0x2130, "F": 0x2131, "H": 0x210B, "I": 0x2110,
+                     "L": 0x2112, "M": 0x2133, "R": 0x211B}
+
+
+def _script(match: re.Match[str]) -> str:
+    letter = match.group(1)
+    code = SCRIPT_EXCEPTIONS.get(letter, 0x1D49C + ord(letter) - ord("A"))
+    return f"<mi>&#x{code:05X};</mi>"
+
+
 def typeset(mathml: str, *, display: bool = False) -> str:
-    """The converter's MathML with a textbook's spacing, limits and drawn underbraces."""
+    """The converter's MathML with a textbook's spacing, limits, letters and underbraces."""
     mathml = FUNCTION.sub(r'\1<mspace width="0.167em" />', mathml)
+    mathml = SIZED.sub(r'<mo stretchy="false" lspace="0em" rspace="0em" '
+                       r'style="font-size: \1">', mathml)  # a glyph scaled as TeX's \big
+    mathml = SCRIPT_LETTER.sub(_script, mathml)
     if display:
         mathml = _limits_under_and_over(mathml)
     return _underbraces(mathml)
