@@ -107,6 +107,8 @@ def test_maths_is_typeset_with_a_textbooks_spacing_and_stretchy_braces():
     assert big.count('<mo stretchy="false" lspace="0em" rspace="0em" style="font-size: 1.2em">'
                      ) == 2 and "minsize" not in big  # a scaled glyph, without a stretchy's air
     assert "&#x02112;" in big and 'mathvariant="script"' not in big  # a script L
+    assert "<mi>z</mi><mo>&#x0223C;</mo><mi>q</mi>" in maths.to_mathml(r"z \sim q", display=False,
+                                                                     page="p")
 
 
 def test_roles_become_code_and_links():

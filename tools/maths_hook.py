@@ -97,6 +97,8 @@ SIZED = re.compile(r'<mo(?: (?:stretchy|fence)="[a-z]+")* minsize="([0-9.]+em)" 
 #: a letter the converter left in a ``mathvariant`` that MathML Core no longer draws
 #: (``\mathcal L`` without braces); its Unicode letter draws in every browser
 SCRIPT_LETTER = re.compile(r'<mi mathvariant="script">([A-Z])</mi>')
+#: ``\sim`` as the converter writes it (an ASCII tilde set as a letter), and as a relation
+SIM_AS_LETTER, SIM = "<mi>&#x0007E;</mi>", "<mo>&#x0223C;</mo>"
 #: the script capitals that Unicode placed in the Letterlike Symbols block
 SCRIPT_EXCEPTIONS = {"B": 0x212C, "E": 0x2130, "F": 0x2131, "H": 0x210B, "I": 0x2110,
                      "L": 0x2112, "M": 0x2133, "R": 0x211B}
@@ -114,6 +116,7 @@ def typeset(mathml: str, *, display: bool = False) -> str:
     mathml = SIZED.sub(r'<mo stretchy="false" lspace="0em" rspace="0em" '
                        r'style="font-size: \1">', mathml)  # a glyph scaled as TeX's \big
     mathml = SCRIPT_LETTER.sub(_script, mathml)
+    mathml = mathml.replace(SIM_AS_LETTER, SIM)  # "x ~ N": a relation, spaced as one
     if display:
         mathml = _limits_under_and_over(mathml)
     return _underbraces(mathml)
