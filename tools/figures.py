@@ -1,15 +1,18 @@
 """Regenerate every figure the docs show, from full runs: ``make figures``.
 
-``python tools/figures.py [--only demo|benchmarks] [--work DIR]`` runs ``pvae demo`` (full
-mode) and the benchmarks that draw docs figures (full mode; the MNIST ones need
+``python tools/figures.py [--only demo|benchmarks|tutorial] [--work DIR]`` runs ``pvae demo``
+(full mode) and the benchmarks that draw docs figures (full mode; the MNIST ones need
 ``../shared/data/mnist`` and take hours on two cores), then copies each figure to where the
-docs show it. Every PNG carries its run's provenance in its metadata (mode, command, date,
-versions, cores); ``tests/test_docs.py`` refuses a docs figure from a quick or tiny run.
+docs show it; and it runs the tutorial's notebooks (``tools/tutorial.py``, minutes), which
+write their figures and outputs into ``docs/tutorial/figures`` themselves. Every PNG carries
+its run's provenance in its metadata (mode, command, date, versions, cores);
+``tests/test_docs.py`` refuses a docs figure from a quick or tiny run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -39,9 +42,22 @@ BENCHMARKS = {
 }
 
 
+#: where the tutorial's notebooks record their figures and outputs (``tools/tutorial.py``)
+TUTORIAL = DOCS / "tutorial" / "figures"
+
+
+def tutorial_targets() -> set[Path]:
+    """The tutorial's recorded outputs and every figure they name."""
+    records = sorted(TUTORIAL.glob("*.json"))
+    figures = {TUTORIAL / figure["file"] for record in records
+               for cell in json.loads(record.read_text())["cells"] for figure in cell["figures"]}
+    return {*records, *figures}
+
+
 def every_target() -> set[Path]:
     """Every file this script writes into the docs."""
-    return {*DEMO.values(), *(path for files in BENCHMARKS.values() for path in files.values())}
+    return {*DEMO.values(), *(path for files in BENCHMARKS.values() for path in files.values()),
+            *tutorial_targets()}
 
 
 def _copy(files: dict[str, Path], folder: Path) -> None:
@@ -54,7 +70,8 @@ def _copy(files: dict[str, Path], folder: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the demo and the benchmarks in full mode; copy their figures into the docs."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--only", choices=("demo", "benchmarks"), help="one half only")
+    parser.add_argument("--only", choices=("demo", "benchmarks", "tutorial"),
+                        help="one part only")
     parser.add_argument("--work", type=Path, default=ROOT / ".venv" / "figures",
                         help="where the runs write before the copies (default .venv/figures)")
     args = parser.parse_args(argv)
@@ -71,6 +88,9 @@ def main(argv: list[str] | None = None) -> None:
                        check=True, cwd=ROOT)
         for files in BENCHMARKS.values():
             _copy(files, out)
+    if args.only in (None, "tutorial"):
+        subprocess.run([sys.executable, str(ROOT / "tools" / "tutorial.py")], check=True,
+                       cwd=ROOT, env=environment)
 
 
 if __name__ == "__main__":
