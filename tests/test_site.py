@@ -1,5 +1,6 @@
 """The built documentation as a reader gets it: no raw TeX, no raw Sphinx roles."""
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -135,3 +136,19 @@ def test_the_sitemap_and_the_404_page_know_the_sites_address(site):
     assert "<loc>https://pvae.readthedocs.io/en/latest/maths/</loc>" in (
         site / "sitemap.xml").read_text()
     assert 'href="/en/latest/assets/' in (site / "404.html").read_text()
+
+
+def test_the_tutorial_is_one_click_from_home_and_its_notebooks_download(site):
+    home = (site / "index.html").read_text()
+    assert 'href="tutorial/"' in home
+    steps = sorted((site / "tutorial").glob("[0-9][0-9]_*/index.html"))
+    assert len(steps) >= 8
+    for page in steps:
+        text = page.read_text()
+        name = page.parent.name
+        assert f'href="../{name}.ipynb" download' in text, name
+        notebook = json.loads((site / "tutorial" / f"{name}.ipynb").read_text())
+        assert notebook["nbformat"] == 4 and notebook["cells"], name
+        for image in re.findall(r'<img[^>]+src="([^"]+)"', text):
+            assert (page.parent / image).resolve().is_file(), (name, image)
+    assert not list((site / "tutorial").rglob("*.json"))  # the run records stay out
