@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -152,3 +153,51 @@ def test_the_tutorial_is_one_click_from_home_and_its_notebooks_download(site):
         for image in re.findall(r'<img[^>]+src="([^"]+)"', text):
             assert (page.parent / image).resolve().is_file(), (name, image)
     assert not list((site / "tutorial").rglob("*.json"))  # the run records stay out
+
+
+#: a link to a file of the site (not a scheme, not an anchor alone, not the site's own address)
+LOCAL_LINK = re.compile(r"""(?:href|src)="(?![a-z][a-z0-9+.-]*:|#|//)([^"#?]*)""")
+
+
+def site_path():
+    """The path of the site's address (``site_url``): where absolute links start."""
+    for line in (ROOT / "mkdocs.yml").read_text().splitlines():
+        if line.startswith("site_url:"):
+            return urlparse(line.split(":", 1)[1].split(" #")[0].strip()).path or "/"
+    return "/"
+
+
+def broken_links(site, root="/"):
+    """Every (page, target) whose local href or src names no file of the built site."""
+    broken = []
+    for page in site.rglob("*.html"):
+        for target in LOCAL_LINK.findall(page.read_text(errors="replace")):
+            if not target:
+                continue
+            if target.startswith("/"):  # (the 404 page's links start at the site's address)
+                if not target.startswith(root):
+                    broken.append((str(page.relative_to(site)), target))
+                    continue
+                resolved = (site / target[len(root):]).resolve()
+            else:
+                resolved = (page.parent / target).resolve()
+            if resolved.is_dir():
+                resolved = resolved / "index.html"
+            if not resolved.exists():
+                broken.append((str(page.relative_to(site)), target))
+    return broken
+
+
+def test_every_local_link_of_the_site_resolves(site):
+    assert broken_links(site, site_path()) == []
+
+
+def test_the_link_check_finds_a_broken_link(tmp_path):
+    (tmp_path / "page").mkdir()
+    (tmp_path / "page" / "index.html").write_text(
+        '<a href="../other/">x</a> <img src="figure.png"> <a href="https://x.org/">y</a>'
+        ' <a href="#top">z</a> <a href="/en/latest/other/">w</a> <a href="/elsewhere/">v</a>')
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "index.html").write_text("")
+    assert sorted(broken_links(tmp_path, "/en/latest/")) == [
+        ("page/index.html", "/elsewhere/"), ("page/index.html", "figure.png")]
