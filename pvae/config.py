@@ -94,7 +94,7 @@ def _check_data(data: dict[str, Any]) -> None:
     if name not in datasets:
         _checked("[data]", datasets.check, name)  # unknown: names the closest
     parameters = inspect.signature(datasets.factory(name)).parameters
-    _check_keys("data", data, ["name", "transform", "validation", *parameters])
+    _check_keys("data", data, ["name", "transform", "validation", "image_shape", *parameters])
     needed = [key for key, parameter in parameters.items()
               if parameter.default is inspect.Parameter.empty and key not in data]
     if needed:
@@ -110,6 +110,26 @@ def _check_data(data: dict[str, Any]) -> None:
     except ValueError:
         raise ConfigError(f"[data] validation is a number of test rows >= 0; got "
                           f"{validation!r}") from None
+
+
+def _check_image_shape(data: Mapping[str, Any], model: Mapping[str, Any]) -> None:
+    """``[data] image_shape``: ``[height, width]``, as many values as the model's rows."""
+    if "image_shape" not in data:
+        return
+    shape = data["image_shape"]
+    if not (isinstance(shape, list) and len(shape) == 2 and all(
+            isinstance(side, int) and not isinstance(side, bool) and side > 0
+            for side in shape)):
+        raise ConfigError(f"[data] image_shape is [height, width], two positive integers "
+                          f"(how pvae sample and pvae plot draw each row); got {shape!r}")
+    x_shape = model.get("x_shape")
+    if isinstance(x_shape, list) and all(isinstance(side, int) for side in x_shape):
+        values = 1
+        for side in x_shape:
+            values *= side
+        if values != shape[0] * shape[1]:
+            raise ConfigError(f"[data] image_shape = {shape} holds {shape[0] * shape[1]} "
+                              f"values, but [model] x_shape = {x_shape} holds {values}")
 
 
 def _check_train(train: dict[str, Any]) -> None:
@@ -224,6 +244,7 @@ class Config:
                               "validation = N (test rows scored after every epoch), or leave "
                               "patience out")
         model_spec = dict(raw["model"])
+        _check_image_shape(data, model_spec)
         if train.get("compile"):
             model_spec = _compiled(model_spec)
         if not build:

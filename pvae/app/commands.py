@@ -101,7 +101,7 @@ def model_and_data(path: Path, device: str) -> tuple[Any, PreparedData, Checkpoi
 
 def _needs_images(model: Any, command: str) -> None:
     if not plots.draws_images(model):
-        raise ValueError(f"pvae {command} draws images from a VAE checkpoint; this one holds "
+        raise ValueError(f"pvae {command} draws from a VAE checkpoint; this one holds "
                          f"a {type(model).__name__}")
 
 
@@ -113,10 +113,18 @@ def sample(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() not in (".png", ".pdf", ".svg", ".jpg"):
         raise ValueError(f"--out must name an image file (.png, .pdf, .svg, .jpg); got "
                          f"{args.out}")
-    model, _ = _model(args.checkpoint, args.device)
+    model, saved = _model(args.checkpoint, args.device)
     _needs_images(model, "sample")
+    drawn = model.sample(args.n)
+    shape = plots.as_images(drawn[0].numel(), saved.config.data.get("image_shape"))
+    if shape is not None:
+        figure = plots.samples(drawn, image_shape=shape)
+    else:  # points, not images: drawn against the test data
+        figure = plots.against_data(drawn, saved.config.prepare_data().test,
+                                    title=f"{args.n} samples from the model against the "
+                                          "test data")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    plots.samples(model.sample(args.n)).savefig(args.out, dpi=110)
+    figure.savefig(args.out, dpi=110)
     print(f"wrote {args.out}")
     return 0
 
@@ -133,7 +141,8 @@ def plot(args: argparse.Namespace) -> int:
     out = args.out or args.checkpoint.parent
     out.mkdir(parents=True, exist_ok=True)
     figures = plots.checkpoint_figures(model, data.test, data.test_labels, saved.history,
-                                       name=label, compare=compare)
+                                       name=label, compare=compare,
+                                       image_shape=saved.config.data.get("image_shape"))
     for stem, figure in figures.items():
         figure.savefig(out / f"{stem}.png", dpi=110)
         print(f"wrote {out / stem}.png")

@@ -106,10 +106,12 @@ def prepare_data(table: Mapping[str, Any], seed: int = 0) -> PreparedData:
     """Load the data set a ``[data]`` table names and apply its transform.
 
     ``table`` holds ``name`` (a data set), the data set's own options (``root``),
-    ``transform`` (a name in :data:`transforms`) and ``validation`` (test rows scored
-    after every epoch); ``seed`` fixes the binarization or dequantization noise.
+    ``transform`` (a name in :data:`transforms`), ``validation`` (test rows scored
+    after every epoch) and ``image_shape`` (how figures draw a row, not read here);
+    ``seed`` fixes the binarization or dequantization noise.
     """
-    options = {k: v for k, v in table.items() if k not in ("transform", "validation")}
+    options = {k: v for k, v in table.items()
+               if k not in ("transform", "validation", "image_shape")}
     split: Split = datasets.resolve(options)
     transform: Transform = transforms.resolve(table.get("transform", "none"))
     train, test = transform.apply(split.train, split.test, levels=split.levels, seed=seed)

@@ -7,11 +7,14 @@ from .holes import codes_over_prior
 from .images import image_rows, image_shape_of, interpolations, reconstructions, samples
 from .latent import latent_manifold, latent_space
 from .likelihood import gaussian_likelihood, mixture_density
+from .points import against_data, as_images
 from .provenance import provenance, read_provenance, save_figure
 from .sandwich import sandwich
 from .training import training_curves
 
 __all__ = [
+    "against_data",
+    "as_images",
     "BoundLadder",
     "bounds_against_k",
     "checkpoint_figures",
