@@ -54,15 +54,17 @@ def _parser() -> argparse.ArgumentParser:
         description="Train from a TOML config ([data], [model], [train] tables). A checkpoint "
                     "is written atomically to OUT/checkpoint.pt every checkpoint_every epochs; "
                     "--resume continues it exactly.")
-    train.add_argument("config", type=Path,
+    train.add_argument("config", type=Path, nargs="?", default=None,
                        help="a TOML config file, or a shipped config's name, e.g. digits_vae "
-                            "(`pvae configs` lists them)")
+                            "(`pvae configs` lists them); with --resume --out DIR it may be "
+                            "left out: the run's own config is read")
     train.add_argument("--out", type=Path, default=None,
                        help="folder for the checkpoint and history (default: runs/CONFIG-NAME)")
     train.add_argument("--set", action="append", default=[], metavar="TABLE.KEY=VALUE",
                        help="override one config value, e.g. --set train.epochs=2 (repeatable)")
     train.add_argument("--resume", action="store_true",
-                       help="continue from OUT/checkpoint.pt instead of starting afresh")
+                       help="continue from OUT/checkpoint.pt instead of starting afresh, with "
+                            "the config stored there (--set train.epochs=N extends the run)")
     scale = train.add_argument_group(
         "scaling out (override the config's [train] table; need pvae-pyro[lightning])")
     scale.add_argument("--engine", choices=("pvae", "lightning"), default=None,
@@ -219,8 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _one_line_warnings(args.command):
             return _handlers()[args.command](args)
-    except KeyboardInterrupt:
-        print(f"pvae {args.command}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as interrupt:  # a run's says where it stopped, how to go on
+        said = _one_line(interrupt) if str(interrupt) else ""
+        print(f"pvae {args.command}: interrupted{' ' + said if said else ''}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except USER_ERRORS as error:
         if args.debug:

@@ -12,7 +12,8 @@ from ..config import SHIPPED, load_config, shipped_configs
 from ..data import PreparedData
 from ..train import resolve_device
 from .report import run_demo
-from .runs import FinishedRunError
+from .resume import stored_config
+from .runs import CHECKPOINT, LIGHTNING_CHECKPOINT, FinishedRunError
 from .runs import train as train_config
 
 __all__ = ["demo", "model_and_data", "plot", "sample", "train"]
@@ -54,7 +55,18 @@ def train(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"engine": engine} if engine else {}
     if args.seed is not None:
         overrides["seed"] = args.seed
-    config = load_config(args.config, train=overrides, settings=args.set)
+    if args.config is None:
+        if not args.resume:
+            raise ValueError("pvae train needs a config: a TOML file or a shipped config's "
+                             "name (`pvae configs` lists them); or --resume --out DIR to "
+                             "continue a run with its own config")
+        if args.out is None:
+            raise ValueError("pvae train --resume without a config needs --out DIR, the "
+                             "folder of the run to continue")
+        source = stored_config(args.out, CHECKPOINT, LIGHTNING_CHECKPOINT)
+        config = load_config(source, train=overrides, settings=args.set)
+    else:
+        config = load_config(args.config, train=overrides, settings=args.set)
     out = args.out or Path("runs") / args.config.stem
     try:
         run = train_config(config, out, resume=args.resume, device=args.device,
@@ -63,7 +75,8 @@ def train(args: argparse.Namespace) -> int:
         if not finished.complete:
             raise
         print(f"resumed after epoch {finished.epoch} and found the run complete (it "
-              f"{finished.ended}): nothing was trained and no file changed\n"
+              f"{finished.ended}): nothing was trained and no file changed; --set "
+              f"train.epochs=N (more than {config.train.get('epochs')}) trains it longer\n"
               f"checkpoint: {out / 'checkpoint.pt'}")
         return 0
     if not run.is_global_zero:

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from ..checkpoint import Checkpoint, load_checkpoint, remove_stale_temporaries, save_checkpoint
-from ..config import Config, ConfigError
+from ..config import Config, ConfigError, read_config
 from ..data import PreparedData
 from ..train import (
     DEFAULT_STEPS,
@@ -36,6 +36,14 @@ from ..train import (
 )
 from .lock import run_lock, writable_folder
 from .logs import TrainingLog, write_csv
+from .resume import (
+    CONFIG_FILE,
+    TrainingInterrupted,
+    differences,
+    extends,
+    lightning_config,
+    resume_command,
+)
 
 __all__ = ["BEST", "CHECKPOINT", "FinishedRunError", "TrainingRun", "train"]
 
@@ -95,32 +103,21 @@ def _is_best(validation: list[float]) -> bool:
     return bool(validation) and all(validation[-1] < earlier for earlier in validation[:-1])
 
 
-def _refuse_other_config(source: Path, saved: dict[str, Any] | None, given: Config) -> None:
-    """Raise ``ValueError`` if the run in ``source`` was trained from another config.
+def _refuse_other_config(source: Path, saved: dict[str, Any] | None, given: Config, *,
+                         done: int | None = None) -> None:
+    """Raise ``ValueError`` naming each key in which ``given`` differs from the run's config.
 
-    The seed is not compared: a resumed run takes its random state from the checkpoint.
+    The seed is not compared (a resumed run takes its random state from the checkpoint), and
+    ``train.epochs`` may rise (to extend the run) but not fall below the ``done`` epochs.
     """
     if saved is None:
         return
-    ours = given.to_dict()
-    for tables in (saved, ours):
-        tables["train"] = {k: v for k, v in tables.get("train", {}).items() if k != "seed"}
-    changed = [table for table in ("data", "train") if saved.get(table) != ours[table]]
-    if any(saved.get("model", {}).get(key) != value for key, value in ours["model"].items()):
-        changed.append("model")
+    changed = differences(saved, given, done=done)
     if changed:
-        raise ValueError(f"{source} was trained from a different config ([{'], ['.join(changed)}]"
-                         " differ); resume with the config it was trained from, or train into "
+        raise ValueError(f"{source} was trained from a different config: {'; '.join(changed)}. "
+                         "Resume without a config (pvae train --resume --out DIR reads the "
+                         "run's own; only --set train.epochs=N may change), or train into "
                          "another --out")
-
-
-def _lightning_config(path: Path) -> dict[str, Any] | None:
-    """The pvae config stored in a Lightning checkpoint, if it holds one."""
-    try:
-        stored = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - Lightning's own loader reports a damaged file
-        return None
-    return stored.get("pvae_config") if isinstance(stored, dict) else None
 
 
 def train(config: Config, out: str | Path, *, resume: bool = False, device: str = "auto",
@@ -159,21 +156,27 @@ def _train_locked(config: Config, out: Path, *, resume: bool, device: str,
     lightning = engine.name == "lightning"
     path = out / (LIGHTNING_CHECKPOINT if lightning and resume else CHECKPOINT)
     saved: Checkpoint | None = None
-    if resume:
+    if resume and not path.is_file() and (out / CONFIG_FILE).is_file():
+        # interrupted before its first checkpoint: start it again from its config
+        _refuse_other_config(out / CONFIG_FILE, read_config(out / CONFIG_FILE), config)
+        resume = False
+    elif resume:
         if not path.is_file():
             raise FileNotFoundError(f"nothing to resume: no {path.relative_to(out)} in {out}; "
                                     "run without --resume to start training")
         if lightning:
-            _refuse_other_config(path, _lightning_config(path), config)
+            _refuse_other_config(path, lightning_config(path), config)
             if (out / CHECKPOINT).is_file():  # Lightning writes it when the run is done
-                _refuse_finished(out / CHECKPOINT, load_checkpoint(out / CHECKPOINT))
+                _refuse_finished(out / CHECKPOINT, load_checkpoint(out / CHECKPOINT), config)
         else:
             saved = load_checkpoint(path)
-            _refuse_other_config(path, saved.config.to_dict(), config)
-            _refuse_finished(path, saved)
+            _refuse_other_config(path, saved.config.to_dict(), config,
+                                 done=saved.training.epoch if saved.training else None)
+            _refuse_finished(path, saved, config)
     elif (out / CHECKPOINT).exists():
         raise FileExistsError(f"{out} already holds a checkpoint; pass --resume to continue "
                               "it, or choose another --out")
+    (out / CONFIG_FILE).write_text(config.to_toml())  # from the first step: resumable
     remove_stale_temporaries(out / CHECKPOINT)
     model = config.build_model()
     if saved is not None:
@@ -185,17 +188,27 @@ def _train_locked(config: Config, out: Path, *, resume: bool, device: str,
     return _train_here(config, model, data, out, saved, device=device, progress=progress)
 
 
-def _refuse_finished(path: Path, saved: Checkpoint) -> None:
-    """Raise :class:`FinishedRunError` if the run in ``path`` ended for good."""
+def _refuse_finished(path: Path, saved: Checkpoint, config: Config) -> None:
+    """Raise :class:`FinishedRunError` if the run in ``path`` ended for good.
+
+    A finished or early-stopped run that ``config`` gives more epochs continues.
+    """
     ended = saved.stopped or (None if saved.training is not None else
                               "cannot be continued (it holds no training state: an EM fit, "
                               "or a run that ended before its first epoch did)")
-    if ended is not None:
-        raise FinishedRunError(
-            f"{path} holds a run that {ended}: there is nothing to resume, and nothing was "
-            f"changed. Evaluate it (pvae evaluate {path}), or train anew, with other settings, "
-            "into another --out", ended=ended, complete=ended.startswith(COMPLETE),
-            epoch=saved.training.epoch if saved.training else len(saved.history.epoch))
+    if ended is None:
+        return
+    complete = ended.startswith(COMPLETE)
+    if complete and saved.training is not None and extends(saved.config.to_dict(), config):
+        return
+    epochs = saved.training.epoch if saved.training else len(saved.history.epoch)
+    more = (f"; --set train.epochs=N (more than {saved.config.train.get('epochs')}) extends "
+            "it" if complete and saved.training is not None
+            and saved.config.train.get("epochs") else "")
+    raise FinishedRunError(
+        f"{path} holds a run that {ended}: there is nothing to resume, and nothing was "
+        f"changed. Evaluate it (pvae evaluate {path}), or train anew, with other settings, "
+        f"into another --out{more}", ended=ended, complete=complete, epoch=epochs)
 
 
 def _planned_steps(config: Config, state: TrainingState | None) -> float:
@@ -280,6 +293,16 @@ def _train_here(config: Config, model: torch.nn.Module, data: PreparedData, out:
     except DivergenceError as error:
         _mark_diverged(path, config, model, error)
         raise
+    except KeyboardInterrupt:
+        done = last["state"].epoch if last else state.epoch if state is not None else 0
+        if last and not last["saved"]:  # the last epoch that ended is kept, not lost
+            model.load_state_dict(last["model"])
+            save_checkpoint(path, config=config, model=model, training=last["state"],
+                            history=last["state"].history)
+        kept = (f"{path} holds epoch {done}" if done else
+                f"no epoch had ended; {out / CONFIG_FILE} holds its config")
+        raise TrainingInterrupted(f"in epoch {done + 1}; {kept}. Continue with: "
+                                  f"{resume_command(out)}") from None
     finally:
         log.close()
     history = result.history
@@ -316,7 +339,7 @@ def _train_with_lightning(config: Config, model: torch.nn.Module, data: Prepared
 
 def _write_beside(out: Path, config: Config, history: History) -> None:
     """The resolved config, and the per-epoch history as JSON and as a CSV to open anywhere."""
-    (out / "config.toml").write_text(config.to_toml())
+    (out / CONFIG_FILE).write_text(config.to_toml())
     (out / "history.json").write_text(json.dumps(history.to_dict(), indent=1))
     write_csv(out / "history.csv", history)
 

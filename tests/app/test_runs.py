@@ -93,7 +93,7 @@ def test_nothing_is_overwritten_or_resumed_by_mistake(tmp_path):
     with pytest.raises(FileExistsError, match="pass --resume"):
         train(config, tmp_path, progress=False)
     other = load_config({**RAW, "train": {**RAW["train"], "lr": 0.1}})
-    with pytest.raises(ValueError, match=r"different config \(\[train\]"):
+    with pytest.raises(ValueError, match=r"different config: train.lr = 0.003 in the run, 0.1"):
         train(other, tmp_path, resume=True, progress=False)
     assert (tmp_path / "checkpoint.pt").read_bytes() == before
 
