@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -29,7 +28,6 @@ from typing import Any
 import pyro
 import torch
 from pyro import poutine
-from tqdm.auto import tqdm
 
 from ..anneal import (
     Convergence,
@@ -43,6 +41,7 @@ from ..anneal import (
     warn_unless,
 )
 from ..pair import data_check, exact_log_likelihood
+from ..progress import progress_bar
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_bool, check_positive_int, check_seed
@@ -123,7 +122,7 @@ class Evidence:
 
 def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains: int = 512,
              leapfrog: int = 10, target_acceptance: float = 0.65, seed: int | None = None,
-             progress: bool = False, check_convergence: bool = True) -> Evidence:
+             progress: bool = True, check_convergence: bool = True) -> Evidence:
     r"""The log evidence :math:`\log p(x) = \log \int p(\theta)\,p(x \mid \theta)\,d\theta` by AIS.
 
     Parameters
@@ -159,7 +158,8 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
         numbers, and the caller's random state is left as it was (``None``: the global
         generators).
     progress : bool
-        A progress bar (on a terminal).
+        Show progress: a bar on a terminal after a few seconds, a line every half minute
+        elsewhere (:mod:`pvae.progress`).
     check_convergence : bool
         Run AIS a second time at a quarter of the temperatures and report, on
         :attr:`Evidence.convergence`, how far the estimate still moves and the bias likely
@@ -372,8 +372,7 @@ def annealed(latents: ModelLatents, positions: torch.Tensor, betas: torch.Tensor
     ``settle`` (forward runs) measures whether the chains reached the posterior
     (:func:`~pvae.anneal.drift`), the first half of :attr:`Evidence.convergence`.
     """
-    with tqdm(total=len(betas) - 1, desc=f"evidence {name}", leave=False,
-              disable=not (progress and sys.stderr.isatty())) as bar:
+    with progress_bar(len(betas) - 1, f"evidence {name}", show=progress) as bar:
         run = anneal(latents, positions, betas, leapfrog=leapfrog, target=target, bar=bar)
     log_w = run.log_weights
     weights = log_w.reshape(-1).detach()

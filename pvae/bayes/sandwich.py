@@ -80,7 +80,7 @@ class EvidenceSandwich(NamedTuple):
 
 def evidence_bdmc(model: Any, like: torch.Tensor, *, steps: int = 1000, chains: int = 512,
                   leapfrog: int = 10, target_acceptance: float = 0.65, seed: int | None = 0,
-                  progress: bool = False) -> EvidenceSandwich:
+                  progress: bool = True) -> EvidenceSandwich:
     r"""Sandwich the log evidence of data simulated from ``model`` (Grosse et al., 2015).
 
     :math:`\theta^\ast \sim p(\theta)` and :math:`x \sim p(x \mid \theta^\ast)` are drawn by

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
@@ -34,7 +33,6 @@ from typing import Any, NamedTuple
 import pyro
 import torch
 from pyro import poutine
-from tqdm.auto import tqdm
 
 from ..anneal import (
     Convergence,
@@ -48,6 +46,7 @@ from ..anneal import (
 )
 from ..anneal import check_settings as check_annealing
 from ..pair import Latent, in_particles, latent_of, log_joint, true_objective
+from ..progress import progress_bar
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_bool, check_count, check_positive_int
@@ -187,8 +186,8 @@ def anneal_rows(pair: Any, x: torch.Tensor, betas: torch.Tensor, *, start: str, 
     check_count(chains, "chains", each=min(batch_size, len(x)) * x[0].numel())
     weights, acceptance, step_sizes, drifts = [], [], [], []
     chunks = range(0, x.shape[0], batch_size)
-    with _annealing(pair), tqdm(total=len(chunks) * (len(betas) - 1), desc=label, leave=False,
-                             disable=not (progress and sys.stderr.isatty())) as bar:
+    with _annealing(pair), progress_bar(len(chunks) * (len(betas) - 1), label,
+                                                 show=progress) as bar:
         latent = latent_of(pair, x[:1])
         for first in chunks:
             rows = x[first:first + batch_size]
@@ -211,7 +210,7 @@ def anneal_rows(pair: Any, x: torch.Tensor, betas: torch.Tensor, *, start: str, 
 
 def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = "guide",
         leapfrog: int = 10, target_acceptance: float = 0.65, batch_size: int = 100,
-        progress: bool = False, seed: int | None = None, check_convergence: bool = True
+        progress: bool = True, seed: int | None = None, check_convergence: bool = True
         ) -> AISEstimate:
     r"""Annealed importance sampling of :math:`\log p(x)` per datapoint (nats).
 
@@ -236,7 +235,8 @@ def ais(pair: Any, x: Any, *, steps: int = 1000, chains: int = 16, start: str = 
     batch_size : int
         Rows annealed at once (all their chains together): bounds the memory.
     progress : bool
-        A progress bar (on a terminal).
+        Show progress: a bar on a terminal after a few seconds, a line every half minute
+        elsewhere (:mod:`pvae.progress`).
     seed : int, optional
         Fixes every draw: the same call with the same seed gives the same numbers, and the
         caller's random state is left as it was (``None``: the global generators).

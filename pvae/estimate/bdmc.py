@@ -103,7 +103,7 @@ def simulate(pair: Any, n: int) -> Simulated:
 
 def bdmc(pair: Any, n: int, *, steps: int = 1000, chains: int = 16, start: str = "guide",
          leapfrog: int = 10, target_acceptance: float = 0.65, ks: Sequence[int] = (1000,),
-         seed: int | None = 0, batch_size: int = 100, progress: bool = False) -> Sandwich:
+         seed: int | None = 0, batch_size: int = 100, progress: bool = True) -> Sandwich:
     """Sandwich log p(x) of ``n`` points simulated from the model by forward and reverse AIS.
 
     The ELBO and IWAE-k (for each of ``ks``) are computed on the same points. The settings

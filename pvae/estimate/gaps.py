@@ -18,16 +18,15 @@ freed, so its approximation gap is an upper bound.
 
 from __future__ import annotations
 
-import sys
 from typing import Any, NamedTuple
 
 import pyro
 import pyro.distributions as dist
 import torch
 from pyro import poutine
-from tqdm.auto import tqdm
 
 from ..pair import Latent, exact_log_likelihood, latent_of, log_joint, unit_kl_weight
+from ..progress import progress_bar
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_bool, check_positive_int, check_positive_number
@@ -148,7 +147,7 @@ def _of(name: str, values: torch.Tensor, num_samples: int) -> Estimate:
 
 def gaps(pair: Any, x: Any, *, steps: int = 500, lr: float = 0.05,
          log_likelihood: Estimate | None = None, ais_steps: int = 500, batch_size: int = 100,
-         progress: bool = False, seed: int | None = None) -> Gaps:
+         progress: bool = True, seed: int | None = None) -> Gaps:
     """Split ``log p(x) - ELBO`` into the approximation and the amortisation gap.
 
     Parameters
@@ -166,7 +165,8 @@ def gaps(pair: Any, x: Any, *, steps: int = 500, lr: float = 0.05,
     batch_size : int
         Rows fitted at once.
     progress : bool
-        A progress bar (on a terminal).
+        Show progress: a bar on a terminal after a few seconds, a line every half minute
+        elsewhere (:mod:`pvae.progress`).
     seed : int, optional
         Fixes every draw (the same seed, the same numbers); the caller's random state is left
         as it was. ``None``: the global generators.
@@ -187,13 +187,14 @@ def gaps(pair: Any, x: Any, *, steps: int = 500, lr: float = 0.05,
         if log_likelihood is not None:
             refuse_non_finite("the log_likelihood given", log_likelihood.per_datapoint,
                               "give an estimate of finite values (pvae.exact, pvae.ais)")
-        with unit_kl_weight(pair), pyro.validation_enabled(False):
+        chunks = range(0, len(tensor), batch_size)
+        with unit_kl_weight(pair), pyro.validation_enabled(False), progress_bar(
+                len(chunks), "local ELBOs", show=progress) as bar:
             latent = latent_of(pair, tensor[:1])
             guide_family(pair, tensor[:1], latent)  # a Delta or another family fails here
             amortized, local, fallback = [], [], []
-            chunks = range(0, len(tensor), batch_size)
-            for first in tqdm(chunks, desc="local ELBOs", leave=False,
-                              disable=not (progress and sys.stderr.isatty())):
+            for first in chunks:
+                bar.update()
                 rows = tensor[first:first + batch_size]
                 family = guide_family(pair, rows, latent)
                 loc, scale, diverged = local_elbo(pair, rows, latent, family, steps=steps, lr=lr)

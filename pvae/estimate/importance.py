@@ -15,7 +15,6 @@ data is its own plate) and no KL weight (it is set to 1 while estimating).
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Self
@@ -23,7 +22,6 @@ from typing import Any, NamedTuple, Self
 import pyro
 import torch
 from pyro import poutine
-from tqdm.auto import tqdm
 
 from ..pair import (
     EnumeratedSiteError,
@@ -37,6 +35,7 @@ from ..pair import (
     site_log_prob,
     unit_kl_weight,
 )
+from ..progress import progress_bar
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import as_data, check_bool, check_positive_int
@@ -161,14 +160,16 @@ def checked_ks(ks: Sequence[int]) -> list[int]:
 
 
 def iwae_ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int = 100,
-                progress: bool = False, seed: int | None = None
+                progress: bool = True, seed: int | None = None
                 ) -> tuple[Estimate, list[Estimate]]:
     """The ELBO (from all ``max(ks)`` samples) and IWAE-k for every ``k``, in one pass.
 
     IWAE-k uses the first ``k`` of the same ``max(ks)`` importance samples per datapoint,
     so the whole ladder costs what the largest rung costs. Memory stays bounded: the data
     go in chunks of ``batch_size`` rows and the samples in chunks of at most
-    :data:`CHUNK_ELEMENTS` floats. ``progress`` shows a bar (on a terminal). ``seed`` fixes
+    :data:`CHUNK_ELEMENTS` floats. ``progress`` shows a bar on a terminal
+    once the work has taken a few seconds, and a line every half minute elsewhere
+    (:mod:`pvae.progress`). ``seed`` fixes
     every draw (the same seed, the same numbers to the bit) and leaves the caller's random
     state as it was; ``None`` draws from the global generators.
     """
@@ -194,9 +195,8 @@ def _ladder(pair: Any, x: Any, ks: Sequence[int], *, batch_size: int, progress: 
     chunks = math.ceil(tensor.shape[0] / batch_size) * math.ceil(k_max / per_chunk)
     # The data were checked once above; re-validating every distribution's arguments on
     # (k, B, D) tensors in every chunk costs about a fifth of the time.
-    with torch.no_grad(), unit_kl_weight(pair), pyro.validation_enabled(False), tqdm(
-            total=chunks, desc=f"IWAE-{k_max}", disable=not (progress and sys.stderr.isatty()),
-            leave=False) as bar:
+    with torch.no_grad(), unit_kl_weight(pair), pyro.validation_enabled(False), progress_bar(
+            chunks, f"IWAE-{k_max}", show=progress) as bar:
         for start in range(0, tensor.shape[0], batch_size):
             batch = tensor[start:start + batch_size]
             sums = batch.new_zeros(batch.shape[0])

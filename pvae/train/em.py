@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 import torch
-from tqdm.auto import tqdm
 
 from ..pair import m_step_of
 from .e_step import EStep
@@ -33,7 +32,7 @@ class SupportsEM(Protocol):
     def m_step(self, x: torch.Tensor, responsibilities: torch.Tensor) -> None: ...  # noqa: D102
 
 
-def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float, bar: tqdm,
+def run_em(pair: Any, x: torch.Tensor, *, max_iter: int, tol: float, bar: Any,
            time_limit: float | None = None) -> tuple[list[float], bool]:
     r"""Alternate E- and M-steps until the mean log-likelihood stops rising.
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import torch
 from pyro import poutine
-from tqdm.auto import tqdm
 
 from ..pair import PairError, buffers_kept
 from .divergence import all_finite
@@ -146,7 +145,7 @@ def stalled(validation: list[float], patience: int | None) -> bool:
     return len(validation) - 1 - best >= patience
 
 
-def run_svi(pair: Any, plan: FitPlan, core: StepRules, bar: tqdm) -> tuple[list[float], bool]:
+def run_svi(pair: Any, plan: FitPlan, core: StepRules, bar: Any) -> tuple[list[float], bool]:
     """Run SVI up to step ``plan.total``; return every step's loss and whether it stopped early.
 
     The core keeps the history; ``plan.options.patience`` stops the run once the validation
@@ -189,9 +188,9 @@ def run_svi(pair: Any, plan: FitPlan, core: StepRules, bar: tqdm) -> tuple[list[
                 scored = callables[len(batch)] = plan.minibatches.callables(pair, len(batch))
             model, guide, kwargs = scored
             losses.append(stepper.step(number, rate, model, guide, batch, **kwargs) / n)
-            bar.update()
-            if number % 10 == 0 or number == plan.total - 1:
+            if number % 10 == 0 or number == plan.total - 1 or position == per_epoch - 1:
                 bar.set_postfix(elbo=f"{-losses[-1]:.4f} nats/pt", refresh=False)
+            bar.update()
             if position != per_epoch - 1:
                 continue
             epoch = (number + 1) // per_epoch

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import copy
-import sys
 import time
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from ...pair import exact_log_likelihood
+from ...progress import progress_bar
 from ...registry import Registry
 from ..em import run_em
 from ..plan import FitPlan
@@ -47,13 +45,14 @@ class LocalEngine(Engine):
         started = time.perf_counter()
         best: tuple[float, FitResult, dict[str, Any] | None] | None = None
         restart_losses: list[float] = []
-        show = plan.options.progress and sys.stderr.isatty()
         for restart in range(plan.options.n_init):
             plan.start(pair, restart)
             label = f"{plan.options.method} fit" + (f" {restart + 1}/{plan.options.n_init}"
                                             if plan.options.n_init > 1 else "")
-            with tqdm(total=plan.total, desc=label, unit="step", disable=not show,
-                      leave=False) as bar:
+            # off a terminal: a line per epoch (an EM iteration is an epoch)
+            every = plan.per_epoch if plan.options.method == "svi" else 1
+            with progress_bar(plan.total, label, show=plan.options.progress, every=every,
+                              unit="step") as bar:
                 result = self._once(pair, plan, bar)
             scorer = exact_log_likelihood(pair)
             if plan.options.n_init > 1 and scorer is not None:  # compare restarts at their end
@@ -74,7 +73,7 @@ class LocalEngine(Engine):
                          stopped_early=best[1].stopped_early)
 
     @staticmethod
-    def _once(pair: Any, plan: FitPlan, bar: tqdm) -> FitResult:
+    def _once(pair: Any, plan: FitPlan, bar: Any) -> FitResult:
         if plan.options.method == "em":
             losses, converged = run_em(pair, plan.x, max_iter=plan.options.max_iter,
                                        tol=plan.options.tol, bar=bar,
