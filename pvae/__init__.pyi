@@ -30,7 +30,9 @@ from .estimate import NonFiniteEstimateError as NonFiniteEstimateError
 from .estimate import Novelty as Novelty
 from .estimate import RecordingWarning as RecordingWarning
 from .estimate import Sandwich as Sandwich
+from .estimate import ScoreRow as ScoreRow
 from .estimate import Scores as Scores
+from .estimate import ScoreTable as ScoreTable
 from .estimate import Sharpness as Sharpness
 from .estimate import ais as ais
 from .estimate import bdmc as bdmc
@@ -46,6 +48,7 @@ from .estimate import iwae_ladder as iwae_ladder
 from .estimate import latent_usage as latent_usage
 from .estimate import novelty as novelty
 from .estimate import score as score
+from .estimate import score_table as score_table
 from .estimate import sharpness as sharpness
 from .models import VAE as VAE
 from .models import BayesianGaussian as BayesianGaussian

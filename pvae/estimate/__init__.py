@@ -3,8 +3,8 @@
 ELBO, IWAE-k and the exact log-likelihood (:mod:`~pvae.estimate.importance`), annealed
 importance sampling and the BDMC sandwich (on the annealing core of :mod:`pvae.anneal`),
 the gap decomposition, latent usage, holes in the latent space, paired comparisons of
-estimates, and measures of generated samples. The evidence of Bayesian models lives beside
-this package, in :mod:`pvae.bayes`.
+estimates and a study's table of scores, and measures of generated samples. The evidence of
+Bayesian models lives beside this package, in :mod:`pvae.bayes`.
 """
 
 from ..anneal import Convergence, EvidenceWarning, RecordingWarning
@@ -27,17 +27,19 @@ from .importance import (
 )
 from .novelty import Novelty, novelty
 from .sharpness import Sharpness, sharpness
+from .table import ScoreRow, ScoreTable, score_table
 from .usage import ACTIVE, LatentUsage, latent_usage
 
 __all__ = [
     "AISEstimate", "Comparison", "Convergence", "Estimate",
     "ClassifierFeatures", "Fidelity", "classifier_features",
-    "MixedEstimatesWarning", "Novelty", "Sharpness", "fidelity",
+    "MixedEstimatesWarning", "Novelty", "ScoreRow", "ScoreTable", "Sharpness", "fidelity",
     "novelty", "sharpness",
     "EvidenceWarning", "Gaps", "Holes", "LatentUsage",
     "NonFiniteEstimateError", "RecordingWarning", "Sandwich", "Scores", "Simulated", "ais",
     "bdmc", "compare", "elbo", "exact", "gaps",
-    "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage", "score", "simulate",
+    "hole_distances", "holes", "iwae", "iwae_ladder", "latent_usage", "score", "score_table",
+    "simulate",
     # for the application's reports
     "ACTIVE", "check_settings", "comparison_table",
 ]

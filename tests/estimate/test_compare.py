@@ -1,3 +1,6 @@
+import math
+
+import numpy as np
 import pytest
 import torch
 
@@ -45,3 +48,64 @@ def test_the_same_estimator_with_fewer_samples_is_another_estimator():
     a = torch.linspace(-3.0, -1.0, 20)
     with pytest.warns(MixedEstimatesWarning, match=r"ais-8 \(2 samples\).*ais-8 \(64 samples\)"):
         compare({"a": Estimate.of("ais-8", a, 2), "b": Estimate.of("ais-8", a + 0.1, 64)})
+
+
+def _pair_of(difference, noise, n=400, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    difficulty = torch.randn(n, generator=generator, dtype=torch.float64) * 10
+    a = difficulty + noise * torch.randn(n, generator=generator, dtype=torch.float64)
+    b = difficulty + difference + noise * torch.randn(n, generator=generator, dtype=torch.float64)
+    return a, b
+
+
+def test_z_and_p_are_those_numpy_computes_from_the_same_differences():
+    a, b = _pair_of(0.02, 0.3)
+    rows = compare({"a": Estimate.of("iwae-10", a, 10), "b": Estimate.of("iwae-10", b, 10)})
+    best, other = (b, a) if float(b.mean()) > float(a.mean()) else (a, b)
+    d = other.numpy() - best.numpy()
+    z = d.mean() / (d.std(ddof=1) / np.sqrt(len(d)))
+    p = 2 * (1 - 0.5 * (1 + math.erf(abs(z) / math.sqrt(2))))
+    assert rows[1].z == pytest.approx(z, rel=1e-9)
+    assert rows[1].p_value == pytest.approx(p, rel=1e-6)
+    assert rows[0].z == 0 and rows[0].p_value == 1.0
+
+
+def test_identical_models_give_z_zero_and_p_one_different_ones_p_below_001():
+    a, b = _pair_of(0.5, 0.3)
+    same = compare({"a": Estimate.of("iwae-10", a, 10), "copy": Estimate.of("iwae-10", a, 10)})
+    assert same[1].z == 0 and same[1].p_value == pytest.approx(1.0)
+    apart = compare({"a": Estimate.of("iwae-10", a, 10), "b": Estimate.of("iwae-10", b, 10)})
+    assert apart[1].name == "a" and apart[1].p_value < 0.01
+
+
+def test_fits_from_several_seeds_pool_into_a_mean_difference_and_a_seed_spread():
+    generator = torch.Generator().manual_seed(1)
+    difficulty = torch.randn(300, generator=generator, dtype=torch.float64) * 5
+    offsets = {"a": [0.0, 0.2, 0.1], "b": [-1.0, -1.4]}
+    per_seed = {name: [difficulty + shift + 0.2 * torch.randn(300, generator=generator,
+                                                            dtype=torch.float64)
+                       for shift in shifts] for name, shifts in offsets.items()}
+    rows = compare({name: [Estimate.of("iwae-10", v, 10) for v in values]
+                    for name, values in per_seed.items()})
+    a = torch.stack(per_seed["a"]).numpy()
+    b = torch.stack(per_seed["b"]).numpy()
+    d = b.mean(0) - a.mean(0)
+    spread_a, spread_b = a.mean(1).std(ddof=1), b.mean(1).std(ddof=1)
+    stderr = np.sqrt(d.var(ddof=1) / len(d) + spread_a**2 / 3 + spread_b**2 / 2)
+    assert [row.name for row in rows] == ["a", "b"]
+    assert [row.seeds for row in rows] == [3, 2]
+    assert rows[0].seed_spread == pytest.approx(spread_a)
+    assert rows[1].seed_spread == pytest.approx(spread_b)
+    assert rows[1].difference == pytest.approx(d.mean())
+    assert rows[1].difference_stderr == pytest.approx(stderr)
+    assert rows[1].z == pytest.approx(d.mean() / stderr)
+    assert rows[0].estimate.value == pytest.approx(a.mean())
+
+
+def test_seeds_of_one_model_must_be_one_estimator_on_the_same_data():
+    a = torch.linspace(-3.0, -1.0, 20)
+    with pytest.raises(ValueError, match="'a' has no estimates"):
+        compare({"a": [], "b": Estimate.of("exact", a, 0)})
+    with pytest.raises(ValueError, match="'a'.*different estimators"):
+        compare({"a": [Estimate.of("exact", a, 0), Estimate.of("elbo", a, 1)],
+                 "b": Estimate.of("exact", a, 0)})
