@@ -12,6 +12,7 @@ from .bayes import BayesFactor as BayesFactor
 from .bayes import Evidence as Evidence
 from .bayes import EvidenceError as EvidenceError
 from .bayes import EvidenceSandwich as EvidenceSandwich
+from .bayes import UnbatchedModelWarning as UnbatchedModelWarning
 from .bayes import bayes_factors as bayes_factors
 from .bayes import evidence as evidence
 from .bayes import evidence_bdmc as evidence_bdmc

@@ -45,6 +45,7 @@ from ..progress import progress_bar
 from ..randomness import seeded
 from ..results import summarised
 from ..validation import check_bool, check_positive_int, check_seed
+from .chains import said_once
 from .discrete import discrete_assignments, log_joint
 from .model_latents import EvidenceError, ModelLatents
 
@@ -200,7 +201,7 @@ def evidence(model: Any, x: Any, *, guide: Any = None, steps: int = 1000, chains
     check_bool(check_convergence, "check_convergence")
     run = functools.partial(_evidence, model, x, guide=guide, chains=chains, leapfrog=leapfrog,
                             target=target, progress=progress)
-    with seeded(seed):
+    with seeded(seed), said_once():
         estimate = checked(run, steps, check_convergence)
     warn_unless(estimate.name, estimate.convergence, estimate.ess, chains, steps,
                 fix=_FIX if guide is None else "fit the guide better, or start from the prior "

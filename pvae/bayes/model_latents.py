@@ -26,6 +26,14 @@ from pyro.infer.autoguide import AutoContinuous, AutoNormal
 from pyro.poutine.util import site_is_subsample
 from torch.distributions import biject_to
 
+from ..checked import random_state, restore
+from .chains import (
+    broadcast_draws,
+    choose_mapping,
+    draws_in_sequence,
+    per_chain_log_densities,
+)
+
 __all__ = ["EvidenceError", "ModelLatents", "refuse_partial_data", "traced_from_the_prior"]
 
 
@@ -126,22 +134,57 @@ class ModelLatents:
         self.names = [name for name, _ in latents]
         self.nesting = max((-frame.dim for _, site in sites for frame in site["cond_indep_stack"]
                             if frame.vectorized and frame.dim is not None), default=0)
+        #: None while the model broadcasts over the chains; else whether vmap runs them
+        self.mapped: bool | None = None
+        self.shapes: dict[str, torch.Size] = {}
+        self.transforms: dict[str, Any] = {}
+        state = random_state()
+        try:
+            nodes = self._broadcast(model)
+        except EvidenceError as refusal:  # a model written for one value of its latents
+            restore(state)  # the draws the failed run took are drawn again, the same
+            nodes = self._unbatched(model, dict(latents), str(refusal).split(";")[0])
+        self.dtype = nodes[self.names[0]]["value"].dtype
+        self.size = sum(math.prod(shape[1:]) for shape in self.shapes.values())
+        self.latent = _Flat((self.size,))
+        self.start = (_PriorStart(self.flatten(nodes, "model")) if guide is None
+                      else self._guide_start(guide))
+
+    def _broadcast(self, model: Any) -> dict[str, Any]:
+        """The model's prior draws under the plate of chains, all chains in one call."""
         traced = self._traced_in_chains(model, "model")
-        self.shapes, self.transforms = {}, {}
         for name in self.names:
             site = traced.nodes[name]
             self.transforms[name] = biject_to(site["fn"].support)
             value = self.transforms[name].inv(site["value"])
-            if value.shape[:1] != (chains,):
+            if value.shape[:1] != (self.chains,):
                 raise EvidenceError(f"the latent site {name!r} does not broadcast over a plate "
                                     "of chains left of the model's plates; write it with "
                                     "plates (pyro.plate) for its batch dimensions")
             self.shapes[name] = value.shape
-        self.dtype = traced.nodes[self.names[0]]["value"].dtype
-        self.size = sum(math.prod(shape[1:]) for shape in self.shapes.values())
-        self.latent = _Flat((self.size,))
-        self.start = (_PriorStart(self.flatten(traced.nodes, "model")) if guide is None
-                      else self._guide_start(guide))
+        nodes: dict[str, Any] = traced.nodes
+        return nodes
+
+    def _unbatched(self, model: Any, latents: dict[str, Any], why: str) -> dict[str, Any]:
+        """The chains of a model that does not broadcast: each runs it alone (:mod:`.chains`)."""
+        self.recordable = False  # the per-chain program is not one fixed program of tensors
+        sizes = {}
+        for name, site in latents.items():
+            self.transforms[name] = biject_to(site["fn"].support)
+            self.shapes[name] = torch.Size((self.chains,
+                                            *self.transforms[name].inv(site["value"]).shape))
+            sizes[name] = site["value"].shape
+        drawn = broadcast_draws(self._in_chains(model), self.x, self.names[-1])
+        if drawn is not None and all(
+                drawn[name]["value"].numel() == self.chains * math.prod(shape)
+                for name, shape in sizes.items()):
+            nodes = {name: {"value": drawn[name]["value"].reshape(self.chains, *shape)}
+                     for name, shape in sizes.items()}
+        else:
+            nodes = draws_in_sequence(model, self.x, self.names, self.chains)
+        values = {name: node["value"] for name, node in nodes.items()}
+        self.mapped = choose_mapping(model, self.x, values, why)
+        return nodes
 
     def _in_chains(self, fn: Any) -> Any:
         def run(*args: Any) -> Any:
@@ -198,6 +241,8 @@ class ModelLatents:
     def log_densities(self, fn: Any, values: dict[str, torch.Tensor]) -> tuple[torch.Tensor,
                                                                                 torch.Tensor]:
         """``fn`` run on ``values``: the log-density of those sites and of the rest, per chain."""
+        if self.mapped is not None:
+            return per_chain_log_densities(fn, self.x, values, mapped=self.mapped)
         conditioned = poutine.condition(self._in_chains(fn), data=values)
         nodes: dict[str, Any] = poutine.trace(conditioned).get_trace(self.x).nodes
         given, rest = self.x.new_zeros(self.chains), self.x.new_zeros(self.chains)
@@ -250,8 +295,9 @@ class ModelLatents:
                 raise EvidenceError(f"the guide's site {name!r} is a point mass (a Delta): it "
                                     "has no density to start from; fit a guide with one "
                                     "(AutoNormal), or start from the prior (guide=None)")
-        traced = self._traced_in_chains(guide, "guide")
-        return _GuideStart(self, guide, self.flatten(traced.nodes, "guide"))
+        nodes = (draws_in_sequence(guide, self.x, self.names, self.chains)
+                 if self.mapped is not None else self._traced_in_chains(guide, "guide").nodes)
+        return _GuideStart(self, guide, self.flatten(nodes, "guide"))
 
 
 def _refuse_what_cannot_be_annealed(name: str, fn: Any) -> None:

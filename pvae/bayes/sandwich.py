@@ -29,6 +29,7 @@ from .ais import (
     evidence_schedule,
     program_and_data,
 )
+from .chains import said_once
 from .model_latents import EvidenceError, ModelLatents, refuse_partial_data, traced_from_the_prior
 
 __all__ = ["EvidenceSandwich", "evidence_bdmc"]
@@ -101,7 +102,7 @@ def evidence_bdmc(model: Any, like: torch.Tensor, *, steps: int = 1000, chains: 
     if not like.is_floating_point():  # it fixes a shape: integer priors cannot be sampled
         like = like.to(torch.get_default_dtype())
     target = checked_settings(steps, chains, leapfrog, target_acceptance, progress, seed)
-    with seeded(seed):
+    with seeded(seed), said_once():
         sandwich = _sandwich(model, like, steps, chains, leapfrog, target, progress)
     if not sandwich.converged:
         crossed = sandwich.width < 0

@@ -1,6 +1,7 @@
 """pvae.evidence against exact log evidences written out here (float64)."""
 
 import math
+import warnings
 
 import pyro
 import pyro.distributions as dist
@@ -195,9 +196,16 @@ def wrongly_broadcast(y):
         pyro.sample("y", dist.Normal((DESIGN * weights.unsqueeze(-2)).sum(-1), 0.5), obs=y)
 
 
-def test_a_model_that_broadcasts_into_an_extra_dimension_is_refused():
-    with pytest.raises(EvidenceError, match="more batch dimensions than its plates"):
-        evidence(wrongly_broadcast, data("bayesian regression"), steps=5)
+def test_a_model_that_broadcasts_into_an_extra_dimension_runs_its_chains_alone():
+    # right for one draw of the weights, wrong for a batch: each chain runs it on its own
+    y = data("bayesian regression")
+    settings = {"steps": 5, "chains": 8, "seed": 0, "check_convergence": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EvidenceWarning)  # 5 temperatures converge nowhere
+        with pytest.warns(pvae.bayes.UnbatchedModelWarning, match="more batch dimensions"):
+            alone = evidence(wrongly_broadcast, y, **settings)
+        broadcast = evidence(regression_model, y, **settings)
+    assert alone.value == pytest.approx(broadcast.value, abs=1e-9)
 
 
 def test_pvaes_bayesian_gaussian_against_two_dimensional_quadrature():
