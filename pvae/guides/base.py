@@ -46,6 +46,9 @@ class Guide(PyroModule):
 
     def forward(self, x: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
         """Sample ``z ~ q(z | x)`` for every row of ``x``."""
+        if x is None:
+            raise ValueError("the guide encodes data: call it with x, a tensor of rows; to "
+                             "generate without data call the model, vae.model(None)")
         with data_plate(x, num_data), kl_scale(self.kl_weight):
             return pyro.sample("z", self.posterior(x))
 

@@ -23,6 +23,7 @@ from ..validation import (
     as_observations,
     check_bool,
     check_count,
+    check_positive_int,
     check_positive_number,
 )
 from .parameters import instance_name
@@ -50,8 +51,28 @@ class VAEModel(PyroModule):
             return None, f"the model is a {type(self).__name__}, a subclass of the VAE's own"
         return closed_form(self, guide, compiled)
 
-    def forward(self, x: torch.Tensor, num_data: int | None = None) -> torch.Tensor:
-        """Draw ``z ~ p(z)`` and observe ``x ~ p(x | decoder(z))`` for every row."""
+    def forward(self, x: torch.Tensor | None = None, num_data: int | None = None, *,
+                num_samples: int = 1) -> torch.Tensor:
+        r"""Draw ``z ~ p(z)`` and observe ``x ~ p(x | decoder(z))`` for every row.
+
+        With ``x=None`` the model generates, as Pyro's examples' models do: ``num_samples``
+        rows (one by default) from the prior predictive :math:`z \sim p(z)`,
+        :math:`x \sim p(x \mid \mathrm{decoder}(z))`, returned as ``(num_samples, *x_shape)``.
+        """
+        if x is None:
+            if num_data is not None:
+                raise ValueError("num_data scales a minibatch of observed data; with x=None "
+                                 "the model generates num_samples rows: drop num_data")
+            rows = check_positive_int(num_samples, "num_samples")
+            anchor = next(self.decoder.parameters())
+            x_none = anchor.new_empty((rows, 0))  # only its rows count, for the plate
+            with data_plate(x_none, None):
+                with kl_scale(self.kl_weight):
+                    z = pyro.sample("z", self.prior())
+                return pyro.sample("x", self.likelihood(self.decoder(z)))
+        if num_samples != 1:
+            raise ValueError(f"num_samples={num_samples!r} is used only with x=None (to "
+                             "generate); with data the model has one row per row of x")
         prior = self.prior()
         with data_plate(x, num_data):
             with kl_scale(self.kl_weight):
@@ -74,7 +95,8 @@ class VAE(PyroModule):
 
     ``vae.model`` and ``vae.guide`` are PyroModules taking ``(x, num_data=None)``, so
     ``SVI(vae.model, vae.guide, Adam(...), Trace_ELBO())`` trains the pair as well as
-    :func:`pvae.fit` does.
+    :func:`pvae.fit` does. ``vae.model(None, num_samples=n)`` generates ``n`` rows from the
+    prior predictive (one row by default); the guide needs data.
 
     Parameters
     ----------
