@@ -24,7 +24,7 @@ def draws_images(model: Any) -> bool:
     return all(callable(getattr(model, name, None)) for name in IMAGE_METHODS)
 
 
-def checkpoint_figures(model: Any, test: torch.Tensor, test_labels: torch.Tensor,
+def checkpoint_figures(model: Any, test: torch.Tensor, test_labels: torch.Tensor | None,
                        history: Any = None, *, name: str = "this model",
                        compare: Mapping[str, Any] | None = None,
                        image_shape: Any = None) -> dict[str, Figure]:
@@ -46,22 +46,24 @@ def checkpoint_figures(model: Any, test: torch.Tensor, test_labels: torch.Tensor
     test = test.to(anchor)
     shape = as_images(test[0].numel(), image_shape)
     codes, _ = model.encode(test)
-    if shape is None:
-        figures["samples"] = against_data(model.sample(len(test)), test,
+    labels = (test_labels if test_labels is not None and bool((test_labels >= 0).any())
+              else None)  # unlabelled rows (-1) are drawn in one colour, without a colour bar
+    if shape is None:  # draws x ~ p(x | z), not its mean: points spread as the data do
+        figures["samples"] = against_data(model.sample(len(test), mean=False), test,
                                           title="Samples from the model against the test data")
         figures["reconstructions"] = against_data(
             model.reconstruct(test), test, label="reconstruction",
             title="Reconstructions of the test data")
-        figures["latent_space"] = latent_space(codes, test_labels)
+        figures["latent_space"] = latent_space(codes, labels)
         return figures
     figures["reconstructions"] = reconstructions(test[:10], model.reconstruct(test[:10]),
                                                  image_shape=shape)
     figures["samples"] = samples(model.sample(32), image_shape=shape)
-    figures["latent_space"] = latent_space(codes, test_labels)
+    figures["latent_space"] = latent_space(codes, labels)
     if codes.shape[1] == 2:
         figures["latent_manifold"] = latent_manifold(model.decode, x_shape=shape, like=anchor)
-    other = next((i for i in range(len(test_labels)) if test_labels[i] != test_labels[0]),
-                 min(1, len(test) - 1))
+    other = next((i for i in range(len(labels)) if labels[i] != labels[0]),
+                 min(1, len(test) - 1)) if labels is not None else min(1, len(test) - 1)
     paths = {name: model.interpolate(test[0], test[other])}
     for label, compared in (compare or {}).items():
         where = next(compared.parameters())
