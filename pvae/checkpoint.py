@@ -12,6 +12,7 @@ existing one, or one written with a trailing slash) means ``folder/checkpoint.pt
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import tempfile
@@ -27,8 +28,9 @@ from .config import Config, ConfigError
 from .registry import spec_of
 from .train import History, TrainingState
 
-__all__ = ["FORMAT", "IN_A_FOLDER", "Checkpoint", "CheckpointError", "checkpoint_path", "load",
-           "load_checkpoint", "remove_stale_temporaries", "save", "save_checkpoint"]
+__all__ = ["FORMAT", "IN_A_FOLDER", "Checkpoint", "CheckpointError", "checkpoint_path",
+           "checksum", "load", "load_checkpoint", "remove_stale_temporaries", "save",
+           "save_checkpoint"]
 
 FORMAT = "pvae-checkpoint"
 VERSION = 1
@@ -88,6 +90,19 @@ class Checkpoint(NamedTuple):
         except RuntimeError as error:
             raise CheckpointError(f"the checkpoint's parameters do not fit the model its "
                                   f"config builds: {str(error).splitlines()[0]}") from None
+
+
+def checksum(state: dict[str, torch.Tensor]) -> str:
+    """The sha256 of a state dict: each tensor's name, dtype, shape and bytes, by name.
+
+    Written into every checkpoint and checked when it is read: a changed byte is an error.
+    """
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].detach().cpu().contiguous()
+        digest.update(f"{name}\0{tensor.dtype}\0{tuple(tensor.shape)}\0".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _take_dtypes(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
@@ -164,11 +179,12 @@ def save_checkpoint(path: str | Path, *, config: Config, model: torch.nn.Module,
     config = replace(config, model=spec if isinstance(spec, dict) else {"name": spec})
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
+    weights = {key: value.detach().cpu() for key, value in model.state_dict().items()}
     payload = {
-        "format": FORMAT, "version": VERSION, "config": config.to_dict(),
-        "model": {key: value.detach().cpu() for key, value in model.state_dict().items()},
+        "format": FORMAT, "version": VERSION, "config": config.to_dict(), "model": weights,
         "training": training.to_dict() if training is not None else None,
         "history": (history or History()).to_dict(), "stopped": stopped,
+        "checksum": checksum(weights),
     }
     # one name per writer: two writers of one path never touch each other's file
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}-",
@@ -331,6 +347,16 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor)
                                                 for v in weights.values()):
         raise CheckpointError(f"{path} is a pvae checkpoint without a model's weights; train "
+                              "again, or resume from an older copy")
+    stored = payload.get("checksum")  # (a file of an older pvae has none: nothing to check)
+    try:
+        actual = checksum(payload["model"]) if stored is not None else None
+    except (RuntimeError, TypeError) as error:  # a tensor without plain bytes (sparse, ...)
+        raise CheckpointError(f"{path} holds weights that are not plain tensors ({error}); "
+                              "train again, or resume from an older copy") from None
+    if stored != actual:
+        raise CheckpointError(f"{path} is damaged: its weights do not match the checksum "
+                              "written with them (bytes changed since it was saved); train "
                               "again, or resume from an older copy")
     broken = [name for name, value in weights.items()
               if value.is_floating_point() and not bool(torch.isfinite(value).all())]

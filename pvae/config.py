@@ -33,6 +33,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -385,6 +386,8 @@ def load_config(source: str | Path | Mapping[str, Any], *,
     raw = dict(source) if isinstance(source, Mapping) else read_config(source)
     for name, key, value in map(parse_setting, settings):
         raw[name] = {**raw.get(name, {}), key: value}
+    if isinstance(raw.get("data"), Mapping):
+        raw["data"] = _absolute_paths(raw["data"])
     if train:
         table = dict(raw.get("train", {}))
         for key, value in train.items():
@@ -397,6 +400,21 @@ def load_config(source: str | Path | Mapping[str, Any], *,
         if isinstance(source, Mapping):
             raise
         raise ConfigError(f"{source}: {error}") from None
+
+
+#: the ``[data]`` keys that name files or folders (``array``'s path, ``idx``'s and MNIST's root)
+PATH_KEYS = ("path", "root")
+
+
+def _absolute_paths(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` with its relative file and folder paths made absolute, from the current folder.
+
+    They are read from the folder pvae runs in, and a checkpoint stores them absolute, so that
+    ``pvae evaluate`` finds the data from any folder.
+    """
+    return {key: (os.path.abspath(os.path.expanduser(value))
+                  if key in PATH_KEYS and isinstance(value, str) and value else value)
+            for key, value in data.items()}
 
 
 def _without_none(value: Any) -> Any:

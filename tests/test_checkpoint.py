@@ -3,7 +3,7 @@ import pickle
 import pytest
 import torch
 
-from pvae.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from pvae.checkpoint import CheckpointError, checksum, load_checkpoint, save_checkpoint
 from pvae.config import load_config
 from pvae.train.result import History
 from pvae.train.state import TrainingState, capture_rng
@@ -94,6 +94,7 @@ def test_other_versions_and_mismatched_parameters(saved, tmp_path):
         load_checkpoint(tmp_path / "future.pt")
     payload["version"] = 1
     payload["model"] = {"nothing": torch.zeros(1)}
+    payload["checksum"] = checksum(payload["model"])  # whole, but not this model's
     torch.save(payload, tmp_path / "odd.pt")
     with pytest.raises(CheckpointError, match="do not fit the model"):
         load_checkpoint(tmp_path / "odd.pt").build_model()

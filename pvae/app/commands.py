@@ -10,6 +10,7 @@ from .. import plots
 from ..checkpoint import Checkpoint, load_checkpoint
 from ..config import SHIPPED, load_config, shipped_configs
 from ..data import PreparedData
+from ..data.files import DataFileError
 from ..train import resolve_device
 from .report import run_demo
 from .resume import stored_config
@@ -95,6 +96,10 @@ def train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
 def _devices(value: str | None) -> int | str | None:
     return int(value) if value is not None and value.isdigit() else value
 
@@ -109,7 +114,17 @@ def _model(path: Path, device: str) -> tuple[Any, Checkpoint]:
 def model_and_data(path: Path, device: str) -> tuple[Any, PreparedData, Checkpoint]:
     """The checkpoint's model and its config's data."""
     model, saved = _model(path, device)
-    return model, saved.config.prepare_data(), saved
+    return model, checkpoint_data(path, saved), saved
+
+
+def checkpoint_data(path: Path, saved: Checkpoint) -> PreparedData:
+    """The data a checkpoint's config names; data moved since training is a clear error."""
+    try:
+        return saved.config.prepare_data()
+    except (FileNotFoundError, DataFileError) as error:
+        raise DataFileError(f"{path}: the data it was trained on are not where its config "
+                            f"says (moved or deleted since?): {_one_line(error)}. Put them "
+                            "back there, or train again") from None
 
 
 def _needs_images(model: Any, command: str) -> None:
@@ -132,8 +147,9 @@ def sample(args: argparse.Namespace) -> int:
     shape = plots.as_images(drawn[0].numel(), saved.config.data.get("image_shape"))
     if shape is not None:
         figure = plots.samples(drawn, image_shape=shape)
-    else:  # points, not images: drawn against the test data
-        figure = plots.against_data(drawn, saved.config.prepare_data().test,
+    else:  # points, not images: x ~ p(x | z) (not its mean), against the test data
+        figure = plots.against_data(model.sample(args.n, mean=False),
+                                    checkpoint_data(args.checkpoint, saved).test,
                                     title=f"{args.n} samples from the model against the "
                                           "test data")
     args.out.parent.mkdir(parents=True, exist_ok=True)

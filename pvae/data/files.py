@@ -71,8 +71,9 @@ def array_file(path: str | Path, test_fraction: float | None = None,
         raise DataFileError(f"{path}: an array data set is a {', '.join(ARRAY_SUFFIXES)} file; "
                             f"got {path.suffix or 'no suffix'}")
     if not path.is_file():
-        raise DataFileError(f"{path}: no such file (a relative path is read from the folder "
-                            "pvae runs in)")
+        raise DataFileError(f"{path}: no such file" + (
+            "" if path.is_absolute() else " (a relative path is read from the folder pvae "
+                                          "runs in)"))
     fraction = TEST_FRACTION if test_fraction is None else test_fraction
     if isinstance(fraction, bool) or not isinstance(fraction, int | float) or \
             not 0 < fraction < 1:
