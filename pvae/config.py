@@ -33,7 +33,6 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
-import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -43,7 +42,14 @@ from typing import Any
 import tomli_w
 import torch
 
-from .data import PreparedData, datasets, prepare_data, transforms
+from .data import (
+    PreparedData,
+    absolute_paths,
+    check_image_shape,
+    datasets,
+    prepare_data,
+    transforms,
+)
 from .models import models
 from .registry import UnknownNameError, closest, merge_spec, spec_of
 from .train import OPTIMIZERS, FitOptions
@@ -111,26 +117,6 @@ def _check_data(data: dict[str, Any]) -> None:
     except ValueError:
         raise ConfigError(f"[data] validation is a number of test rows >= 0; got "
                           f"{validation!r}") from None
-
-
-def _check_image_shape(data: Mapping[str, Any], model: Mapping[str, Any]) -> None:
-    """``[data] image_shape``: ``[height, width]``, as many values as the model's rows."""
-    if "image_shape" not in data:
-        return
-    shape = data["image_shape"]
-    if not (isinstance(shape, list) and len(shape) == 2 and all(
-            isinstance(side, int) and not isinstance(side, bool) and side > 0
-            for side in shape)):
-        raise ConfigError(f"[data] image_shape is [height, width], two positive integers "
-                          f"(how pvae sample and pvae plot draw each row); got {shape!r}")
-    x_shape = model.get("x_shape")
-    if isinstance(x_shape, list) and all(isinstance(side, int) for side in x_shape):
-        values = 1
-        for side in x_shape:
-            values *= side
-        if values != shape[0] * shape[1]:
-            raise ConfigError(f"[data] image_shape = {shape} holds {shape[0] * shape[1]} "
-                              f"values, but [model] x_shape = {x_shape} holds {values}")
 
 
 def _check_train(train: dict[str, Any]) -> None:
@@ -245,7 +231,7 @@ class Config:
                               "validation = N (test rows scored after every epoch), or leave "
                               "patience out")
         model_spec = dict(raw["model"])
-        _check_image_shape(data, model_spec)
+        _checked("[data]", check_image_shape, data, model_spec)
         if train.get("compile"):
             model_spec = _compiled(model_spec)
         if not build:
@@ -387,7 +373,7 @@ def load_config(source: str | Path | Mapping[str, Any], *,
     for name, key, value in map(parse_setting, settings):
         raw[name] = {**raw.get(name, {}), key: value}
     if isinstance(raw.get("data"), Mapping):
-        raw["data"] = _absolute_paths(raw["data"])
+        raw["data"] = absolute_paths(raw["data"])
     if train:
         table = dict(raw.get("train", {}))
         for key, value in train.items():
@@ -400,21 +386,6 @@ def load_config(source: str | Path | Mapping[str, Any], *,
         if isinstance(source, Mapping):
             raise
         raise ConfigError(f"{source}: {error}") from None
-
-
-#: the ``[data]`` keys that name files or folders (``array``'s path, ``idx``'s and MNIST's root)
-PATH_KEYS = ("path", "root")
-
-
-def _absolute_paths(data: Mapping[str, Any]) -> dict[str, Any]:
-    """``data`` with its relative file and folder paths made absolute, from the current folder.
-
-    They are read from the folder pvae runs in, and a checkpoint stores them absolute, so that
-    ``pvae evaluate`` finds the data from any folder.
-    """
-    return {key: (os.path.abspath(os.path.expanduser(value))
-                  if key in PATH_KEYS and isinstance(value, str) and value else value)
-            for key, value in data.items()}
 
 
 def _without_none(value: Any) -> Any:

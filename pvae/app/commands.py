@@ -9,8 +9,7 @@ from typing import Any
 from .. import plots
 from ..checkpoint import Checkpoint, load_checkpoint
 from ..config import SHIPPED, load_config, shipped_configs
-from ..data import PreparedData
-from ..data.files import DataFileError
+from ..data import DataFileError, PreparedData
 from ..train import resolve_device
 from .report import run_demo
 from .resume import stored_config

@@ -3,10 +3,13 @@
 from .binarize import binarize, dynamic_binarization
 from .dequantize import dequantize
 from .digits import Split, digits
+from .files import DataFileError
 from .mnist import IDXError, MNISTNotFoundError, mnist, read_idx
 from .prepare import PreparedData, datasets, prepare_data, transforms
+from .table import absolute_paths, check_image_shape
 
 __all__ = [
+    "DataFileError",
     "IDXError",
     "MNISTNotFoundError",
     "Split",
@@ -20,4 +23,6 @@ __all__ = [
     "datasets",
     "prepare_data",
     "transforms",
+    "absolute_paths",
+    "check_image_shape",
 ]
