@@ -74,9 +74,10 @@ def train(args: argparse.Namespace) -> int:
     except FinishedRunError as finished:  # complete: say so; diverged: an error
         if not finished.complete:
             raise
+        longer = (f"; --set train.epochs=N (more than {config.train.get('epochs')}) trains "
+                  "it longer" if finished.extendable else "")
         print(f"resumed after epoch {finished.epoch} and found the run complete (it "
-              f"{finished.ended}): nothing was trained and no file changed; --set "
-              f"train.epochs=N (more than {config.train.get('epochs')}) trains it longer\n"
+              f"{finished.ended}): nothing was trained and no file changed{longer}\n"
               f"checkpoint: {out / 'checkpoint.pt'}")
         return 0
     if not run.is_global_zero:

@@ -71,11 +71,16 @@ class FinishedRunError(ValueError):
         --resume`` says so and succeeds; a diverged run is an error.
     epoch : int
         The epochs it holds.
+    extendable : bool
+        Whether more epochs (``--set train.epochs=N``) would continue it: not a run that
+        holds no training state (one Lightning finished, an EM fit).
     """
 
-    def __init__(self, message: str, *, ended: str, complete: bool, epoch: int) -> None:
+    def __init__(self, message: str, *, ended: str, complete: bool, epoch: int,
+                 extendable: bool = False) -> None:
         super().__init__(message)
         self.ended, self.complete, self.epoch = ended, complete, epoch
+        self.extendable = extendable
 
 
 @dataclass(frozen=True)
@@ -202,13 +207,20 @@ def _refuse_finished(path: Path, saved: Checkpoint, config: Config) -> None:
     if complete and saved.training is not None and extends(saved.config.to_dict(), config):
         return
     epochs = saved.training.epoch if saved.training else len(saved.history.epoch)
+    extendable = complete and saved.training is not None
+    asked = config.train.get("epochs")
+    if complete and not extendable and asked is not None and asked > epochs:
+        raise FinishedRunError(  # (more epochs would be silently ignored: say so)
+            f"{path} holds a run that {ended} and keeps no training state to continue from: "
+            f"it cannot be extended to {asked} epochs; train anew into another --out",
+            ended=ended, complete=False, epoch=epochs)
     more = (f"; --set train.epochs=N (more than {saved.config.train.get('epochs')}) extends "
-            "it" if complete and saved.training is not None
-            and saved.config.train.get("epochs") else "")
+            "it" if extendable and saved.config.train.get("epochs") else "")
     raise FinishedRunError(
         f"{path} holds a run that {ended}: there is nothing to resume, and nothing was "
         f"changed. Evaluate it (pvae evaluate {path}), or train anew, with other settings, "
-        f"into another --out{more}", ended=ended, complete=complete, epoch=epochs)
+        f"into another --out{more}", ended=ended, complete=complete, epoch=epochs,
+        extendable=extendable)
 
 
 def _planned_steps(config: Config, state: TrainingState | None) -> float:

@@ -103,12 +103,15 @@ def test_pvae_train_through_lightning_checkpoints_and_resumes(tmp_path):
     assert saved.config.train["engine"] == "lightning"
     assert saved.history.epoch == [1, 2] and len(saved.history.validation) == 2
     assert len(saved.history.kl) == 2
-    # two more epochs from Lightning's last.ckpt
-    longer = config.read_text().replace("epochs = 2", "epochs = 4")
-    config.write_text(longer)
+    original = config.read_text()
+    config.write_text(original.replace("lr = 3e-3", "lr = 1e-2"))
     assert main([*command, "--resume"]) == 2  # a different config is refused ...
-    config.write_text(longer.replace("epochs = 4", "epochs = 2"))
+    config.write_text(original)
     assert main([*command, "--resume"]) == 0  # ... the same one resumes (nothing left to do)
+    # a run Lightning finished keeps no training state: more epochs are refused, not ignored
+    config.write_text(original.replace("epochs = 2", "epochs = 4"))
+    assert main([*command, "--resume"]) == 2
+    assert load_checkpoint(out / "checkpoint.pt").history.epoch == [1, 2]
 
 
 def test_pvae_works_without_lightning_installed():
