@@ -52,6 +52,7 @@ from .data import (
 )
 from .models import models
 from .registry import UnknownNameError, closest, merge_spec, spec_of
+from .shipped import SHIPPED, shipped_configs
 from .train import OPTIMIZERS, FitOptions
 from .validation import check_nonnegative_int, check_positive_int
 
@@ -275,19 +276,6 @@ class Config:
     def prepare_data(self) -> PreparedData:
         """Load the data set and apply the ``[data]`` table's transform."""
         return prepare_data(self.data, seed=int(self.train.get("seed") or 0))
-
-
-#: the ready configs that ship inside the package (``pvae configs`` lists them)
-SHIPPED = Path(__file__).parent / "configs"
-
-
-def shipped_configs() -> dict[str, str]:
-    """The shipped configs by name, each with its first comment line as a description."""
-    found = {}
-    for path in sorted(SHIPPED.glob("*.toml")):
-        first = path.read_text().splitlines()[0] if path.stat().st_size else ""
-        found[path.stem] = first.lstrip("# ").strip()
-    return found
 
 
 def config_path(source: str | Path) -> Path:

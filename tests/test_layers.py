@@ -10,7 +10,7 @@ PACKAGE = Path(__file__).parent.parent / "pvae"
 #: lowest first; a package may import only from lower layers (and from itself)
 LAYERS = [
     {"signatures", "_compat"},
-    {"validation", "registry", "independent", "results", "progress"},
+    {"validation", "registry", "independent", "results", "progress", "shipped"},
     {"pair", "randomness", "checked"},
     {"nets", "likelihoods", "priors", "data", "anneal"},
     {"guides"},

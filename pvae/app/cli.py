@@ -175,12 +175,28 @@ def _bench(args: argparse.Namespace) -> int:
     return subprocess.run(command, cwd=root, check=False).returncode
 
 
-def _handlers() -> dict[str, Callable[[argparse.Namespace], int]]:
+def _configs(args: argparse.Namespace) -> int:
+    """``pvae configs``: the ready configs, by name (without torch: it answers at once)."""
+    from ..shipped import SHIPPED, shipped_configs
+
+    shipped = shipped_configs()
+    width = max(map(len, shipped))
+    print("\n".join(f"{name:<{width}}  {about}" for name, about in shipped.items()))
+    print(f"\n`pvae train NAME` trains one; they are in {SHIPPED} (copy one to change it)")
+    return 0
+
+
+def _handlers(name: str) -> Callable[[argparse.Namespace], int]:
+    """The handler of command ``name``; the numerical stack is imported only where needed."""
+    if name == "configs":
+        return _configs
+    if name == "bench":
+        return _bench
     from ..app import commands, evaluate  # deferred: `pvae --help` stays fast
 
-    return {"demo": commands.demo, "train": commands.train, "configs": commands.configs,
+    return {"demo": commands.demo, "train": commands.train,
             "config": commands.show_config, "evaluate": evaluate.evaluate,
-            "sample": commands.sample, "plot": commands.plot, "bench": _bench}
+            "sample": commands.sample, "plot": commands.plot}[name]
 
 
 #: what a user's mistake raises: bad data, values, files, a diverged run
@@ -220,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.invocation = shlex.join(["pvae", *(sys.argv[1:] if argv is None else argv)])
     try:
         with _one_line_warnings(args.command):
-            return _handlers()[args.command](args)
+            return _handlers(args.command)(args)
     except KeyboardInterrupt as interrupt:  # a run's says where it stopped, how to go on
         said = _one_line(interrupt) if str(interrupt) else ""
         print(f"pvae {args.command}: interrupted{' ' + said if said else ''}", file=sys.stderr)

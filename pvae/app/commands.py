@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import plots
 from ..checkpoint import Checkpoint, load_checkpoint
-from ..config import SHIPPED, load_config, shipped_configs
+from ..config import load_config
 from ..data import DataFileError, PreparedData
 from ..train import resolve_device
 from .report import run_demo
@@ -34,15 +34,6 @@ def demo(args: argparse.Namespace) -> int:
 def show_config(args: argparse.Namespace) -> int:
     """``pvae config show CONFIG [--set ...]``: the config as it would be trained."""
     print(load_config(args.config, settings=args.set).to_toml(), end="")
-    return 0
-
-
-def configs(args: argparse.Namespace) -> int:
-    """``pvae configs``: the ready configs, by name."""
-    shipped = shipped_configs()
-    width = max(map(len, shipped))
-    print("\n".join(f"{name:<{width}}  {about}" for name, about in shipped.items()))
-    print(f"\n`pvae train NAME` trains one; they are in {SHIPPED} (copy one to change it)")
     return 0
 
 

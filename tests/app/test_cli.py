@@ -112,6 +112,19 @@ def test_evaluate_measures_the_holes_of_an_autoencoder_and_a_vae(tmp_path, confi
     assert "best first" not in printed  # an autoencoder's numbers are not compared
 
 
+def test_configs_are_listed_without_loading_the_numerical_stack():
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom pvae.app.cli import main\n"
+             "assert main(['configs']) == 0\n"
+             "heavy = sorted({'torch', 'pyro', 'arviz', 'matplotlib'} & set(sys.modules))\n"
+             "print('HEAVY', heavy)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert "HEAVY []" in done.stdout and "mnist" in done.stdout.lower(), done.stdout
+
+
 def test_version_and_help_answer_without_loading_the_numerical_stack():
     import subprocess
     import sys
