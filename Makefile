@@ -32,7 +32,7 @@ demo: $(STAMP)
 ## The suite runs on every core, one torch thread each: most of its tests are too small for
 ## torch's threads to help, so two workers on two cores take 10 minutes where one took 16.
 test: $(STAMP)
-	$(BIN)/ruff check pvae tests benchmarks tools
+	$(BIN)/ruff check pvae tests benchmarks tools docs/tutorial
 	$(BIN)/mypy pvae
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n auto
 	$(MKDOCS_STRICT) --site-dir $(VENV)/site
