@@ -112,30 +112,30 @@ def test_evaluate_measures_the_holes_of_an_autoencoder_and_a_vae(tmp_path, confi
     assert "best first" not in printed  # an autoencoder's numbers are not compared
 
 
-def test_configs_are_listed_without_loading_the_numerical_stack():
+def run_without_the_numerical_stack(call):
+    """Run ``call`` (Python source) in a fresh process; its output and the heavy modules loaded."""
     import subprocess
     import sys
 
-    probe = ("import sys\nfrom pvae.app.cli import main\n"
-             "assert main(['configs']) == 0\n"
+    probe = (f"import sys\nfrom pvae.app.cli import main\n{call}\n"
              "heavy = sorted({'torch', 'pyro', 'arviz', 'matplotlib'} & set(sys.modules))\n"
              "print('HEAVY', heavy)\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          check=True, timeout=60)
-    assert "HEAVY []" in done.stdout and "mnist" in done.stdout.lower(), done.stdout
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, timeout=60).stdout
+
+
+def test_configs_are_listed_without_loading_the_numerical_stack():
+    printed = run_without_the_numerical_stack("assert main(['configs']) == 0")
+    assert "HEAVY []" in printed and "mnist" in printed.lower(), printed
 
 
 def test_version_and_help_answer_without_loading_the_numerical_stack():
     import subprocess
     import sys
 
-    probe = ("import sys\nfrom pvae.app.cli import main\n"
-             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-             "heavy = sorted({'torch', 'pyro', 'arviz', 'matplotlib'} & set(sys.modules))\n"
-             "print('HEAVY', heavy)\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          check=True, timeout=60)
-    assert "HEAVY []" in done.stdout, done.stdout
+    printed = run_without_the_numerical_stack(
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass")
+    assert "HEAVY []" in printed, printed
     from pathlib import Path
 
     command = Path(sys.executable).with_name("pvae")  # the installed console script
