@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 ## Refresh requirements.lock: the newest versions pyproject.toml allows; then run make test.
 lock: $(STAMP)
-	$(BIN)/python -m pip install --quiet --upgrade -e '.[dev,docs,lightning,tensorboard]'
+	$(BIN)/python -m pip install --quiet --upgrade -e '.[dev,docs,lightning,tensorboard,peers]'
 	{ echo "# The versions CI installs: what the test suite last passed with. Refresh: make lock"; \
 	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock
 
