@@ -176,10 +176,17 @@ def _pooled(estimates: Any) -> dict[str, tuple[Estimate, int, float]]:
 
 
 def comparison_table(rows: list[Comparison]) -> str:
-    """The comparison as a markdown table."""
-    lines = ["| model | estimate | value | difference from best | paired s.e. |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {row.name} | {row.estimate.name} | {row.estimate.value:.3f} | "
-              f"{row.difference:.3f} | {row.difference_stderr:.3f} |" for row in rows]
+    """The comparison as a markdown table, with each difference's z and two-sided p-value."""
+    lines = ["| model | estimate | value | difference from best | paired s.e. | z | p |",
+             "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        test = ("| — | — |" if row.difference_stderr == 0
+                else f"| {row.z:.2f} | {_p(row.p_value)} |")
+        lines.append(f"| {row.name} | {row.estimate.name} | {row.estimate.value:.3f} | "
+                     f"{row.difference:.3f} | {row.difference_stderr:.3f} {test}")
     return "\n".join(lines)
 
+
+def _p(value: float) -> str:
+    """A p-value as a reader weighs it: three decimals, or how small it is below 0.001."""
+    return f"{value:.3f}" if value >= 1e-3 else f"{value:.0e}"

@@ -20,7 +20,19 @@ def test_the_paired_error_is_that_of_the_differences():
     assert rows[1].difference_stderr == pytest.approx(float((b - a).std()) / 20)
     assert rows[1].difference_stderr < rows[1].estimate.stderr / 20  # pairing matters
     assert rows[1].z < -10
-    assert "| a | iwae-10 |" in comparison_table(rows)
+    table = comparison_table(rows).splitlines()
+    assert table[0].endswith("| z | p |")
+    assert table[2].startswith("| a | iwae-10 |") and table[2].endswith("| — | — |")
+    assert table[3].endswith(f"| {rows[1].z:.2f} | {rows[1].p_value:.0e} |")
+
+
+def test_the_table_tests_a_difference_within_its_noise_with_a_p_value_near_one():
+    generator = torch.Generator().manual_seed(1)
+    a = torch.randn(400, generator=generator, dtype=torch.float64)
+    b = a + 0.01 * torch.randn(400, generator=generator, dtype=torch.float64)
+    rows = compare({"a": Estimate.of("elbo", a, 1), "b": Estimate.of("elbo", b, 1)})
+    worse = comparison_table(rows).splitlines()[3].split("|")
+    assert abs(float(worse[6])) < 4 and float(worse[7]) == pytest.approx(rows[1].p_value, abs=1e-3)
 
 
 def test_models_must_share_their_datapoints():
