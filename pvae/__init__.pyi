@@ -9,11 +9,13 @@ else; the ``name as name`` form is how a stub says the name is re-exported.
 __version__: str
 
 from .bayes import BayesFactor as BayesFactor
+from .bayes import BridgeEvidence as BridgeEvidence
 from .bayes import Evidence as Evidence
 from .bayes import EvidenceError as EvidenceError
 from .bayes import EvidenceSandwich as EvidenceSandwich
 from .bayes import UnbatchedModelWarning as UnbatchedModelWarning
 from .bayes import bayes_factors as bayes_factors
+from .bayes import bridge_sampling as bridge_sampling
 from .bayes import evidence as evidence
 from .bayes import evidence_bdmc as evidence_bdmc
 from .checkpoint import load as load

@@ -1,0 +1,120 @@
+r"""Posterior draws as tensors, checked against a model's latent sites, and what they are worth.
+
+:func:`posterior_draws` reads the ``DataTree`` :func:`pvae.mcmc` returns (group
+``posterior``, dims ``chain, draw, ...``) or a dict ``{site: draws}`` (one chain, in order)
+and refuses, in one line each, draws that miss or add a site, have the wrong shape, are not
+finite, or lie outside a site's support. :func:`integrated_time` says how many independent
+draws a chain's autocorrelated draws are worth.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["integrated_time", "posterior_draws"]
+
+
+def posterior_draws(draws: Any, sites: dict[str, Any], device: torch.device
+                    ) -> dict[str, torch.Tensor]:
+    """Each site's draws as a ``(chains, draws, *site_shape)`` tensor, checked.
+
+    ``sites`` are the model's latent sites (from a trace): their names, shapes, dtypes and
+    supports; the draws take the sites' dtype and ``device``.
+    """
+    posterior = getattr(draws, "children", None)
+    if isinstance(posterior, Mapping):  # an xarray DataTree (ArviZ 1.x)
+        if "posterior" not in posterior:
+            raise ValueError("draws has no 'posterior' group: pass the DataTree pvae.mcmc "
+                             "returns, or a dict {site name: draws}")
+        raw = {str(name): variable for name, variable in draws["posterior"].data_vars.items()}
+        for name, variable in raw.items():
+            if tuple(variable.dims[:2]) != ("chain", "draw"):
+                raise ValueError(f"the posterior's {name!r} has dims {tuple(variable.dims)}, "
+                                 "not ('chain', 'draw', ...): pass the DataTree pvae.mcmc "
+                                 "returns")
+        raw = {name: variable.values for name, variable in raw.items()}
+        lead = 2
+    elif isinstance(draws, Mapping):
+        raw, lead = dict(draws), 1
+    else:
+        raise TypeError("draws must be the DataTree pvae.mcmc returns or a dict {site name: "
+                        f"draws}}; got {type(draws).__name__}")
+    missing = [name for name in sites if name not in raw]
+    if missing:
+        raise ValueError(f"draws lack the latent site(s) {missing}: pass draws of every latent "
+                         f"site of the model ({list(sites)})")
+    extra = [str(name) for name in raw if name not in sites]
+    if extra:
+        raise ValueError(f"draws hold {extra}, not latent sites of this model ({list(sites)}): "
+                         "pass draws of this model's latents only")
+    chained, count = {}, None
+    for name, site in sites.items():
+        value = _tensor(raw[name], name).to(device, site["value"].dtype)
+        shape = tuple(site["value"].shape)
+        if value.dim() < lead or tuple(value.shape[lead:]) != shape:
+            wanted = ("(chain, draw" if lead == 2 else "(num_draws") + "".join(
+                f", {size}" for size in shape) + ")"
+            raise ValueError(f"the draws of {name!r} have shape {tuple(value.shape)}, not "
+                             f"{wanted}: one row per draw, each of the site's shape")
+        value = value if lead == 2 else value.unsqueeze(0)
+        if count is not None and value.shape[:2] != count:
+            raise ValueError(f"the draws of {name!r} number {tuple(value.shape[:2])} (chains, "
+                             f"draws), the other sites' {tuple(count)}: pass as many of each")
+        count = value.shape[:2]
+        if not bool(torch.isfinite(value).all()):
+            raise ValueError(f"the draws of {name!r} hold NaN or infinite values: drop those "
+                             "draws")
+        outside = int((~site["fn"].support.check(value)).sum())
+        if outside:
+            raise ValueError(f"{outside} draws of {name!r} lie outside its support "
+                             f"({site['fn'].support}): pass draws of this model's posterior")
+        chained[name] = value
+    return chained
+
+
+def _tensor(value: Any, name: str) -> torch.Tensor:
+    try:
+        tensor = (value.detach() if isinstance(value, torch.Tensor)
+                  else torch.as_tensor(np.asarray(value)))
+    except (TypeError, ValueError, RuntimeError):
+        tensor = None
+    if tensor is None or tensor.is_complex() or tensor.dtype == torch.bool:
+        raise ValueError(f"the draws of {name!r} are not an array of real numbers: pass a "
+                         "tensor or array shaped (num_draws, *site_shape)")
+    return tensor
+
+
+def integrated_time(series: torch.Tensor) -> torch.Tensor:
+    r"""The integrated autocorrelation time :math:`\tau` of each column of ``(chains, draws, K)``.
+
+    :math:`\tau = 1 + 2 \sum_{t \ge 1} \rho_t`, the effective sample size being
+    :math:`CS/\tau`. The autocorrelations :math:`\rho_t = 1 - (W - \bar\gamma_t)/\hat V` pool
+    the chains: :math:`\bar\gamma_t` is the chains' mean autocovariance at lag :math:`t`
+    (by FFT), :math:`W` their mean variance and :math:`\hat V = \frac{S-1}{S} W + B`, with
+    :math:`B` the variance of the chains' means, so chains that disagree lengthen
+    :math:`\tau`. The sum is Geyer (1992)'s initial monotone sequence: the pairs
+    :math:`\rho_{2k} + \rho_{2k+1}` up to the first that is not positive, made non-increasing.
+    :math:`\tau` is at least :math:`1/\log_{10}(CS)`; a constant column has :math:`\tau = 1`.
+    """
+    chains, length = series.shape[:2]
+    values = series.double()
+    centred = values - values.mean(1, keepdim=True)
+    size = 2 ** math.ceil(math.log2(2 * length))
+    spectrum = torch.fft.rfft(centred, n=size, dim=1)
+    autocovariance = torch.fft.irfft(spectrum.abs() ** 2, n=size, dim=1)[:, :length] / length
+    within = (autocovariance[:, 0] * length / max(length - 1, 1)).mean(0)
+    between = values.mean(1).var(0) if chains > 1 else torch.zeros_like(within)
+    pooled = within * (length - 1) / length + between
+    varies = pooled > 0
+    rho = 1 - (within - autocovariance.mean(0)) / torch.where(varies, pooled, 1.0)
+    rho[0] = 1.0
+    pairs = rho[0:2 * (length // 2):2] + rho[1:2 * (length // 2):2]
+    kept = torch.cumprod((pairs > 0).double(), 0)
+    tau = -1 + 2 * (torch.cummin(pairs, 0).values * kept).sum(0)
+    floor = 1 / math.log10(max(chains * length, 10))
+    return torch.where(varies, tau.clamp(min=floor), 1.0)

@@ -1,0 +1,322 @@
+"""pvae.bridge_sampling against the exact log evidences of tests/bayes/test_evidence.py."""
+
+import math
+import warnings
+
+import numpy as np
+import pyro
+import pyro.distributions as dist
+import pytest
+import torch
+
+import pvae
+from pvae.bayes import BridgeEvidence, EvidenceError, EvidenceWarning, bridge_sampling
+from pvae.bayes.draws import integrated_time
+
+from .test_evidence import (
+    CASES,
+    DESIGN,
+    data,
+    normal_mean_exact,
+    normal_mean_model,
+    regression_model,
+    wrongly_broadcast,
+)
+
+
+def exact_posterior(name, x, count, seed):
+    """``count`` independent draws from the closed-form posterior of ``CASES[name]``."""
+    torch.manual_seed(seed)
+    n = len(x)
+    if name == "normal mean":
+        precision = 0.25 + n
+        return {"mu": float(x.sum()) / precision + torch.randn(count, dtype=x.dtype)
+                / precision**0.5}
+    if name == "beta-bernoulli":
+        k = float(x.sum())
+        return {"p": dist.Beta(x.new_tensor(2.0 + k), x.new_tensor(3.0 + n - k)).sample((count,))}
+    if name == "gamma-poisson":
+        return {"rate": dist.Gamma(x.new_tensor(2.0 + float(x.sum())),
+                                   x.new_tensor(1.0 + n)).sample((count,))}
+    if name == "normal-inverse-gamma":
+        mean, kappa_n = float(x.mean()), 0.5 + n
+        b_n = 2.0 + 0.5 * float(((x - mean) ** 2).sum()) + 0.5 * n * (mean - 1.0) ** 2 / (
+            2 * kappa_n)
+        variance = dist.InverseGamma(x.new_tensor(3.0 + n / 2), x.new_tensor(b_n)).sample(
+            (count,))
+        mu = (0.5 * 1.0 + n * mean) / kappa_n + (variance / kappa_n).sqrt() * torch.randn(
+            count, dtype=x.dtype)
+        return {"variance": variance, "mu": mu}
+    precision = torch.eye(2, dtype=x.dtype) + DESIGN.T @ DESIGN / 0.25
+    covariance = torch.linalg.inv(precision)
+    loc = covariance @ DESIGN.T @ x / 0.25
+    return {"w": dist.MultivariateNormal(loc, covariance).sample((count,))}
+
+
+#: posterior draws per test run (two halves of 200)
+DRAWS = 400
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bridge_sampling_comes_within_four_standard_errors_of_the_exact_evidence(name):
+    model, exact = CASES[name]
+    x = data(name)
+    truth = exact(x)
+    for seed in range(3):
+        estimate = bridge_sampling(model, exact_posterior(name, x, DRAWS, seed), x, seed=seed)
+        assert abs(estimate.value - truth) < 4 * estimate.stderr, (str(estimate), truth)
+        assert abs(estimate.value - truth) < 0.05 and 0 < estimate.stderr < 0.05
+        assert estimate.relative_mse == pytest.approx(estimate.stderr**2)
+        assert estimate.converged and 1 <= estimate.iterations < 50
+    assert estimate.name == f"bridge-{DRAWS}" and isinstance(estimate, BridgeEvidence)
+    assert estimate.posterior_draws == estimate.proposal_draws == DRAWS // 2
+    assert estimate.num_data == len(x) and estimate.per_datapoint == estimate.value / len(x)
+    assert 0.5 * DRAWS / 2 < estimate.ess <= DRAWS / 2  # independent draws: about all of them
+
+
+def test_the_standard_error_is_the_spread_of_the_estimates_over_seeds():
+    x = data("normal-inverse-gamma")
+    truth = CASES["normal-inverse-gamma"][1](x)
+    runs = [bridge_sampling(CASES["normal-inverse-gamma"][0],
+                            exact_posterior("normal-inverse-gamma", x, 200, 100 + seed), x,
+                            seed=seed) for seed in range(40)]
+    z = torch.tensor([(run.value - truth) / run.stderr for run in runs])
+    assert z.abs().max() < 4 and 0.7 < float(z.std()) < 1.4 and abs(float(z.mean())) < 0.5
+
+
+def autocorrelated(x, chains, length, rho, seed):
+    """Normal-mean posterior draws along AR(1) chains: integrated time (1 + rho) / (1 - rho)."""
+    precision = 0.25 + len(x)
+    noise = torch.randn(chains, length, generator=torch.Generator().manual_seed(seed),
+                        dtype=torch.float64)
+    z = noise.clone()
+    for t in range(1, length):
+        z[:, t] = rho * z[:, t - 1] + (1 - rho**2) ** 0.5 * noise[:, t]
+    return float(x.sum()) / precision + z / precision**0.5
+
+
+def test_the_integrated_time_of_ar1_chains_and_of_independent_draws():
+    x = data("normal mean")
+    series = autocorrelated(x, 4, 2000, 0.9, 0).unsqueeze(-1)
+    assert float(integrated_time(series)[0]) == pytest.approx(19.0, rel=0.25)
+    independent = torch.randn(4, 2000, 1, generator=torch.Generator().manual_seed(1),
+                              dtype=torch.float64)
+    assert float(integrated_time(independent)[0]) == pytest.approx(1.0, abs=0.2)
+    assert float(integrated_time(torch.ones(2, 50, 1))[0]) == 1.0  # a constant: no variance
+
+
+def standard_scores(runs=40, rho=0.95):
+    """``(estimate - exact) / stderr`` over AR(1) chains (4 of 200): about N(0, 1) if honest."""
+    import arviz as az
+
+    x = data("normal mean")
+    truth = normal_mean_exact(x)
+    scores, estimate = [], None
+    for seed in range(runs):
+        tree = az.from_dict({"posterior": {"mu": autocorrelated(x, 4, 200, rho, seed).numpy()}})
+        estimate = bridge_sampling(normal_mean_model, tree, x, seed=seed)
+        scores.append((estimate.value - truth) / estimate.stderr)
+    return torch.tensor(scores), estimate
+
+
+def test_the_standard_error_of_autocorrelated_chains_is_honest():
+    scores, estimate = standard_scores()
+    assert scores.abs().max() < 4 and 0.7 < float(scores.std()) < 1.4
+    assert estimate.posterior_draws == 400 and estimate.ess < 400 / 10  # tau = 39
+
+
+def test_the_same_check_fails_when_the_autocorrelation_is_ignored(monkeypatch):
+    # as if every chain's draws were independent: the error bar is about 3 times too narrow
+    monkeypatch.setattr(pvae.bayes.bridge, "integrated_time",
+                        lambda series: torch.ones(series.shape[-1], dtype=torch.float64))
+    scores, estimate = standard_scores()
+    assert scores.abs().max() > 4 and float(scores.std()) > 2
+    assert estimate.ess == 400
+
+
+@pytest.mark.parametrize("planted", ["shifted by 3 sd", "3 times too narrow"])
+def test_draws_of_the_wrong_posterior_are_far_off_the_exact_value(planted):
+    # the check above can fail: the same comparison, with the draws not the posterior's
+    x = data("normal mean")
+    draws = exact_posterior("normal mean", x, DRAWS, 0)["mu"]
+    mean, sd = float(draws.mean()), float(draws.std())
+    draws = draws + 3 * sd if planted.startswith("shifted") else mean + (draws - mean) / 3
+    estimate = bridge_sampling(normal_mean_model, {"mu": draws}, x, seed=0)
+    assert abs(estimate.value - normal_mean_exact(x)) > 10 * estimate.stderr, str(estimate)
+
+
+@pytest.fixture(scope="module")
+def nuts():
+    """A small NUTS run of the normal-mean model: two chains of 100 draws."""
+    x = data("normal mean")
+    return x, pvae.mcmc(normal_mean_model, x, num_samples=100, warmup=100, chains=2, seed=0)
+
+
+def test_nuts_draws_from_pvae_mcmc_give_the_exact_evidence(nuts):
+    x, tree = nuts
+    estimate = pvae.bridge_sampling(normal_mean_model, tree, x, seed=0)
+    truth = normal_mean_exact(x)
+    assert abs(estimate.value - truth) < 4 * estimate.stderr and estimate.stderr < 0.1, (
+        str(estimate), truth)
+    assert estimate.name == "bridge-200" and estimate.posterior_draws == 100
+
+
+def test_the_same_seed_gives_the_same_number_and_leaves_the_callers_draws_alone(nuts):
+    x, tree = nuts
+    torch.manual_seed(7)
+    before = torch.random.get_rng_state()
+    first, second = (bridge_sampling(normal_mean_model, tree, x, seed=3) for _ in range(2))
+    assert first.value == second.value and first.stderr == second.stderr
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert bridge_sampling(normal_mean_model, tree, x, seed=4).value != first.value
+
+
+def test_repeats_draw_fresh_proposals_and_report_their_spread():
+    x = data("gamma-poisson")
+    draws = exact_posterior("gamma-poisson", x, DRAWS, 0)
+    estimate = bridge_sampling(CASES["gamma-poisson"][0], draws, x, repeats=5, seed=0)
+    assert len(set(estimate.repeats)) == 5 and estimate.value == sorted(estimate.repeats)[2]
+    assert 0 < estimate.spread < 3 * estimate.stderr
+    assert "5 repeats spread" in str(estimate)
+    single = bridge_sampling(CASES["gamma-poisson"][0], draws, x, seed=0)
+    assert single.spread == 0 and single.repeats == (single.value,)
+
+
+def test_a_model_that_does_not_broadcast_runs_its_draws_one_by_one_to_the_same_number():
+    y = data("bayesian regression")
+    draws = exact_posterior("bayesian regression", y, 100, 0)
+    with pytest.warns(pvae.bayes.UnbatchedModelWarning, match="more batch dimensions"):
+        alone = bridge_sampling(wrongly_broadcast, draws, y, seed=0)
+    broadcast = bridge_sampling(regression_model, draws, y, seed=0)
+    assert alone.value == pytest.approx(broadcast.value, abs=1e-9)
+
+
+def test_float32_data_and_draws():
+    x = data("beta-bernoulli")
+    draws = exact_posterior("beta-bernoulli", x, DRAWS, 0)
+    estimate = bridge_sampling(CASES["beta-bernoulli"][0], {"p": draws["p"].float()},
+                               x.float(), seed=0)
+    assert estimate.value == pytest.approx(CASES["beta-bernoulli"][1](x), abs=0.05)
+
+
+def test_an_iteration_cut_short_is_a_warning():
+    x = data("normal mean")
+    draws = exact_posterior("normal mean", x, DRAWS, 0)
+    with pytest.warns(EvidenceWarning, match="has not reached a relative change of 1e-10 in 1 "
+                                             "iterations; raise iterations"):
+        estimate = bridge_sampling(normal_mean_model, draws, x, iterations=1, seed=0)
+    assert not estimate.converged and estimate.iterations == 1
+    assert "NOT converged" in str(estimate)
+
+
+def coin_or_not(x):
+    fair = pyro.sample("fair", dist.Bernoulli(x.new_tensor(0.5)))
+    mu = pyro.sample("mu", dist.Normal(x.new_tensor(0.0), 2.0))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal(mu * fair, 1.0), obs=x)
+
+
+def no_latent(x):
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal(0.0, 1.0), obs=x)
+
+
+def subsampled(x):
+    mu = pyro.sample("mu", dist.Normal(x.new_tensor(0.0), 2.0))
+    with pyro.plate("data", len(x), subsample_size=5) as index:
+        pyro.sample("x", dist.Normal(mu, 1.0), obs=x[index])
+
+
+@pytest.mark.parametrize(("model", "error", "match"), [
+    (coin_or_not, EvidenceError, r"'fair' is discrete .*pvae.evidence sums out"),
+    (no_latent, EvidenceError, "no latent site: .* use pvae.exact"),
+    (subsampled, EvidenceError, "subsamples 5 of 20"),
+    (pvae.Gaussian(), EvidenceError, r"bridge_sampling integrates .* pvae.exact\(model, x\)"),
+    ("not a model", TypeError, "bridge_sampling needs a Pyro model"),
+])
+def test_models_evidence_refuses_are_refused_the_same_way(model, error, match):
+    x = data("normal mean")
+    with pytest.raises(error, match=match) as caught:
+        bridge_sampling(model, exact_posterior("normal mean", x, DRAWS, 0), x)
+    assert "\n" not in str(caught.value)
+
+
+def draws_of(name, **changes):
+    draws = exact_posterior(name, data(name), DRAWS, 0)
+    draws.update(changes)
+    return {key: value for key, value in draws.items() if value is not None}
+
+
+def tree_without_posterior():
+    import arviz as az
+
+    return az.from_dict({"prior": {"mu": np.zeros((1, 50))}})
+
+
+BAD_DRAWS = {
+    "missing site": ("normal-inverse-gamma", lambda: draws_of("normal-inverse-gamma", mu=None),
+                     r"lack the latent site\(s\) \['mu'\]"),
+    "extra site": ("normal mean", lambda: draws_of("normal mean", sigma=torch.ones(DRAWS)),
+                   r"hold \['sigma'\], not latent sites of this model \(\['mu'\]\)"),
+    "wrong shape": ("bayesian regression", lambda: {"w": torch.zeros(DRAWS, 3)},
+                    r"shape \(400, 3\), not \(num_draws, 2\)"),
+    "uneven counts": ("normal-inverse-gamma",
+                      lambda: draws_of("normal-inverse-gamma", mu=torch.zeros(DRAWS - 1)),
+                      r"number \(1, 399\) .* the other sites' \(1, 400\)"),
+    "not finite": ("normal mean", lambda: {"mu": torch.tensor([0.0, math.nan] * 200)},
+                   "NaN or infinite values"),
+    "outside the support": ("gamma-poisson",
+                            lambda: {"rate": -draws_of("gamma-poisson")["rate"]},
+                            r"400 draws of 'rate' lie outside its support"),
+    "on the edge": ("beta-bernoulli", lambda: {"p": torch.cat([
+        draws_of("beta-bernoulli")["p"][:-1], torch.ones(1, dtype=torch.float64)])},
+        r"1 posterior draws have no density .*-inf: on the edge of a site's support"),
+    "too few": ("normal mean", lambda: {"mu": torch.zeros(30)},
+                "at least 20 posterior draws in each half .* got 30"),
+    "not numbers": ("normal mean", lambda: {"mu": ["a"] * DRAWS}, "not an array of real numbers"),
+    "stuck": ("normal mean", lambda: {"mu": torch.ones(DRAWS)}, "do not vary in every direction"),
+    "no posterior group": ("normal mean", tree_without_posterior, "no 'posterior' group"),
+    "not draws": ("normal mean", lambda: [1.0, 2.0], "draws must be the DataTree"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_DRAWS)
+def test_bad_draws_are_one_line_errors_saying_what_to_do(case):
+    name, build, match = BAD_DRAWS[case]
+    with pytest.raises((ValueError, TypeError), match=match) as caught:
+        bridge_sampling(CASES[name][0], build(), data(name))
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("options", "match"), [
+    ({"repeats": 0}, "repeats must be a positive integer"),
+    ({"repeats": 10**4}, "more than a spread needs"),
+    ({"iterations": 0}, "iterations must be a positive integer"),
+    ({"tolerance": 0.0}, "tolerance must be positive"),
+    ({"proposal_draws": 0}, "proposal_draws must be a positive integer"),
+    ({"seed": -1}, "seed must be None or an integer"),
+])
+def test_bad_settings_are_refused_before_any_work(options, match):
+    x = data("normal mean")
+    with pytest.raises(ValueError, match=match):
+        bridge_sampling(normal_mean_model, exact_posterior("normal mean", x, DRAWS, 0), x,
+                        **options)
+
+
+def test_bad_data_is_refused():
+    draws = exact_posterior("normal mean", data("normal mean"), DRAWS, 0)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        bridge_sampling(normal_mean_model, draws, torch.tensor([1.0, math.nan]))
+    with pytest.raises(ValueError, match="at least one datapoint"):
+        bridge_sampling(normal_mean_model, draws, [1.0, 2.0])
+
+
+def test_more_proposal_draws_than_posterior_draws():
+    x = data("normal mean")
+    estimate = bridge_sampling(normal_mean_model, exact_posterior("normal mean", x, DRAWS, 0),
+                               x, proposal_draws=1000, seed=0)
+    assert estimate.proposal_draws == 1000 and estimate.posterior_draws == 200
+    assert estimate.value == pytest.approx(normal_mean_exact(x), abs=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert "bridge-400: log p(x) = " in str(estimate) and "BridgeEvidence(" in repr(estimate)
