@@ -200,7 +200,9 @@ def bridge_sampling(model: Any, draws: Any, x: Any, *, proposal_draws: int | Non
         nodes = traced_from_the_prior(model, x)
         refuse_partial_data(nodes)
         sites = _latent_sites(nodes)
-        chained = posterior_draws(draws, sites, x.device)
+        observed = frozenset(name for name, site in nodes.items()
+                             if site["type"] == "sample" and site["is_observed"])
+        chained = posterior_draws(draws, sites, x.device, observed)
         chains, length = next(iter(chained.values())).shape[:2]
         half = length // 2
         if chains * half < MIN_DRAWS:

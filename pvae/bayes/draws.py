@@ -19,12 +19,15 @@ import torch
 __all__ = ["integrated_time", "posterior_draws"]
 
 
-def posterior_draws(draws: Any, sites: dict[str, Any], device: torch.device
-                    ) -> dict[str, torch.Tensor]:
+def posterior_draws(draws: Any, sites: dict[str, Any], device: torch.device,
+                    ignored: frozenset[str] = frozenset()) -> dict[str, torch.Tensor]:
     """Each site's draws as a ``(chains, draws, *site_shape)`` tensor, checked.
 
     ``sites`` are the model's latent sites (from a trace): their names, shapes, dtypes and
-    supports; the draws take the sites' dtype and ``device``.
+    supports; the draws take the sites' dtype and ``device``. Draws named in ``ignored``
+    (the model's observed sites, ``pyro.deterministic`` ones among them, which Pyro's
+    ``MCMC.get_samples`` returns) are left out; any other name that is not a latent site is
+    refused.
     """
     posterior = getattr(draws, "children", None)
     if isinstance(posterior, Mapping):  # an xarray DataTree (ArviZ 1.x)
@@ -48,7 +51,7 @@ def posterior_draws(draws: Any, sites: dict[str, Any], device: torch.device
     if missing:
         raise ValueError(f"draws lack the latent site(s) {missing}: pass draws of every latent "
                          f"site of the model ({list(sites)})")
-    extra = [str(name) for name in raw if name not in sites]
+    extra = [str(name) for name in raw if name not in sites and name not in ignored]
     if extra:
         raise ValueError(f"draws hold {extra}, not latent sites of this model ({list(sites)}): "
                          "pass draws of this model's latents only")
@@ -71,8 +74,9 @@ def posterior_draws(draws: Any, sites: dict[str, Any], device: torch.device
                              "draws")
         outside = int((~site["fn"].support.check(value)).sum())
         if outside:
-            raise ValueError(f"{outside} draws of {name!r} lie outside its support "
-                             f"({site['fn'].support}): pass draws of this model's posterior")
+            raise ValueError(f"{outside} values among the draws of {name!r} lie outside its "
+                             f"support ({site['fn'].support}): pass draws of this model's "
+                             "posterior")
         chained[name] = value
     return chained
 
