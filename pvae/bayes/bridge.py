@@ -81,7 +81,8 @@ class BridgeEvidence:
     value : float
         :math:`\log \hat p(x)` for the whole data set (the median over the repeats).
     stderr : float
-        Its approximate standard error, :math:`\sqrt{\mathrm{RE}^2}`.
+        Its approximate standard error, :math:`\sqrt{\mathrm{RE}^2}` (one repeat's: the
+        median of several shrinks only the proposal's share, so it is conservative there).
     num_data : int
         Datapoints in ``x`` (its first dimension); :attr:`per_datapoint` divides by it.
     iterations : int
