@@ -149,7 +149,8 @@ def bridge_sampling(model: Any, draws: Any, x: Any, *, proposal_draws: int | Non
         :func:`~pvae.evidence` takes.
     draws : DataTree or dict
         Posterior draws of every latent site: the ``DataTree`` :func:`pvae.mcmc` returns
-        (group ``posterior``, dims ``chain, draw, ...``), or a dict ``{site: draws}`` of
+        (group ``posterior``, dims ``chain, draw, ...``; or that group alone, as a node or
+        an xarray ``Dataset``), or a dict ``{site: draws}`` of
         arrays or tensors shaped ``(num_draws, *site_shape)``, taken as one chain in order.
         At least :data:`MIN_DRAWS` in each half.
     x : Tensor

@@ -1,7 +1,8 @@
 r"""Posterior draws as tensors, checked against a model's latent sites, and what they are worth.
 
 :func:`posterior_draws` reads the ``DataTree`` :func:`pvae.mcmc` returns (group
-``posterior``, dims ``chain, draw, ...``) or a dict ``{site: draws}`` (one chain, in order)
+``posterior``, dims ``chain, draw, ...``), that group alone, or a dict ``{site: draws}``
+(one chain, in order)
 and refuses, in one line each, draws that miss or add a site, have the wrong shape, are not
 finite, or lie outside a site's support. :func:`integrated_time` says how many independent
 draws a chain's autocorrelated draws are worth.
@@ -29,19 +30,20 @@ def posterior_draws(draws: Any, sites: dict[str, Any], device: torch.device,
     ``MCMC.get_samples`` returns) are left out; any other name that is not a latent site is
     refused.
     """
-    posterior = getattr(draws, "children", None)
-    if isinstance(posterior, Mapping):  # an xarray DataTree (ArviZ 1.x)
-        if "posterior" not in posterior:
-            raise ValueError("draws has no 'posterior' group: pass the DataTree pvae.mcmc "
-                             "returns, or a dict {site name: draws}")
-        raw = {str(name): variable for name, variable in draws["posterior"].data_vars.items()}
-        for name, variable in raw.items():
+    children = getattr(draws, "children", None)
+    if isinstance(children, Mapping) and "posterior" in children:  # an ArviZ 1.x DataTree
+        draws = draws["posterior"]
+    variables = getattr(draws, "data_vars", None)
+    if isinstance(variables, Mapping) and variables:  # its posterior group, or a Dataset
+        for name, variable in variables.items():
             if tuple(variable.dims[:2]) != ("chain", "draw"):
                 raise ValueError(f"the posterior's {name!r} has dims {tuple(variable.dims)}, "
                                  "not ('chain', 'draw', ...): pass the DataTree pvae.mcmc "
                                  "returns")
-        raw = {name: variable.values for name, variable in raw.items()}
-        lead = 2
+        raw, lead = {str(name): variable.values for name, variable in variables.items()}, 2
+    elif isinstance(children, Mapping):
+        raise ValueError("draws has no 'posterior' group: pass the DataTree pvae.mcmc "
+                         "returns, or a dict {site name: draws}")
     elif isinstance(draws, Mapping):
         raw, lead = dict(draws), 1
     else:

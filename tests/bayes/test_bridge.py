@@ -158,6 +158,8 @@ def test_nuts_draws_from_pvae_mcmc_give_the_exact_evidence(nuts):
     assert abs(estimate.value - truth) < 4 * estimate.stderr and estimate.stderr < 0.1, (
         str(estimate), truth)
     assert estimate.name == "bridge-200" and estimate.posterior_draws == 100
+    for group in (tree["posterior"], tree["posterior"].to_dataset()):  # the group alone
+        assert bridge_sampling(normal_mean_model, group, x, seed=0).value == estimate.value
 
 
 def test_the_same_seed_gives_the_same_number_and_leaves_the_callers_draws_alone(nuts):
