@@ -3,8 +3,8 @@ r"""Posterior draws as tensors, checked against a model's latent sites, and what
 :func:`posterior_draws` reads the ``DataTree`` :func:`pvae.mcmc` returns (group
 ``posterior``, dims ``chain, draw, ...``), that group alone, or a dict ``{site: draws}``
 (one chain, in order), and refuses, in one line each, draws that miss or add a site, have
-the wrong shape, are not finite, or lie outside a site's support. :func:`integrated_time` says how many independent
-draws a chain's autocorrelated draws are worth.
+the wrong shape, are not finite, or lie outside a site's support. :func:`integrated_time`
+says how many independent draws a chain's autocorrelated draws are worth.
 """
 
 from __future__ import annotations
