@@ -102,6 +102,8 @@ def test_the_integrated_time_of_ar1_chains_and_of_independent_draws():
                               dtype=torch.float64)
     assert float(integrated_time(independent)[0]) == pytest.approx(1.0, abs=0.2)
     assert float(integrated_time(torch.ones(2, 50, 1))[0]) == 1.0  # a constant: no variance
+    apart = independent + torch.tensor([0.0, 0.0, 0.0, 1.0], dtype=torch.float64)[:, None, None]
+    assert float(integrated_time(apart)[0]) > 10  # a chain elsewhere: far fewer draws' worth
 
 
 def standard_scores(runs=40, rho=0.95):
