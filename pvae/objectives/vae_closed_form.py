@@ -25,6 +25,7 @@ a parameter frozen or replaced compiles once more. Calls without gradients run e
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -100,12 +101,22 @@ def closed_form_problem(model: Any, guide: Any) -> str | None:
     return None
 
 
+#: whether this torch's ``torch.compile`` keeps a function's graphs and recompile limit its own
+#: (``isolate_recompiles``, torch 2.13): without it, two pairs of the same shapes would share
+#: graphs and counts, so an older torch trains on the uncompiled closed form
+COMPILE_ISOLATES = "isolate_recompiles" in inspect.signature(torch.compile).parameters
+
+
 def compile_problem(model: Any, guide: Any) -> str | None:
-    """Why this pair's closed form is not compiled (its networks draw random numbers)."""
+    """Why this pair's closed form is not compiled (random networks, or an older torch)."""
     for role, module in _network_modules(model, guide):
         if isinstance(module, RANDOM_MODULES):
             return (f"its {role} has a {type(module).__name__}, whose random numbers a "
                     "compiled graph would draw from another generator than Trace_ELBO's")
+    if not COMPILE_ISOLATES:
+        return (f"torch {torch.__version__} cannot keep a compiled graph to one pair "
+                "(torch.compile's isolate_recompiles came in torch 2.13): upgrade torch to "
+                "compile")
     return None
 
 

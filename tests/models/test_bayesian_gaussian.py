@@ -20,7 +20,7 @@ def test_posterior_mean_sits_at_the_mle_for_lots_of_data(rng):
     assert float(posterior["scale"].mean()) == pytest.approx(float(mle_scale), rel=0.03)
     assert float(posterior["loc"].std()) == pytest.approx(float(mle_scale) / 20, rel=0.25)
     summary = az.summary(tree)
-    assert (summary["r_hat"] < 1.05).all()
+    assert (summary["r_hat"].astype(float) < 1.05).all()  # (ArviZ 1.0 gives text)
 
 
 @pytest.mark.parametrize("truth", ["normal", "student_t"])
