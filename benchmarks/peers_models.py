@@ -38,7 +38,7 @@ import pyro
 import pyro.distributions as dist
 import torch
 from pyro import poutine
-from scipy import integrate, linalg, stats
+from scipy import integrate, special, stats
 
 from tests.bayes.test_evidence import CASES, DESIGN, data
 
@@ -87,9 +87,16 @@ def pyro_log_joint(model: PeerModel, theta: np.ndarray) -> float:
     return float(trace.log_prob_sum())
 
 
+#: log sqrt(2 pi)
+_HALF_LOG_TAU = 0.5 * math.log(2 * math.pi)
+
+
 def _gaussian_log_likelihood(x: np.ndarray, mean: np.ndarray, scale: float | np.ndarray
                              ) -> float:
-    return float(stats.norm.logpdf(x, mean, scale).sum())
+    """The normal log density summed, in plain NumPy (dynesty calls it 10^4-10^6 times)."""
+    z = (x - mean) / scale
+    return float(-0.5 * (z @ z) - np.broadcast_to(np.log(scale), x.shape).sum()
+                 - len(x) * _HALF_LOG_TAU)
 
 
 def _normal_mean() -> PeerModel:
@@ -107,7 +114,7 @@ def _normal_mean() -> PeerModel:
     return PeerModel(
         "normal mean", x, {"mu": ()}, model, exact(x),
         lambda t: _gaussian_log_likelihood(xs, t[0], 1.0),
-        lambda u: 2.0 * stats.norm.ppf(u),
+        lambda u: 2.0 * special.ndtri(u),
         lambda t: float(stats.norm.logpdf(t[0], 0.0, 2.0)), pymc,
         "mu ~ N(0, 2^2), 20 points x ~ N(mu, 1)")
 
@@ -127,7 +134,7 @@ def _regression() -> PeerModel:
     return PeerModel(
         "bayesian regression", y, {"w": (2,)}, model, exact(y),
         lambda t: _gaussian_log_likelihood(ys, design @ t, 0.5),
-        stats.norm.ppf, lambda t: float(stats.norm.logpdf(t).sum()), pymc,
+        special.ndtri, lambda t: float(stats.norm.logpdf(t).sum()), pymc,
         "w ~ N(0, I_2), 25 points y ~ N(Xw, 0.5^2)")
 
 
@@ -149,12 +156,14 @@ def _gaussian_mean(dim: int = 12, rows: int = 30, prior: float = 3.0) -> PeerMod
         with pyro.plate("data", len(x)):
             pyro.sample("x", dist.MultivariateNormal(mu, scale_tril=tril), obs=x)
 
-    xs, tril_np, sigma = x.numpy(), tril.numpy(), covariance.numpy()
-    log_det = float(np.log(np.diag(tril_np)).sum())
+    xs, sigma = x.numpy(), covariance.numpy()
+    precision = np.linalg.inv(sigma)
+    # sum_i (x_i - t)' P (x_i - t) from the sufficient statistics: two small products a call
+    squares, total = float(np.einsum("ni,ij,nj->", xs, precision, xs)), precision @ xs.sum(0)
+    constant = -rows * (float(np.log(np.diag(tril.numpy())).sum()) + dim * _HALF_LOG_TAU)
 
     def log_likelihood(t: np.ndarray) -> float:
-        z = linalg.solve_triangular(tril_np, (xs - t).T, lower=True)
-        return float(-0.5 * (z * z).sum() - rows * (log_det + 0.5 * dim * math.log(2 * math.pi)))
+        return float(-0.5 * (squares - 2 * t @ total + rows * (t @ precision @ t)) + constant)
 
     def pymc() -> Any:
         import pymc as pm
@@ -165,7 +174,7 @@ def _gaussian_mean(dim: int = 12, rows: int = 30, prior: float = 3.0) -> PeerMod
 
     return PeerModel(
         f"gaussian mean, {dim}-d", x, {"mu": (dim,)}, model, exact, log_likelihood,
-        lambda u: prior * stats.norm.ppf(u),
+        lambda u: prior * special.ndtri(u),
         lambda t: float(stats.norm.logpdf(t, 0.0, prior).sum()), pymc,
         f"mu ~ N(0, {prior:g}^2 I_{dim}), {rows} rows x ~ N(mu, Sigma), Sigma known and "
         "correlated")
@@ -217,9 +226,9 @@ def _eight_schools() -> PeerModel:
             pyro.sample("y", dist.Normal(theta, sigma), obs=y)
 
     def transform(u: np.ndarray) -> np.ndarray:
-        mu = SCHOOLS_PRIOR * stats.norm.ppf(u[0])
+        mu = SCHOOLS_PRIOR * float(special.ndtri(u[0]))
         tau = SCHOOLS_PRIOR * math.tan(math.pi * u[1] / 2)
-        return np.concatenate([[mu, tau], mu + tau * stats.norm.ppf(u[2:])])
+        return np.concatenate([[mu, tau], mu + tau * special.ndtri(u[2:])])
 
     def log_prior(t: np.ndarray) -> float:
         return float(stats.norm.logpdf(t[0], 0.0, SCHOOLS_PRIOR)
@@ -269,7 +278,7 @@ def _wide_regression(coefficients: int = 24, rows: int = 50) -> PeerModel:
     return PeerModel(
         f"regression, {coefficients} coefficients", y, {"w": (coefficients,)}, model, exact,
         lambda t: _gaussian_log_likelihood(ys, xs @ t, 1.0),
-        stats.norm.ppf, lambda t: float(stats.norm.logpdf(t).sum()), pymc,
+        special.ndtri, lambda t: float(stats.norm.logpdf(t).sum()), pymc,
         f"w ~ N(0, I_{coefficients}), {rows} points y ~ N(Xw, 1)")
 
 
