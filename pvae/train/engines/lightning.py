@@ -45,6 +45,7 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
                       "'pvae-pyro[lightning]' (or pip install lightning)") from error
 
 from ...pair import PairError, params_outside
+from ...progress import LineProgress
 from ..divergence import all_finite
 from ..plan import FitPlan
 from ..result import FitResult, History
@@ -183,6 +184,9 @@ class PairModule(pl.LightningModule):
         self.seen: list[int] = []
         self._epoch_losses: list[float] = []
         self.resumed_epochs = 0
+        #: off a terminal, one line per epoch on standard error (Lightning's bar is a
+        #: terminal's); ``None`` on a terminal, with progress off, and on ranks but the first
+        self.lines: LineProgress | None = None
 
     def training_step(self, batch: list[torch.Tensor], batch_index: int) -> torch.Tensor:
         """The minibatch's negative ELBO, scaled to the whole data set."""
@@ -217,6 +221,11 @@ class PairModule(pl.LightningModule):
         grads = [p.grad for p in parameters if p.grad is not None]
         self.core.check(self.losses[-1], self.global_step, parameters, raw, grads)
 
+    def on_train_start(self) -> None:
+        """A resumed run's lines count on from the epoch it resumed after."""
+        if self.lines is not None:
+            self.lines.n = self.current_epoch * self.plan.per_epoch
+
     def on_train_epoch_end(self) -> None:
         """Record the epoch in the core's history (validation objective, ELBO terms)."""
         on = self.device
@@ -226,9 +235,13 @@ class PairModule(pl.LightningModule):
                             batch_size=self.plan.options.batch_size,
                             transform=self.plan.options.transform,
                             terms_on=terms_on)
+        mean = sum(self._epoch_losses) / max(len(self._epoch_losses), 1)
         self._epoch_losses = []
         if validation is not None:
             self.log("val_elbo", -self.core.history.validation[-1], sync_dist=True)
+        if self.lines is not None and self.global_rank == 0:
+            self.lines.set_postfix(elbo=f"{-mean:.4f} nats/pt")
+            self.lines.update(self.plan.per_epoch)
 
     def on_train_end(self) -> None:
         """Leave the pair at its own ``beta``."""
@@ -340,6 +353,9 @@ class LightningEngine(Engine):
             enable_model_summary=False, limit_val_batches=0, use_distributed_sampler=False,
             log_every_n_steps=1,  # metrics are logged per epoch; this only silences a warning
         )
+        if plan.options.progress and not sys.stderr.isatty():
+            module.lines = LineProgress(plan.schedule.total, "lightning fit",
+                                        every=plan.per_epoch)
         self.trainer, self.module = trainer, module
         with warnings.catch_warnings():
             # In-memory tensors need no loader workers; Lightning's advice does not apply.

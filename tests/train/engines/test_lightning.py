@@ -57,6 +57,19 @@ def test_one_process_through_lightning_equals_pvae_fit():
         torch.testing.assert_close(theirs.state_dict()[name], value, rtol=1e-5, atol=1e-6)
 
 
+def test_off_a_terminal_a_lightning_fit_writes_one_line_per_epoch(capsys, monkeypatch):
+    monkeypatch.setattr("pvae.progress.EPOCH_LINE_SECONDS", 0.0)  # every epoch, however quick
+    x = digits().train[:256]
+    result = pvae.fit(small_vae(), binarize(x), engine="lightning", epochs=3, batch_size=128,
+                      seed=0, device="cpu")  # progress on; pytest's stderr is no terminal
+    lines = [line for line in capsys.readouterr().err.splitlines()
+             if line.startswith("lightning fit: epoch")]
+    assert [line.split(" (")[0] for line in lines] == [
+        f"lightning fit: epoch {epoch}/3" for epoch in (1, 2, 3)]
+    last_epoch = sum(result.losses[-2:]) / 2
+    assert f"elbo={-last_epoch:.4f} nats/pt" in lines[-1]
+
+
 def test_the_compiled_elbo_is_compiled_through_lightning_too():
     x = binarize(digits().train[:256])
     options = {"epochs": 2, "batch_size": 64, "lr": 1e-2, "seed": 5, "progress": False,
