@@ -223,8 +223,10 @@ def _fold_constants(graph: GraphModule) -> None:
             fixed[node] = getattr(graph, node.target)
         elif node.op == "call_function" and str(node.target) in _SHAPE_ONLY:
             first, *rest = node.all_input_nodes
-            if all(arg in fixed for arg in rest):
-                like = first.meta["val"]  # a fake tensor: the shape, dtype and device it reads
+            # a fake tensor: the shape, dtype and device it reads (torch 2.6 records
+            # none for some inputs; those operations are then left to each replay)
+            like = first.meta.get("val", fixed.get(first))
+            if like is not None and all(arg in fixed for arg in rest):
                 source = torch.empty_strided(like.shape, like.stride(), dtype=like.dtype,
                                              device=like.device)
                 args, kwargs = torch.fx.node.map_arg((node.args[1:], node.kwargs),

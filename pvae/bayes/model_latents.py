@@ -54,14 +54,15 @@ def traced_from_the_prior(model: Any, x: torch.Tensor) -> dict[str, Any]:
             trace = poutine.trace(model).get_trace(x)
             trace.compute_log_prob()  # checks each value's shape and support
             nodes: dict[str, Any] = trace.nodes
-    except NotImplementedError as error:
+    except (ValueError, RuntimeError, TypeError, IndexError) as error:
+        # (a NotImplementedError is a RuntimeError, as torch 2.6's missing kernels are)
         if "not implemented for" in str(error):  # a kernel for another dtype
             raise EvidenceError(f"the model does not run on this data ({_first_line(error)}); "
                                 "pass floating-point data") from None
-        raise EvidenceError("a latent site's prior cannot be sampled (an improper prior such "
-                            "as ImproperUniform): the evidence is undefined; give it a proper "
-                            "prior") from None
-    except (ValueError, RuntimeError, TypeError, IndexError) as error:
+        if isinstance(error, NotImplementedError):
+            raise EvidenceError("a latent site's prior cannot be sampled (an improper prior "
+                                "such as ImproperUniform): the evidence is undefined; give it "
+                                "a proper prior") from None
         raise EvidenceError(f"the model does not run on this data ({_first_line(error)}); "
                             "check the data's shape and that every value lies in the "
                             "observed site's support") from None
