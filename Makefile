@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The strict docs build: any warning fails it (tests/test_docs.py plants one to prove it)
 MKDOCS_STRICT := NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-.PHONY: demo test docs bench-smoke figures clean lock
+.PHONY: demo test docs bench-smoke figures clean lock test-oldest lock-oldest
 
 # Installs the locked versions (requirements.lock), then pvae itself on top of them.
 $(STAMP): pyproject.toml requirements.lock
@@ -23,6 +23,39 @@ lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet --upgrade -e '.[dev,docs,lightning,tensorboard,peers]'
 	{ echo "# The versions CI installs: what the test suite last passed with. Refresh: make lock"; \
 	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock
+
+# The oldest versions pyproject.toml allows (SPEC 0), in a venv of their own.
+OLDEST := .venv-oldest
+# Third-party libraries of different ages warn about each other's deprecated calls
+# (matplotlib 3.10 on today's pyparsing): not pvae's warnings, so not errors in this job.
+OLDEST_PYTEST := OMP_NUM_THREADS=1 $(OLDEST)/bin/python -m pytest -n auto -W ignore::DeprecationWarning
+# A fast subset: the parts most tied to torch, Pyro and ArviZ's APIs.
+OLDEST_TESTS := tests/objectives/test_vae_closed_form.py tests/objectives/test_conformance.py \
+	tests/test_compat.py tests/test_posterior.py tests/bayes/test_evidence.py \
+	tests/test_checkpoint.py tests/models/test_bayesian_gaussian.py tests/models/test_mixture.py \
+	tests/estimate/test_compare.py tests/test_packaging.py
+
+$(OLDEST)/.installed: pyproject.toml requirements-oldest.lock
+	@test -n "$(PYTHON)" || { tools/find-python; exit 1; }
+	@test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install --quiet -r requirements-oldest.lock
+	$(OLDEST)/bin/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+## Run a fast subset of the tests on the oldest versions pyproject.toml allows (CI runs it).
+test-oldest: $(OLDEST)/.installed
+	$(OLDEST)/bin/python tools/oldest.py versions
+	$(OLDEST_PYTEST) $(OLDEST_TESTS)
+
+## Refresh requirements-oldest.lock: each dependency at its lower bound, from a fresh venv.
+lock-oldest:
+	rm -rf $(OLDEST)
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet $$($(PYTHON) tools/oldest.py pins)
+	{ echo "# The oldest versions pyproject.toml allows, as CI's test-oldest installs them."; \
+	  echo "# Refresh: make lock-oldest"; \
+	  $(OLDEST)/bin/python -m pip freeze --exclude-editable; } > requirements-oldest.lock
 
 ## Fit every model on the embedded data and print what each says about its likelihood.
 demo: $(STAMP)
@@ -52,4 +85,4 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m benchmarks.run --tiny --out $(VENV)/bench-smoke
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OLDEST) .pytest_cache .mypy_cache .ruff_cache
