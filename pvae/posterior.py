@@ -35,6 +35,13 @@ def _model_of(model: Any) -> Callable[..., Any]:
     return fn
 
 
+def _is_delta(fn: Any) -> bool:
+    """Whether a site's distribution is a point mass (``pyro.deterministic`` records one)."""
+    while hasattr(fn, "base_dist"):  # masked, independent, ...
+        fn = fn.base_dist
+    return isinstance(fn, pyro.distributions.Delta)
+
+
 def pointwise_log_likelihood(
     model: Callable[..., Any], draws: dict[str, torch.Tensor], *args: Any, **kwargs: Any
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
@@ -55,7 +62,8 @@ def pointwise_log_likelihood(
         For every observed site, ``(S, N)``: the log-density of each observation under
         each draw (event dimensions summed, plates kept).
     observed : dict of str to Tensor
-        The observed values of those sites.
+        The observed values of those sites. A ``pyro.deterministic`` site (an observed
+        point mass) is neither: it has no likelihood to read.
     """
     rows: dict[str, list[torch.Tensor]] = {}
     observed: dict[str, torch.Tensor] = {}
@@ -66,7 +74,8 @@ def pointwise_log_likelihood(
             replayed = poutine.trace(poutine.condition(model, data=values))
             nodes: dict[str, Any] = replayed.get_trace(*args, **kwargs).nodes
             for name, site in nodes.items():
-                if site["type"] == "sample" and site["is_observed"] and name not in values:
+                if site["type"] == "sample" and site["is_observed"] and name not in values \
+                        and not _is_delta(site["fn"]):  # pyro.deterministic: no likelihood
                     rows.setdefault(name, []).append(site["fn"].log_prob(site["value"]))
                     observed[name] = site["value"]
     if not rows:

@@ -45,6 +45,22 @@ def test_pointwise_log_likelihood_matches_a_direct_evaluation(line):
     assert observed["y"] is y
 
 
+def test_a_deterministic_site_is_no_observation(line):
+    def with_a_deterministic(x, y):
+        slope = pyro.sample("slope", dist.Normal(0.0, 5.0))
+        noise = pyro.sample("noise", dist.HalfNormal(2.0))
+        pyro.deterministic("variance", noise**2)
+        with pyro.plate("points", len(x)):
+            pyro.sample("y", dist.Normal(slope * x, noise), obs=y)
+
+    x, y = line
+    draws = {"slope": torch.tensor([1.0, 2.0]), "noise": torch.tensor([0.5, 1.0])}
+    log_lik, observed = pointwise_log_likelihood(with_a_deterministic, draws, x, y)
+    assert set(log_lik) == set(observed) == {"y"}
+    tree = pvae.mcmc(with_a_deterministic, x, y, num_samples=10, warmup=10, chains=1)
+    assert set(tree.log_likelihood.data_vars) == {"y"}
+
+
 def test_a_model_without_observations_is_refused():
     def prior_only():
         pyro.sample("a", dist.Normal(0.0, 1.0))
