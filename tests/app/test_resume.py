@@ -89,3 +89,22 @@ def test_without_a_config_is_one_line(tmp_path, monkeypatch, capsys, args):
     assert _train(*args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("pvae train: error:"), err
+
+
+def test_an_early_stopped_run_stays_stopped_unless_its_epochs_are_raised(tmp_path, config,
+                                                                          capsys):
+    out = tmp_path / "run"
+    # a learning rate of ~0 leaves the validation objective flat: patience 1 stops at once
+    assert _train(config, "--out", out, "--set", "train.epochs=6", "--set", "train.lr=1e-12",
+                  "--set", "train.patience=1") == 0
+    stopped = load_checkpoint(out / "checkpoint.pt")
+    assert stopped.training.epoch < 6, "the run did not stop early: the test proves nothing"
+    capsys.readouterr()
+    assert _train("--resume", "--out", out) == 0  # stays stopped: nothing is trained
+    assert load_checkpoint(out / "checkpoint.pt").history == stopped.history
+    assert "train.epochs" in capsys.readouterr().out  # ... and says how to go on
+    assert _train("--resume", "--out", out, "--set", "train.epochs=8") == 0, \
+        capsys.readouterr().err
+    extended = load_checkpoint(out / "checkpoint.pt")
+    assert extended.training.epoch > stopped.training.epoch
+    assert extended.history.epoch[:len(stopped.history.epoch)] == stopped.history.epoch
