@@ -182,6 +182,8 @@ def test_a_tensorboard_that_is_found_but_does_not_import_is_a_config_error(tmp_p
     for name in [name for name in sys.modules if name.startswith("tensorboard")
                  or name.startswith("torch.utils.tensorboard")]:
         monkeypatch.delitem(sys.modules, name)
+    # as in a fresh process: an earlier test's import left the submodule on torch.utils
+    monkeypatch.delattr(torch.utils, "tensorboard", raising=False)
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     with pytest.raises(ConfigError, match=r"tensorboard package at .*site.tensorboard is "
                                           r"broken: it does not import \(ImportError: half "
