@@ -52,6 +52,7 @@ class Run(NamedTuple):
     seconds: float
     calls: int  # likelihood evaluations where the tool counts them, else 0
     warned: frozenset[str]  # the warnings raised, each as its kind and first words
+    failed: str = ""  # the error it raised instead of an estimate (value and stderr NaN)
 
 
 @dataclass(frozen=True)
@@ -67,20 +68,24 @@ class Tool:
 
     def run(self, model: PeerModel, size: int, seed: int) -> Run:
         """The tool's estimate at ``size``, timed in CPU seconds."""
-        started = time.process_time()
+        started, failed = time.process_time(), ""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            value, stderr, calls = self.estimate(model, size, seed)
+            try:
+                value, stderr, calls = self.estimate(model, size, seed)
+            except (ValueError, RuntimeError) as error:  # a tool that gives up: a result too
+                value, stderr, calls = math.nan, math.nan, 0
+                failed = _gist(type(error), str(error))
         seconds = time.process_time() - started
-        said = frozenset(_gist(w) for w in caught
+        said = frozenset(_gist(w.category, str(w.message)) for w in caught
                          if not issubclass(w.category, DeprecationWarning | FutureWarning))
-        return Run(value, stderr, seconds, calls, said)
+        return Run(value, stderr, seconds, calls, said, failed)
 
 
-def _gist(warning: warnings.WarningMessage) -> str:
-    """A warning's kind and its message's first words."""
-    words = str(warning.message).split()
-    return f"{warning.category.__name__} '{' '.join(words[:8])}{' ...' * (len(words) > 8)}'"
+def _gist(kind: type, message: str) -> str:
+    """A warning's or an error's kind and its message's first words."""
+    words = message.split()
+    return f"{kind.__name__} '{' '.join(words[:8])}{' ...' * (len(words) > 8)}'"
 
 
 def _absent(module: str) -> Callable[[], str | None]:
@@ -156,17 +161,22 @@ TINY = Plan(("normal mean",), 0.5, 1, 0.0,
 
 
 def _row(table: Table, model: PeerModel, tool: Tool, setting: str, runs: list[Run]) -> None:
-    errors = [run.value - model.exact for run in runs]
+    done = [run for run in runs if not run.failed]
+    errors = [run.value - model.exact for run in done]
     spread = (statistics.stdev(errors) / math.sqrt(len(errors)) if len(errors) > 1
               else float("nan"))
-    covered = sum(abs(error) <= 2 * run.stderr for error, run in zip(errors, runs, strict=True))
+    covered = sum(abs(run.value - model.exact) <= 2 * run.stderr for run in done)
     remarks = [f"{statistics.fmean(run.calls for run in runs):.0f} likelihood calls"] * all(
         run.calls for run in runs)
     for said in sorted(frozenset().union(*(run.warned for run in runs))):
         remarks.append(f"{sum(said in run.warned for run in runs)}/{len(runs)} warned {said}")
+    for said in sorted({run.failed for run in runs if run.failed}):
+        remarks.append(f"{sum(run.failed == said for run in runs)}/{len(runs)} FAILED, "
+                       f"no estimate: {said}")
     table.add(model=model.name, tool=tool.name, setting=setting, runs=len(runs), **{
-        "error (nats)": PlusMinus(statistics.fmean(errors), spread),
-        "own s.e.": statistics.fmean(run.stderr for run in runs),
+        "error (nats)": (PlusMinus(statistics.fmean(errors), spread) if errors
+                         else float("nan")),
+        "own s.e.": statistics.fmean(run.stderr for run in done) if done else float("nan"),
         "exact in ±2σ": f"{covered}/{len(runs)}",
         "CPU s": statistics.fmean(run.seconds for run in runs),
         "note": "; ".join(remarks)})
@@ -221,11 +231,17 @@ def _compare(table: Table, model: PeerModel, plan: Plan, verdicts: list[str]) ->
 
 def _verdict(model: PeerModel, matched: dict[str, list[Run]], budget: float) -> str:
     """Which tool came closest at the matched budget, in words."""
-    def rms(runs: list[Run]) -> float:
+    def rms(runs: list[Run]) -> float:  # a run that failed counts as infinitely far
+        if any(run.failed for run in runs):
+            return math.inf
         return math.sqrt(statistics.fmean((run.value - model.exact) ** 2 for run in runs))
 
     ranked = sorted(matched, key=lambda name: rms(matched[name]))
-    said = ", ".join(f"{name} {rms(matched[name]):.3f}" for name in ranked)
+    def shown(name: str) -> str:
+        error = rms(matched[name])
+        return f"{name} {error:.3f}" if math.isfinite(error) else f"{name} (a run failed)"
+
+    said = ", ".join(shown(name) for name in ranked)
     honest = [name for name in ranked if all(
         abs(run.value - model.exact) <= 2 * run.stderr for run in matched[name])]
     ours = [name for name in ranked if name.startswith("pvae")]
@@ -233,8 +249,8 @@ def _verdict(model: PeerModel, matched: dict[str, list[Run]], budget: float) -> 
     if ours and peers:
         better = rms(matched[peers[0]]) < rms(matched[ours[0]])
         winner, loser = (peers[0], ours[0]) if better else (ours[0], peers[0])
-        outcome = (f"{'a peer beats pvae' if better else 'pvae beats its peers'}: {winner} "
-                   f"{rms(matched[winner]):.3f} against {loser} {rms(matched[loser]):.3f}")
+        outcome = (f"{'a peer beats pvae' if better else 'pvae beats its peers'}: "
+                   f"{shown(winner)} against {shown(loser)}")
     else:
         outcome = f"best {ranked[0]}" if ranked else "no tool ran"
     return (f"{model.name} (exact {model.exact:.4f}; {model.note}): at {budget:g} CPU s, "
