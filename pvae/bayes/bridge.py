@@ -35,6 +35,9 @@ Gronau et al. (2017)'s practical scheme, in the unconstrained space of :mod:`~.m
    :math:`\tau_{f_1}` the integrated autocorrelation time of :math:`f_1` along the chains
    (its normalised spectral density at frequency 0). By the delta method
    :math:`\sqrt{\mathrm{RE}^2}` is the standard error of :math:`\log \hat p(x)`.
+5. **Check.** That error assumes the draws are the posterior's; draws of the prior (or given
+   other data) give a confident wrong value. Importance sampling from :math:`g` estimates
+   :math:`p(x)` whatever the draws, and seldom overshoots: a bridge far below it is refused.
 """
 
 from __future__ import annotations
@@ -67,6 +70,12 @@ MIN_DRAWS = 20
 CHUNK = 512
 #: more repeats than a spread needs: a typo
 MAX_REPEATS = 1000
+#: the most proposal draws over all repeats (each one a run of the model)
+MAX_PROPOSALS = 10**7
+#: nats by which an importance-sampling bound may miss, with probability at most exp(-SLACK)
+SLACK = math.log(1e4)
+#: standard errors by which importance sampling's estimate may exceed the bridge's
+Z_REFUSED = 5
 
 
 @summarised("spread")
@@ -186,13 +195,15 @@ def bridge_sampling(model: Any, draws: Any, x: Any, *, proposal_draws: int | Non
         prior, partial data), and for a discrete latent, which :func:`~pvae.evidence` sums out.
     ValueError
         For draws that miss or add a site, have the wrong shape, non-finite values or values
-        outside a site's support, too few draws, or draws with no density under the model.
+        outside a site's support, too few draws, or draws with no density under the model,
+        and for draws that importance sampling shows not to be the posterior's.
     """
     model, x = program_and_data("bridge_sampling", model, x, "x", "the model's data")
     if not bool(torch.isfinite(x).all()):
         raise ValueError("x holds NaN or infinite values; drop or impute them first")
-    if proposal_draws is not None:
-        check_count(proposal_draws, "proposal_draws")
+    if proposal_draws is not None and check_count(proposal_draws, "proposal_draws") < MIN_DRAWS:
+        raise ValueError(f"proposal_draws={proposal_draws} is too few for the error's variance "
+                         f"(at least {MIN_DRAWS}); leave it None for as many as the bridging half")
     if check_positive_int(repeats, "repeats") > MAX_REPEATS:
         raise ValueError(f"repeats={repeats} is more than a spread needs (at most {MAX_REPEATS})")
     check_count(iterations, "iterations")
@@ -213,6 +224,10 @@ def bridge_sampling(model: Any, draws: Any, x: Any, *, proposal_draws: int | Non
                              f"{chains * length}: draw more (num_samples=...)")
         n1 = chains * (length - half)
         n2 = n1 if proposal_draws is None else proposal_draws
+        if repeats * n2 > MAX_PROPOSALS:
+            raise ValueError(f"repeats × proposal draws = {repeats * n2} runs of the model, more "
+                             f"than an estimate needs (at most {MAX_PROPOSALS:.0e}); ask for "
+                             "fewer repeats or proposal_draws")
         latents = ModelLatents(model, x, min(CHUNK, n1 + n2))
         fit = _unconstrained(latents, _rows(latents, sites, {
             name: value[:, :half] for name, value in chained.items()}))
@@ -231,6 +246,10 @@ def bridge_sampling(model: Any, draws: Any, x: Any, *, proposal_draws: int | Non
         runs = [_bridged(latents, proposal, l1, tuple(layout.shape[:2]), ess, n2, iterations,
                          tolerance) for _ in range(repeats)]
     values = tuple(run[0] for run in runs)
+    sums = torch.tensor([run[4] for run in runs], dtype=torch.float64).logsumexp(0)
+    _check_bounds(statistics.median(values), math.sqrt(statistics.fmean(run[1] for run in runs)),
+                  (float(sums[0]), float(sums[1]), repeats * n2),
+                  float(math.log(l1.numel()) - torch.logsumexp(-l1, 0)))
     estimate = BridgeEvidence(
         f"bridge-{chains * length}", statistics.median(values),
         math.sqrt(statistics.fmean(run[1] for run in runs)), int(x.shape[0]),
@@ -317,9 +336,11 @@ def _log_joint(latents: ModelLatents, u: torch.Tensor,
 def _proposal(fit: torch.Tensor) -> torch.distributions.MultivariateNormal:
     """The normal with the first half's mean and covariance."""
     count, size = fit.shape
-    if count <= size + 1:
-        raise ValueError(f"the proposal's covariance needs more draws than the {size} "
-                         f"unconstrained dimensions; the first half has {count}: draw more")
+    needed = max(2 * size, size + 2)  # fewer: too narrow a proposal, an estimate far off
+    if count < needed:
+        raise ValueError(f"the proposal's covariance needs at least {needed} draws for the "
+                         f"{size} unconstrained dimensions (fewer give a biased estimate); the "
+                         f"first half has {count}: draw more")
     covariance = torch.cov(fit.T).reshape(size, size)
     factor, info = torch.linalg.cholesky_ex(covariance)
     still = covariance.diagonal().sqrt() <= 1e-10 * (1 + fit.abs().amax(0))
@@ -332,8 +353,11 @@ def _proposal(fit: torch.Tensor) -> torch.distributions.MultivariateNormal:
 
 def _bridged(latents: ModelLatents, proposal: torch.distributions.MultivariateNormal,
              l1: torch.Tensor, layout: tuple[int, ...], ess: float, n2: int, iterations: int,
-             tolerance: float) -> tuple[float, float, int, bool]:
-    """One repeat: fresh proposal draws, the iteration, its error; ``(value, RE², t, done)``."""
+             tolerance: float) -> tuple[float, float, int, bool, tuple[float, float]]:
+    r"""One repeat: fresh draws, the iteration, its error; ``(value, RE², t, done, sums)``.
+
+    ``sums`` are the logsumexp of :math:`\log \ell_2` and of :math:`2 \log \ell_2`.
+    """
     u2 = proposal.sample((n2,))
     l2 = _log_joint(latents, u2) - proposal.log_prob(u2)
     if bool(torch.isnan(l2).any()):
@@ -346,7 +370,29 @@ def _bridged(latents: ModelLatents, proposal: torch.distributions.MultivariateNo
     tau = float(integrated_time(f1.reshape(*layout, 1))[0])
     relative = (float(f2.var() / f2.mean() ** 2) / n2
                 + tau * float(f1.var() / f1.mean() ** 2) / l1.numel())
-    return log_r, relative, steps, done
+    return log_r, relative, steps, done, (float(l2.logsumexp(0)), float((2 * l2).logsumexp(0)))
+
+
+def _check_bounds(value: float, stderr: float, sums: tuple[float, float, int],
+                  upper: float) -> None:
+    r"""Refuse an estimate that importance sampling from the proposal shows to be wrong.
+
+    ``lower``, the log mean of :math:`\ell_2`, exceeds :math:`\log p(x)` by :data:`SLACK`
+    nats with probability at most :math:`e^{-\text{SLACK}}` (Markov: its mean is
+    :math:`p(x)` whatever the posterior draws), and by :data:`Z_REFUSED` of its standard errors
+    hardly ever (a rare large :math:`\ell_2` lifts both); ``upper``, minus the log mean of
+    :math:`1/\ell_1`, falls as far below it as rarely if the draws are the posterior's.
+    """
+    first, second, count = sums
+    lower = first - math.log(count)
+    spread = math.sqrt(max(math.expm1(second + math.log(count) - 2 * first), 0.0) / count)
+    if min(upper + SLACK, value + 4 * stderr) + SLACK < lower or (
+            lower - value > Z_REFUSED * math.hypot(stderr, spread)):
+        raise ValueError(f"the posterior draws are not draws of this model's posterior given x: "
+                         f"the bridge says log p(x) = {value:.4g} ± {stderr:.2g}, importance "
+                         f"sampling from the proposal (which seldom overshoots) {lower:.4g} ± "
+                         f"{spread:.2g}, the draws' reciprocal mean at most {upper:.4g}; pass "
+                         "converged draws of this model given this x (not of its prior)")
 
 
 def _iterated(l1: torch.Tensor, l2: torch.Tensor, log_s1: float, log_s2: float,

@@ -66,6 +66,10 @@ def posterior_draws(draws: Any, sites: dict[str, Any], device: torch.device,
             raise ValueError(f"the draws of {name!r} have shape {tuple(value.shape)}, not "
                              f"{wanted}: one row per draw, each of the site's shape")
         value = value if lead == 2 else value.unsqueeze(0)
+        if 0 < value.shape[1] < value.shape[0]:
+            raise ValueError(f"the draws of {name!r} are {value.shape[0]} chains of "
+                             f"{value.shape[1]} draws: the dims look swapped; pass them as "
+                             "(chain, draw, ...)")
         if count is not None and value.shape[:2] != count:
             raise ValueError(f"the draws of {name!r} number {tuple(value.shape[:2])} (chains, "
                              f"draws), the other sites' {tuple(count)}: pass as many of each")
@@ -78,19 +82,41 @@ def posterior_draws(draws: Any, sites: dict[str, Any], device: torch.device,
             raise ValueError(f"{outside} values among the draws of {name!r} lie outside its "
                              f"support ({site['fn'].support}): pass draws of this model's "
                              "posterior")
+        edge = _on_the_edge(site["fn"].support, value)
+        if edge:
+            rounded = ("" if value.dtype == torch.float64 else
+                       f" (as the model's {str(value.dtype).removeprefix('torch.')} rounds them;"
+                       " float64 data keeps them inside)")
+            raise ValueError(f"{edge} values among the draws of {name!r} lie on the edge of its "
+                             f"support ({site['fn'].support}){rounded}, where the posterior has "
+                             "no density: pass draws strictly inside it")
         chained[name] = value
     return chained
 
 
+def _on_the_edge(support: Any, value: torch.Tensor) -> int:
+    """How many values equal a bound of an interval-like support (which ``check`` lets pass)."""
+    edge = torch.zeros_like(value, dtype=torch.bool)
+    for bound in ("lower_bound", "upper_bound"):
+        limit = getattr(support, bound, None)
+        if isinstance(limit, int | float | torch.Tensor):
+            edge |= value == torch.as_tensor(limit, dtype=value.dtype, device=value.device)
+    return int(edge.sum())
+
+
 def _tensor(value: Any, name: str) -> torch.Tensor:
+    """``value`` as a tensor of real numbers (a copy of a read-only array, which torch warns of)."""
     try:
         tensor = (value.detach() if isinstance(value, torch.Tensor)
-                  else torch.as_tensor(np.asarray(value)))
+                  else torch.as_tensor(np.array(value)))
     except (TypeError, ValueError, RuntimeError):
         tensor = None
     if tensor is None or tensor.is_complex() or tensor.dtype == torch.bool:
         raise ValueError(f"the draws of {name!r} are not an array of real numbers: pass a "
                          "tensor or array shaped (num_draws, *site_shape)")
+    if not tensor.is_floating_point():
+        raise ValueError(f"the draws of {name!r} are integers ({tensor.dtype}), not draws of a "
+                         "continuous latent: pass them unrounded, as floats")
     return tensor
 
 
