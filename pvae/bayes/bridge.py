@@ -68,15 +68,12 @@ __all__ = ["MIN_DRAWS", "BridgeEvidence", "bridge_sampling"]
 MIN_DRAWS = 20
 #: draws whose log-density one vectorised call of the model computes
 CHUNK = 512
-#: more repeats than a spread needs: a typo
-MAX_REPEATS = 1000
-#: the most proposal draws over all repeats (each one a run of the model)
-MAX_PROPOSALS = 10**7
-#: nats by which an importance-sampling bound may miss, with probability at most exp(-SLACK)
-SLACK = math.log(1e4)
-#: standard errors by which importance sampling's estimate may exceed the bridge's
-Z_REFUSED = 5
-
+#: the most repeats (a typo beyond), fixed-point iterations (it converges in tens) and
+#: proposal draws in all (each a run of the model); the least tolerance float64 resolves
+MAX_REPEATS, MAX_ITERATIONS, MAX_PROPOSALS, MIN_TOLERANCE = 1000, 10**5, 10**7, 1e-14
+#: nats (probability at most exp(-SLACK)) and standard errors by which importance sampling
+#: may exceed the log evidence (:func:`_check_bounds`)
+SLACK, Z_REFUSED = math.log(1e4), 5
 
 @summarised("spread")
 @dataclass(frozen=True)
@@ -206,8 +203,12 @@ def bridge_sampling(model: Any, draws: Any, x: Any, *, proposal_draws: int | Non
                          f"(at least {MIN_DRAWS}); leave it None for as many as the bridging half")
     if check_positive_int(repeats, "repeats") > MAX_REPEATS:
         raise ValueError(f"repeats={repeats} is more than a spread needs (at most {MAX_REPEATS})")
-    check_count(iterations, "iterations")
-    check_positive_number(tolerance, "tolerance", at_most=0.1)
+    if check_count(iterations, "iterations") > MAX_ITERATIONS:
+        raise ValueError(f"iterations={iterations} is more than the fixed point needs (tens; at "
+                         f"most {MAX_ITERATIONS}): a typo?")
+    if check_positive_number(tolerance, "tolerance", at_most=0.1) < MIN_TOLERANCE:
+        raise ValueError(f"tolerance={tolerance:g} is below float64's resolution: the iteration "
+                         f"would cycle in the last bits; pass at least {MIN_TOLERANCE:g}")
     check_seed(seed)
     with seeded(seed), said_once(), pyro.validation_enabled(False), torch.no_grad():
         nodes = traced_from_the_prior(model, x)
@@ -397,8 +398,12 @@ def _check_bounds(value: float, stderr: float, sums: tuple[float, float, int],
 
 def _iterated(l1: torch.Tensor, l2: torch.Tensor, log_s1: float, log_s2: float,
               iterations: int, tolerance: float) -> tuple[float, int, bool]:
-    r"""The fixed point :math:`\log \hat r`, the iterations taken, and whether it converged."""
-    log_r, steps, done = float(l1.median()), 0, False
+    r"""The fixed point :math:`\log \hat r`, the iterations taken, and whether it converged.
+
+    It runs about the median :math:`\log \ell_1`, where float64 resolves the tolerance.
+    """
+    shift, log_r, steps, done = float(l1.median()), 0.0, 0, False
+    l1, l2 = l1 - shift, l2 - shift
     while not done and steps < iterations:
         below = torch.logaddexp(log_s1 + l1, l1.new_tensor(log_s2 + log_r))
         above = l2 - torch.logaddexp(log_s1 + l2, l2.new_tensor(log_s2 + log_r))
@@ -408,4 +413,4 @@ def _iterated(l1: torch.Tensor, l2: torch.Tensor, log_s1: float, log_s2: float,
             raise ValueError(f"the bridge estimate is {new}: the proposal and the posterior "
                              "draws do not overlap; pass draws of this model's posterior")
         done, log_r, steps = abs(math.expm1(new - log_r)) < tolerance, new, steps + 1
-    return log_r, steps, done
+    return log_r + shift, steps, done

@@ -496,3 +496,23 @@ def test_read_only_arrays_give_no_torch_warning():
         warnings.simplefilter("error")
         estimate = bridge_sampling(normal_mean_model, {"mu": mu}, x, seed=0)
     assert estimate.value == pytest.approx(normal_mean_exact(x), abs=0.05)
+
+
+def test_settings_that_would_iterate_for_hours_are_refused(monkeypatch):
+    # before: tolerance=1e-300 cycled in the last bit (seed 2 here) for all 10**8 iterations
+    # allowed (75 us each: 2 hours), and the warning said to raise iterations
+    x = data("normal mean")
+    draws = exact_posterior("normal mean", x, DRAWS, 2)
+    estimate = bridge_sampling(normal_mean_model, draws, x, seed=2, tolerance=1e-14)
+    assert estimate.converged and estimate.iterations < 20
+    half = math.log(0.5)
+    for seed in range(20):  # and whatever log p(x)'s size (before: 8 of 20 cycled at -1e5)
+        noise = torch.randn(2, 200, generator=torch.Generator().manual_seed(seed),
+                            dtype=torch.float64)
+        l1, l2 = 0.5 * noise[0] - 1e5, 0.5 * noise[1] - 0.3 - 1e5
+        assert pvae.bayes.bridge._iterated(l1, l2, half, half, 100, 1e-14)[2]
+    monkeypatch.setattr(pvae.bayes.bridge, "ModelLatents", None)  # no work may start
+    with pytest.raises(ValueError, match="tolerance=1e-300 is below float64's resolution"):
+        bridge_sampling(normal_mean_model, draws, x, tolerance=1e-300)
+    with pytest.raises(ValueError, match=r"iterations=100000000 is more than the fixed point"):
+        bridge_sampling(normal_mean_model, draws, x, iterations=10**8)
