@@ -196,6 +196,8 @@ def bridge_sampling(model: Any, draws: Any, x: Any, *, proposal_draws: int | Non
         and for draws that importance sampling shows not to be the posterior's.
     """
     model, x = program_and_data("bridge_sampling", model, x, "x", "the model's data")
+    if x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()  # as pvae's models do: log-densities in half precision are off by tenths
     if not bool(torch.isfinite(x).all()):
         raise ValueError("x holds NaN or infinite values; drop or impute them first")
     if proposal_draws is not None and check_count(proposal_draws, "proposal_draws") < MIN_DRAWS:

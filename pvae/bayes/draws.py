@@ -105,10 +105,15 @@ def _on_the_edge(support: Any, value: torch.Tensor) -> int:
 
 
 def _tensor(value: Any, name: str) -> torch.Tensor:
-    """``value`` as a tensor of real numbers (a copy of a read-only array, which torch warns of)."""
+    """``value`` as a tensor of real numbers (a copy of an array: torch warns of read-only ones)."""
     try:
-        tensor = (value.detach() if isinstance(value, torch.Tensor)
-                  else torch.as_tensor(np.array(value)))
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach()
+        else:  # in native byte order, long doubles as float64: what torch reads
+            array = np.asarray(value)
+            wide = array.dtype.kind == "f" and array.dtype.itemsize > 8
+            tensor = torch.as_tensor(array.astype(np.float64 if wide else
+                                                  array.dtype.newbyteorder("=")))
     except (TypeError, ValueError, RuntimeError):
         tensor = None
     if tensor is None or tensor.is_complex() or tensor.dtype == torch.bool:

@@ -516,3 +516,22 @@ def test_settings_that_would_iterate_for_hours_are_refused(monkeypatch):
         bridge_sampling(normal_mean_model, draws, x, tolerance=1e-300)
     with pytest.raises(ValueError, match=r"iterations=100000000 is more than the fixed point"):
         bridge_sampling(normal_mean_model, draws, x, iterations=10**8)
+
+
+def test_draws_in_another_byte_order_or_long_double_are_read():
+    # before: 'not an array of real numbers' for both
+    x = data("normal mean")
+    mu = exact_posterior("normal mean", x, DRAWS, 0)["mu"].numpy()
+    plain = bridge_sampling(normal_mean_model, {"mu": mu}, x, seed=0).value
+    for draws in (mu.astype(">f8"), mu.astype(np.longdouble)):
+        assert bridge_sampling(normal_mean_model, {"mu": draws}, x, seed=0).value == plain
+
+
+def test_half_precision_data_is_scored_in_float32():
+    # before: the model's log-density in bfloat16, 2.7, 3.8 and 3.4 errors off in 3 of 5 seeds
+    x = data("normal mean").to(torch.bfloat16)
+    truth = normal_mean_exact(x.double())
+    for seed in range(2):
+        draws = exact_posterior("normal mean", x.double(), DRAWS, seed)
+        estimate = bridge_sampling(normal_mean_model, draws, x, seed=seed)
+        assert abs(estimate.value - truth) < 2 * estimate.stderr, (str(estimate), truth)
