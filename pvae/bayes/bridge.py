@@ -195,6 +195,9 @@ def bridge_sampling(model: Any, draws: Any, x: Any, *, proposal_draws: int | Non
         outside a site's support, too few draws, or draws with no density under the model,
         and for draws that importance sampling shows not to be the posterior's.
     """
+    if isinstance(model, type):
+        raise TypeError(f"model is the class {model.__name__}: pass a model (an instance, or a "
+                        "Pyro model function)")
     model, x = program_and_data("bridge_sampling", model, x, "x", "the model's data")
     if x.dtype in (torch.float16, torch.bfloat16):
         x = x.float()  # as pvae's models do: log-densities in half precision are off by tenths
@@ -238,11 +241,16 @@ def bridge_sampling(model: Any, draws: Any, x: Any, *, proposal_draws: int | Non
         bridge = _unconstrained(latents, rows)
         proposal = _proposal(fit)
         log_q = _log_joint(latents, bridge, rows)
-        if not bool(torch.isfinite(log_q).all()):
-            raise ValueError(f"{int((~torch.isfinite(log_q)).sum())} posterior draws have no "
-                             f"density under the model given x (log p(x, θ) = "
-                             f"{float(log_q.min())}: on the edge of a site's support, or draws "
-                             "of another model or data): pass draws of this model's posterior")
+        bad = log_q[~torch.isfinite(log_q)]
+        if bad.numel() and bool((bad == math.inf).all()):
+            raise ValueError(f"the model's log-density is +inf at {bad.numel()} posterior draws "
+                             "(a factor or density without bound there): its evidence is not "
+                             "finite; bound it")
+        if bad.numel():
+            raise ValueError(f"{bad.numel()} posterior draws have no density under the model "
+                             f"given x (log p(x, θ) = {float(bad[bad != math.inf][0])}: on the "
+                             "edge of a site's support, or draws of another model or data): "
+                             "pass draws of this model's posterior")
         l1 = log_q - proposal.log_prob(bridge)
         layout = bridge.reshape(chains, length - half, -1)
         ess = min(float((n1 / integrated_time(layout)).median()), float(n1))

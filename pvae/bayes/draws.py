@@ -63,8 +63,11 @@ def posterior_draws(draws: Any, sites: dict[str, Any], device: torch.device,
         if value.dim() < lead or tuple(value.shape[lead:]) != shape:
             wanted = ("(chain, draw" if lead == 2 else "(num_draws") + "".join(
                 f", {size}" for size in shape) + ")"
+            grouped = (" (MCMC.get_samples() without group_by_chain, or a DataTree)"
+                       if lead == 1 and value.dim() == len(shape) + 2
+                       and tuple(value.shape[2:]) == shape else "")
             raise ValueError(f"the draws of {name!r} have shape {tuple(value.shape)}, not "
-                             f"{wanted}: one row per draw, each of the site's shape")
+                             f"{wanted}: one row per draw, each of the site's shape{grouped}")
         value = value if lead == 2 else value.unsqueeze(0)
         if 0 < value.shape[1] < value.shape[0]:
             raise ValueError(f"the draws of {name!r} are {value.shape[0]} chains of "

@@ -535,3 +535,25 @@ def test_half_precision_data_is_scored_in_float32():
         draws = exact_posterior("normal mean", x.double(), DRAWS, seed)
         estimate = bridge_sampling(normal_mean_model, draws, x, seed=seed)
         assert abs(estimate.value - truth) < 2 * estimate.stderr, (str(estimate), truth)
+
+
+def unbounded(x):
+    mu = pyro.sample("mu", dist.Normal(x.new_tensor(0.0), 2.0))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal(mu, 1.0), obs=x)
+    pyro.factor("spike", torch.where(mu > 3.0, torch.inf, 0.0 * mu))
+
+
+def test_messages_that_named_the_wrong_fault():
+    x = data("normal mean")
+    mu = exact_posterior("normal mean", x, DRAWS, 0)["mu"]
+    # before: '193 ... have no density (log p(x, θ) = -52.5...: on the edge of ...)'
+    with pytest.raises(ValueError, match=r"log-density is \+inf at 193 posterior draws"):
+        bridge_sampling(unbounded, {"mu": 3 * mu}, x)
+    # before: the constructor's 'a observation family must be a name ...; got Tensor'
+    with pytest.raises(TypeError, match="model is the class BayesianGaussian: pass a model"):
+        bridge_sampling(pvae.BayesianGaussian, {"mu": mu}, x)
+    # before: no word of Pyro's group_by_chain=True, which makes this shape
+    with pytest.raises(ValueError, match=r"\(2, 200\), not \(num_draws\): .*without "
+                                         "group_by_chain"):
+        bridge_sampling(normal_mean_model, {"mu": mu.reshape(2, 200)}, x)
