@@ -59,7 +59,7 @@ from ..results import summarised
 from ..validation import check_count, check_positive_int, check_positive_number, check_seed
 from .ais import program_and_data
 from .chains import said_once
-from .draws import integrated_time, posterior_draws
+from .draws import check_posterior, integrated_time, posterior_draws
 from .model_latents import EvidenceError, ModelLatents, refuse_partial_data, traced_from_the_prior
 
 __all__ = ["MIN_DRAWS", "BridgeEvidence", "bridge_sampling"]
@@ -71,9 +71,6 @@ CHUNK = 512
 #: the most repeats (a typo beyond), fixed-point iterations (it converges in tens) and
 #: proposal draws in all (each a run of the model); the least tolerance float64 resolves
 MAX_REPEATS, MAX_ITERATIONS, MAX_PROPOSALS, MIN_TOLERANCE = 1000, 10**5, 10**7, 1e-14
-#: nats (probability at most exp(-SLACK)) and standard errors by which importance sampling
-#: may exceed the log evidence (:func:`_check_bounds`)
-SLACK, Z_REFUSED = math.log(1e4), 5
 
 @summarised("spread")
 @dataclass(frozen=True)
@@ -258,7 +255,7 @@ def bridge_sampling(model: Any, draws: Any, x: Any, *, proposal_draws: int | Non
                          tolerance) for _ in range(repeats)]
     values = tuple(run[0] for run in runs)
     sums = torch.tensor([run[4] for run in runs], dtype=torch.float64).logsumexp(0)
-    _check_bounds(statistics.median(values), math.sqrt(statistics.fmean(run[1] for run in runs)),
+    check_posterior(statistics.median(values), math.sqrt(statistics.fmean(run[1] for run in runs)),
                   (float(sums[0]), float(sums[1]), repeats * n2),
                   float(math.log(l1.numel()) - torch.logsumexp(-l1, 0)))
     estimate = BridgeEvidence(
@@ -382,28 +379,6 @@ def _bridged(latents: ModelLatents, proposal: torch.distributions.MultivariateNo
     relative = (float(f2.var() / f2.mean() ** 2) / n2
                 + tau * float(f1.var() / f1.mean() ** 2) / l1.numel())
     return log_r, relative, steps, done, (float(l2.logsumexp(0)), float((2 * l2).logsumexp(0)))
-
-
-def _check_bounds(value: float, stderr: float, sums: tuple[float, float, int],
-                  upper: float) -> None:
-    r"""Refuse an estimate that importance sampling from the proposal shows to be wrong.
-
-    ``lower``, the log mean of :math:`\ell_2`, exceeds :math:`\log p(x)` by :data:`SLACK`
-    nats with probability at most :math:`e^{-\text{SLACK}}` (Markov: its mean is
-    :math:`p(x)` whatever the posterior draws), and by :data:`Z_REFUSED` of its standard errors
-    hardly ever (a rare large :math:`\ell_2` lifts both); ``upper``, minus the log mean of
-    :math:`1/\ell_1`, falls as far below it as rarely if the draws are the posterior's.
-    """
-    first, second, count = sums
-    lower = first - math.log(count)
-    spread = math.sqrt(max(math.expm1(second + math.log(count) - 2 * first), 0.0) / count)
-    if min(upper + SLACK, value + 4 * stderr) + SLACK < lower or (
-            lower - value > Z_REFUSED * math.hypot(stderr, spread)):
-        raise ValueError(f"the posterior draws are not draws of this model's posterior given x: "
-                         f"the bridge says log p(x) = {value:.4g} ± {stderr:.2g}, importance "
-                         f"sampling from the proposal (which seldom overshoots) {lower:.4g} ± "
-                         f"{spread:.2g}, the draws' reciprocal mean at most {upper:.4g}; pass "
-                         "converged draws of this model given this x (not of its prior)")
 
 
 def _iterated(l1: torch.Tensor, l2: torch.Tensor, log_s1: float, log_s2: float,

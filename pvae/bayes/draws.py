@@ -4,7 +4,8 @@ r"""Posterior draws as tensors, checked against a model's latent sites, and what
 ``posterior``, dims ``chain, draw, ...``), that group alone, or a dict ``{site: draws}``
 (one chain, in order), and refuses, in one line each, draws that miss or add a site, have
 the wrong shape, are not finite, or lie outside a site's support. :func:`integrated_time`
-says how many independent draws a chain's autocorrelated draws are worth.
+says how many independent draws a chain's autocorrelated draws are worth, and
+:func:`check_posterior` whether they were the posterior's at all.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["integrated_time", "posterior_draws"]
+__all__ = ["check_posterior", "integrated_time", "posterior_draws"]
+
+#: nats (probability at most exp(-SLACK)) and standard errors by which importance sampling
+#: may exceed the log evidence (:func:`check_posterior`)
+SLACK, Z_REFUSED = math.log(1e4), 5
 
 
 def posterior_draws(draws: Any, sites: dict[str, Any], device: torch.device,
@@ -157,3 +162,28 @@ def integrated_time(series: torch.Tensor) -> torch.Tensor:
     tau = -1 + 2 * (torch.cummin(pairs, 0).values * kept).sum(0)
     floor = 1 / math.log10(max(chains * length, 10))
     return torch.where(varies, tau.clamp(min=floor), 1.0)
+
+
+def check_posterior(value: float, stderr: float, sums: tuple[float, float, int],
+                    upper: float) -> None:
+    r"""Refuse a bridge estimate that importance sampling from its proposal shows to be wrong.
+
+    ``sums`` are the logsumexp of :math:`\log \ell_2` and of :math:`2 \log \ell_2` over the
+    proposal's ``count`` draws (:math:`\ell = q/g`, as in :mod:`~.bridge`), ``upper`` minus the
+    log mean of :math:`1/\ell_1` over the posterior draws.
+    ``lower``, the log mean of :math:`\ell_2`, exceeds :math:`\log p(x)` by :data:`SLACK`
+    nats with probability at most :math:`e^{-\text{SLACK}}` (Markov: its mean is
+    :math:`p(x)` whatever the posterior draws), and by :data:`Z_REFUSED` of its standard errors
+    hardly ever (a rare large :math:`\ell_2` lifts both); ``upper`` falls as far below it as
+    rarely if the draws are the posterior's. Draws of the prior or given other data fail.
+    """
+    first, second, count = sums
+    lower = first - math.log(count)
+    spread = math.sqrt(max(math.expm1(second + math.log(count) - 2 * first), 0.0) / count)
+    if min(upper + SLACK, value + 4 * stderr) + SLACK < lower or (
+            lower - value > Z_REFUSED * math.hypot(stderr, spread)):
+        raise ValueError(f"the posterior draws are not draws of this model's posterior given x: "
+                         f"the bridge says log p(x) = {value:.4g} ± {stderr:.2g}, importance "
+                         f"sampling from the proposal (which seldom overshoots) {lower:.4g} ± "
+                         f"{spread:.2g}, the draws' reciprocal mean at most {upper:.4g}; pass "
+                         "converged draws of this model given this x (not of its prior)")
