@@ -251,13 +251,16 @@ def bridge_sampling(model: Any, draws: Any, x: Any, *, proposal_draws: int | Non
         l1 = log_q - proposal.log_prob(bridge)
         layout = bridge.reshape(chains, length - half, -1)
         ess = min(float((n1 / integrated_time(layout)).median()), float(n1))
-        runs = [_bridged(latents, proposal, l1, tuple(layout.shape[:2]), ess, n2, iterations,
-                         tolerance) for _ in range(repeats)]
+        upper, runs = float(math.log(l1.numel()) - torch.logsumexp(-l1, 0)), []
+        for _ in range(repeats):
+            runs.append(_bridged(latents, proposal, l1, tuple(layout.shape[:2]), ess, n2,
+                                 iterations, tolerance))
+            if len(runs) in (1, repeats):  # the first repeat's refusal comes before the rest
+                sums = torch.tensor([run[4] for run in runs], dtype=torch.float64).logsumexp(0)
+                check_posterior(statistics.median(run[0] for run in runs),
+                                math.sqrt(statistics.fmean(run[1] for run in runs)),
+                                (float(sums[0]), float(sums[1]), len(runs) * n2), upper)
     values = tuple(run[0] for run in runs)
-    sums = torch.tensor([run[4] for run in runs], dtype=torch.float64).logsumexp(0)
-    check_posterior(statistics.median(values), math.sqrt(statistics.fmean(run[1] for run in runs)),
-                  (float(sums[0]), float(sums[1]), repeats * n2),
-                  float(math.log(l1.numel()) - torch.logsumexp(-l1, 0)))
     estimate = BridgeEvidence(
         f"bridge-{chains * length}", statistics.median(values),
         math.sqrt(statistics.fmean(run[1] for run in runs)), int(x.shape[0]),

@@ -557,3 +557,14 @@ def test_messages_that_named_the_wrong_fault():
     with pytest.raises(ValueError, match=r"\(2, 200\), not \(num_draws\): .*without "
                                          "group_by_chain"):
         bridge_sampling(normal_mean_model, {"mu": mu.reshape(2, 200)}, x)
+
+
+def test_draws_of_the_prior_are_refused_after_the_first_repeat(monkeypatch):
+    # before: all 1000 repeats ran before the refusal
+    bridged, calls = pvae.bayes.bridge._bridged, []
+    monkeypatch.setattr(pvae.bayes.bridge, "_bridged",
+                        lambda *args: calls.append(1) or bridged(*args))
+    with pytest.raises(ValueError, match=NOT_THE_POSTERIOR):
+        bridge_sampling(normal_mean_model, prior_draws("normal mean"), data("normal mean"),
+                        repeats=1000, seed=0)
+    assert len(calls) == 1
