@@ -4,29 +4,10 @@ import pyro
 import pyro.distributions as dist
 import pytest
 import torch
-from pyro.nn import PyroModule, PyroParam, pyro_method
 
 import pvae
 from pvae import progress as progress_module
-
-
-class LatentMean(PyroModule):
-    """z ~ N(0, 1), x_i ~ N(z, 1); q(z) = N(m, s)."""
-
-    def __init__(self):
-        super().__init__()
-        self.m = PyroParam(torch.tensor(0.0))
-        self.s = PyroParam(torch.tensor(1.0), constraint=dist.constraints.positive)
-
-    @pyro_method
-    def model(self, x, num_data=None):
-        z = pyro.sample("z", dist.Normal(x.new_zeros(()), 1.0))
-        with pyro.plate("data", num_data or len(x), subsample=torch.arange(len(x))):
-            pyro.sample("x", dist.Normal(z, 1.0), obs=x)
-
-    @pyro_method
-    def guide(self, x, num_data=None):
-        pyro.sample("z", dist.Normal(self.m, self.s))
+from tests.train.test_fit import LatentMean
 
 
 @pytest.fixture

@@ -5,18 +5,12 @@ import warnings
 import pyro
 import pyro.distributions as dist
 import pytest
-import torch
 
 import pvae
 from pvae.bayes import UnbatchedModelWarning, evidence
-
-DESIGN = torch.randn(25, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
-
-
-def broadcast_regression(y):
-    weights = pyro.sample("w", dist.Normal(y.new_zeros(2), 1.0).to_event(1))
-    with pyro.plate("data", len(y)):
-        pyro.sample("y", dist.Normal((DESIGN * weights).sum(-1), 0.5), obs=y)
+from tests.bayes.test_evidence import DESIGN, data
+from tests.bayes.test_evidence import regression_exact as exact
+from tests.bayes.test_evidence import regression_model as broadcast_regression
 
 
 def matmul_regression(y):
@@ -33,16 +27,9 @@ def matmul_regression_with_noise(y):
         pyro.sample("y", dist.Normal(mean, noise), obs=y)
 
 
-def exact(y):
-    covariance = DESIGN @ DESIGN.T + 0.25 * torch.eye(len(y), dtype=y.dtype)
-    return float(dist.MultivariateNormal(y.new_zeros(len(y)), covariance).log_prob(y))
-
-
 @pytest.fixture
 def y():
-    generator = torch.Generator().manual_seed(0)
-    truth = torch.tensor([0.7, -1.2], dtype=torch.float64)
-    return DESIGN @ truth + 0.5 * torch.randn(25, generator=generator, dtype=torch.float64)
+    return data("bayesian regression")
 
 
 def test_features_at_weights_gives_the_broadcast_models_evidence(y):
